@@ -1,0 +1,274 @@
+"""The ``kerasmode-lint`` command.
+
+Exit codes: 0 nothing found, 1 findings, 2 usage error, bad config, missing
+path or internal error. Findings go to stdout, everything else to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from . import __version__
+from .config import Config, ConfigError, config_for
+from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, Diagnostic
+from .discovery import DEFAULT_EXCLUDES, discover, validate_globs
+from .engine import FileResult, LintOptions, lint_bytes
+from .pages import page_text
+from .rules import ALL_RULES, RULES_BY_CODE
+from .selection import SelectionError, resolve_selection, split_codes
+from .versions import parse_keras_version, resolve_version
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# Below this many files a process pool costs more than it saves.
+PARALLEL_THRESHOLD = 32
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, as for our own errors
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="kerasmode-lint",
+        description="Find mistakes with Keras's `training` mode before they silently ruin a model.",
+    )
+    p.add_argument("paths", nargs="*", help="files or folders to lint (default: .)")
+    sel = p.add_argument_group("rule selection")
+    sel.add_argument("--select", type=split_codes, help="codes or prefixes to enable (replaces config)")
+    sel.add_argument("--extend-select", type=split_codes, default=[], help="codes or prefixes to add")
+    sel.add_argument("--ignore", type=split_codes, default=[], help="codes or prefixes to disable")
+    sel.add_argument("--keras-version", help="2, 3, X.Y[.Z] or auto (default: auto)")
+    files = p.add_argument_group("file selection")
+    files.add_argument("--exclude", type=split_codes, help="globs to skip (replaces the defaults)")
+    files.add_argument("--extend-exclude", type=split_codes, default=[], help="globs to skip as well")
+    files.add_argument("--force-exclude", action="store_true", default=None,
+                       help="apply excludes to paths named on the command line too")
+    files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false",
+                       default=None, help="lint files that .gitignore lists")
+    files.add_argument("--config", help="pyproject.toml to read instead of the nearest one")
+    out = p.add_argument_group("output")
+    out.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
+    out.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    out.add_argument("--disable-noqa", action="store_true", help="ignore # noqa comments")
+    out.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    info = p.add_argument_group("information")
+    info.add_argument("--list-rules", action="store_true", help="list the rules and exit")
+    info.add_argument("--explain", metavar="CODE", help="print a rule's page and exit")
+    info.add_argument("--show-settings", action="store_true",
+                      help="print the resolved settings and Keras version for each path, and exit")
+    info.add_argument("--version", action="version", version=f"kerasmode-lint {__version__}")
+    return p
+
+
+@dataclass
+class Plan:
+    """Resolved settings for the files under one config."""
+
+    config: Config
+    options: LintOptions
+    per_file_ignores: List[Tuple[str, frozenset]]
+    exclude: Sequence[str]
+    extend_exclude: Sequence[str]
+    force_exclude: bool
+    respect_gitignore: bool
+
+
+def make_plan(args, config: Config) -> Plan:
+    where = config.path or "command line"
+    if args.select is not None:
+        enabled = resolve_selection(args.select, args.ignore, args.extend_select)
+    else:
+        base = resolve_selection(
+            config.get("select"), config.get("ignore", []), config.get("extend-select", []),
+            where=where,
+        )
+        added = resolve_selection([], [], args.extend_select)
+        removed = resolve_selection(args.ignore or [], [], []) if args.ignore else frozenset()
+        enabled = (base | added) - removed
+    if args.keras_version is not None:
+        setting, origin = args.keras_version, "--keras-version"
+    else:
+        setting = config.get("keras-version", "auto")
+        origin = f"keras-version in {config.path}"
+    if setting != "auto":
+        try:
+            parse_keras_version(setting)
+        except ValueError as exc:
+            raise UsageError(f"{origin}: {exc}") from None
+    per_file = []
+    for pattern, codes in config.per_file_ignores:
+        per_file.append((pattern, resolve_selection(codes, [], [], where=f"per-file-ignores in {where}")))
+    exclude = args.exclude if args.exclude is not None else config.get("exclude", DEFAULT_EXCLUDES)
+    extend = list(config.get("extend-exclude", [])) + list(args.extend_exclude)
+    try:
+        validate_globs(list(exclude) + extend + [p for p, _ in per_file])
+    except ValueError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+    return Plan(
+        config=config,
+        options=LintOptions(enabled=enabled, keras_version=setting, keras_version_origin=origin,
+                            disable_noqa=args.disable_noqa),
+        per_file_ignores=per_file,
+        exclude=exclude,
+        extend_exclude=extend,
+        force_exclude=bool(args.force_exclude if args.force_exclude is not None else config.get("force-exclude", False)),
+        respect_gitignore=bool(args.respect_gitignore if args.respect_gitignore is not None else config.get("respect-gitignore", True)),
+    )
+
+
+def _matches(pattern: str, path: str, base: str) -> bool:
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute, base)
+    return any(fnmatch.fnmatch(c, pattern) for c in (relative, os.path.basename(path), absolute))
+
+
+def lint_file(task: Tuple[str, LintOptions]) -> FileResult:
+    path, options = task
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        result = FileResult(path)
+        result.diagnostics.append(
+            Diagnostic(path, 1, 1, INVALID_FILE, f"cannot read: {exc.strerror or exc}", name=INVALID_FILE_NAME)
+        )
+        return result
+    return lint_bytes(data, path, options)
+
+
+def run_tasks(tasks: List[Tuple[str, LintOptions]], jobs: int) -> List[FileResult]:
+    jobs = jobs or os.cpu_count() or 1
+    if jobs > 1 and len(tasks) >= PARALLEL_THRESHOLD:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(lint_file, tasks, chunksize=max(1, len(tasks) // (jobs * 8))))
+    return [lint_file(task) for task in tasks]
+
+
+def list_rules() -> str:
+    lines = [f"{code}  {name}  (engine)  {summary}" for code, (name, summary) in ENGINE_CODES.items()]
+    for rule in ALL_RULES:
+        lines.append(f"{rule.code}  {rule.name}  ({rule.versions})  {rule.summary}")
+    return "\n".join(lines)
+
+
+def explain(code: str) -> str:
+    code = code.strip().upper()
+    if code not in RULES_BY_CODE and code not in ENGINE_CODES:
+        raise UsageError(f"unknown rule code {code!r} (see --list-rules)")
+    text = page_text(code)
+    if text is None:
+        name, summary = ENGINE_CODES.get(code, (RULES_BY_CODE.get(code).name, ""))
+        return f"# {code} {name}\n\n{summary}\n"
+    return text
+
+
+def show_settings(paths: Sequence[str], plans: Dict[str, Plan]) -> str:
+    out = []
+    for path in paths:
+        plan = plans[path]
+        data = b""
+        if os.path.isfile(path):
+            with open(path, "rb") as handle:
+                data = handle.read()
+        resolved = resolve_version(plan.options.keras_version, path, data,
+                                   setting_origin=plan.options.keras_version_origin)
+        out += [
+            f"path: {path}",
+            f"  config: {plan.config.path or '(none)'}",
+            f"  keras-version: {resolved.version} ({resolved.reason})",
+            f"  enabled: {', '.join(sorted(plan.options.enabled)) or '(none)'}",
+            f"  per-file-ignores: {', '.join(p + ' -> ' + ','.join(sorted(c)) for p, c in plan.per_file_ignores) or '(none)'}",
+            f"  exclude: {', '.join(plan.exclude)}",
+            f"  extend-exclude: {', '.join(plan.extend_exclude) or '(none)'}",
+        ]
+    return "\n".join(out)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        return _main(argv)
+    except (UsageError, ConfigError, SelectionError) as exc:
+        print(f"kerasmode-lint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list_rules:
+        print(list_rules())
+        return EXIT_CLEAN
+    if args.explain:
+        sys.stdout.write(explain(args.explain))
+        return EXIT_CLEAN
+    if args.jobs < 0:
+        raise UsageError("--jobs must be 0 (all cores) or more")
+    paths = args.paths or ["."]
+    plans: Dict[str, Plan] = {}
+    by_config: Dict[Optional[str], Plan] = {}
+    for path in paths:
+        config = config_for(path, args.config)
+        if config.path not in by_config:
+            by_config[config.path] = make_plan(args, config)
+        plans[path] = by_config[config.path]
+    if args.show_settings:
+        print(show_settings(paths, plans))
+        return EXIT_CLEAN
+
+    tasks: List[Tuple[str, LintOptions]] = []
+    owner: Dict[str, Plan] = {}
+    error = False
+    for path in paths:
+        plan = plans[path]
+        found = discover(
+            [path], exclude=plan.exclude, extend_exclude=plan.extend_exclude,
+            force_exclude=plan.force_exclude, respect_gitignore=plan.respect_gitignore,
+        )
+        for missing in found.missing:
+            print(f"kerasmode-lint: error: {missing}: no such file or directory", file=sys.stderr)
+            error = True
+        for file in found.files:
+            if file not in owner:
+                owner[file] = plan
+                tasks.append((file, plan.options))
+
+    diagnostics: List[Diagnostic] = []
+    for result in run_tasks(tasks, args.jobs):
+        error |= result.internal_error
+        plan = owner[result.path]
+        for diag in result.diagnostics:
+            if diag.code != INVALID_FILE and any(
+                diag.code in codes and _matches(pattern, diag.path, plan.config.directory)
+                for pattern, codes in plan.per_file_ignores
+            ):
+                continue
+            diagnostics.append(diag)
+    diagnostics.sort(key=Diagnostic.sort_key)
+    write = sys.stdout.write
+    for diag in diagnostics:
+        write(f"{diag.path}:{diag.line}:{diag.column}: {diag.code} {diag.message}\n")
+    sys.stdout.flush()
+    if diagnostics and not args.quiet:
+        files = len({d.path for d in diagnostics})
+        problems = len(diagnostics)
+        print(
+            f"Found {problems} problem{'s' if problems != 1 else ''} in "
+            f"{files} file{'s' if files != 1 else ''}.",
+            file=sys.stderr,
+        )
+    if error:
+        return EXIT_ERROR
+    if diagnostics and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN

@@ -1,0 +1,28 @@
+"""Everything a rule may ask about the file being linted."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import libcst as cst
+
+from .model_contents import ModelContents
+from .names import ImportTracker
+from .versions import KerasVersion
+
+
+@dataclass
+class FileContext:
+    path: str
+    source: str
+    module: cst.Module
+    keras_version: KerasVersion
+    imports: ImportTracker = field(default_factory=ImportTracker)
+    _models: Optional[ModelContents] = None
+
+    @property
+    def models(self) -> ModelContents:
+        """Lazy: built on the first question about a model's contents."""
+        if self._models is None:
+            self._models = ModelContents(self.module, self.imports)
+        return self._models

@@ -1,0 +1,224 @@
+"""The lint pipeline for one file: bytes -> rules -> diagnostics.
+
+It knows no particular rule: it asks the registry which rules are enabled and
+apply to the file's Keras version, skips the file if it contains none of their
+trigger words, parses it once, runs every rule in one walk, and turns what
+they report into positioned, noqa-filtered diagnostics.
+"""
+from __future__ import annotations
+
+import io
+import tokenize
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .context import FileContext
+from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic
+from .noqa import file_is_exempt, filter_noqa
+from .rule import Rule
+from .rules import ALL_RULES
+from .versions import resolve_version
+from .walker import walk
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    """Settings that matter for linting one file (already resolved)."""
+
+    enabled: FrozenSet[str] = frozenset(r.code for r in ALL_RULES)
+    keras_version: str = "auto"
+    keras_version_origin: str = "--keras-version"
+    disable_noqa: bool = False
+
+
+@dataclass
+class FileResult:
+    path: str
+    diagnostics: List[Diagnostic] = field(default_factory=list)
+    internal_error: bool = False
+
+
+# -- rule dispatch tables ------------------------------------------------------
+_HANDLER_NAMES: Dict[Type[Rule], List[Tuple[Type[cst.CSTNode], str, bool]]] = {}
+
+
+def _handler_names(rule_class: Type[Rule]) -> List[Tuple[Type[cst.CSTNode], str, bool]]:
+    names = _HANDLER_NAMES.get(rule_class)
+    if names is None:
+        names = []
+        for attr in dir(rule_class):
+            for prefix, leave in (("visit_", False), ("leave_", True)):
+                if attr.startswith(prefix):
+                    node_class = getattr(cst, attr[len(prefix):], None)
+                    if node_class is None:
+                        raise TypeError(f"{rule_class.__name__}.{attr}: no libcst node of that name")
+                    names.append((node_class, attr, leave))
+        _HANDLER_NAMES[rule_class] = names
+    return names
+
+
+def applicable_rules(options: LintOptions, version) -> List[Type[Rule]]:
+    return [r for r in ALL_RULES if r.code in options.enabled and version in r.versions]
+
+
+# -- reading -------------------------------------------------------------------
+class InvalidFile(Exception):
+    """The file cannot be decoded or parsed; carries a 1-based position."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.line, self.column = line, column
+
+
+def decode(data: bytes) -> str:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:  # unknown or contradictory coding cookie
+        raise InvalidFile(f"cannot decode: {exc}") from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InvalidFile(
+            f"cannot decode as {encoding}: invalid byte 0x{data[exc.start]:02x}", line, column
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def parse(text: str) -> cst.Module:
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InvalidFile("cannot parse: source contains a NUL byte", line)
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise InvalidFile(f"cannot parse: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
+    except RecursionError:
+        raise InvalidFile("cannot parse: code is nested too deeply") from None
+
+
+# -- linting -------------------------------------------------------------------
+def lint_bytes(data: bytes, path: str, options: LintOptions = LintOptions()) -> FileResult:
+    result = FileResult(path)
+    exempt = file_is_exempt(data)
+    if exempt is True and not options.disable_noqa:
+        return result
+    version = resolve_version(
+        options.keras_version, None if path == "-" else path, data,
+        setting_origin=options.keras_version_origin,
+    ).version
+    rules = applicable_rules(options, version)
+    if not options.disable_noqa and isinstance(exempt, frozenset):
+        rules = [r for r in rules if not any(r.code.startswith(c) for c in exempt)]
+    if not any(t in data for r in rules for t in r.triggers):
+        return result  # nothing here can match: never parsed
+    try:
+        text = decode(data)
+        module = parse(text)
+    except InvalidFile as exc:
+        result.diagnostics.append(
+            Diagnostic(path, exc.line, exc.column, INVALID_FILE, str(exc), name=INVALID_FILE_NAME)
+        )
+        return result
+
+    reports: List[Tuple[Rule, cst.CSTNode, str]] = []
+    while rules:
+        context = FileContext(path, text, module, version)
+        instances = [r(context) for r in rules]
+        try:
+            _run(context, instances)
+        except Exception as exc:  # a bug in a rule must not stop the run
+            culprit = _failing_rule(exc, instances)
+            if culprit is None:
+                raise
+            result.internal_error = True
+            result.diagnostics.append(
+                Diagnostic(
+                    path, 1, 1, INVALID_FILE,
+                    f"internal error in rule {culprit.code} ({culprit.name}): "
+                    f"{type(exc).__name__}: {exc}; the other rules still ran. "
+                    "Please report this bug with the file that triggers it.",
+                    name=INVALID_FILE_NAME,
+                )
+            )
+            rules = [r for r in rules if r is not type(culprit)]
+            continue
+        reports = [(rule, node, msg) for rule in instances for node, msg in rule.reports]
+        break
+
+    if reports:
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        for rule, node, message in reports:
+            where = positions[node]
+            result.diagnostics.append(
+                Diagnostic(
+                    path, where.start.line, where.start.column + 1, rule.code, message,
+                    end_line=where.end.line, end_column=where.end.column + 1, name=rule.name,
+                )
+            )
+        if not options.disable_noqa:
+            result.diagnostics = filter_noqa(result.diagnostics, text)
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    return result
+
+
+def _run(context: FileContext, rules: Sequence[Rule]) -> None:
+    imports = context.imports
+    visitors: Dict[type, list] = {
+        cst.Import: [imports.visit_Import],
+        cst.ImportFrom: [imports.visit_ImportFrom],
+        cst.Assign: [imports.visit_Assign],
+    }
+    leavers: Dict[type, list] = {}
+    for rule in rules:
+        for node_class, attr, leave in _handler_names(type(rule)):
+            (leavers if leave else visitors).setdefault(node_class, []).append(getattr(rule, attr))
+    walk(context.module, visitors, leavers)
+
+
+def _failing_rule(exc: BaseException, instances: Sequence[Rule]) -> Optional[Rule]:
+    """The rule whose code raised, found from the traceback's frames."""
+    ids = {id(r): r for r in instances}
+    tb = exc.__traceback__
+    culprit = None
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get("self")
+        if id(candidate) in ids:
+            culprit = ids[id(candidate)]
+        tb = tb.tb_next
+    return culprit
+
+
+def lint_source(
+    source,
+    filename: str = "<string>",
+    *,
+    keras_version: str = "auto",
+    select: Optional[Sequence[str]] = None,
+    ignore: Sequence[str] = (),
+    disable_noqa: bool = False,
+) -> List[Diagnostic]:
+    """Lint Python source (str or bytes) and return its diagnostics.
+
+    ``select``/``ignore`` take codes or prefixes as on the command line.
+    Raises ValueError for unknown codes or an invalid ``keras_version``.
+    """
+    from .selection import resolve_selection
+    from .versions import parse_keras_version
+
+    if keras_version != "auto":
+        parse_keras_version(keras_version)
+    data = source.encode("utf-8") if isinstance(source, str) else source
+    options = LintOptions(
+        enabled=resolve_selection(select=select, ignore=ignore),
+        keras_version=keras_version,
+        keras_version_origin="keras_version=",
+        disable_noqa=disable_noqa,
+    )
+    return lint_bytes(data, filename, options).diagnostics

@@ -1,0 +1,125 @@
+"""What Keras does with ``training``: the facts rules consult.
+
+Kept in one place so a rule never carries its own copy of "which layers
+behave differently in training". The facts come from ../shared/SEMANTICS.md
+(measured with Keras 3.15.1 and tf_keras 2.21).
+"""
+from __future__ import annotations
+
+import enum
+
+
+class Tri(enum.Enum):
+    """A three-valued answer: a file rarely tells us everything."""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+    @staticmethod
+    def any_of(answers) -> "Tri":
+        """YES if any is YES, NO if all are NO (or there are none), else UNKNOWN."""
+        result = Tri.NO
+        for answer in answers:
+            if answer is Tri.YES:
+                return Tri.YES
+            if answer is Tri.UNKNOWN:
+                result = Tri.UNKNOWN
+        return result
+
+
+# Layers whose output is random in training mode and the identity otherwise.
+DROPOUT_LIKE = frozenset(
+    {
+        "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+        "GaussianDropout", "GaussianNoise", "AlphaDropout",
+    }
+)
+
+# Layers that normalise with batch statistics (and update moving statistics)
+# in training mode and with the moving statistics otherwise.
+BATCHNORM_LIKE = frozenset({"BatchNormalization", "SyncBatchNormalization"})
+
+# Random augmentation layers: active only in training mode.
+AUGMENTATION = frozenset(
+    {
+        "RandomFlip", "RandomRotation", "RandomZoom", "RandomCrop",
+        "RandomContrast", "RandomTranslation", "RandomBrightness",
+        "RandomHeight", "RandomWidth", "RandomGrayscale", "RandomHue",
+        "RandomSaturation", "RandomColorJitter", "RandomColorDegeneration",
+        "RandomPerspective", "RandomShear", "RandomElasticTransform",
+        "RandomErasing", "RandomGaussianBlur", "RandomInvert",
+        "RandomPosterization", "RandomSharpness", "RandAugment", "AugMix",
+        "MixUp", "CutMix", "RandomApply", "RandomChoice", "Pipeline",
+    }
+)
+
+# Layers that take dropout rates as constructor arguments: mode-dependent
+# only when one of those rates is given and is not a literal zero.
+DROPOUT_ARGUMENTS = {
+    "LSTM": ("dropout", "recurrent_dropout"),
+    "GRU": ("dropout", "recurrent_dropout"),
+    "SimpleRNN": ("dropout", "recurrent_dropout"),
+    "LSTMCell": ("dropout", "recurrent_dropout"),
+    "GRUCell": ("dropout", "recurrent_dropout"),
+    "SimpleRNNCell": ("dropout", "recurrent_dropout"),
+    "ConvLSTM1D": ("dropout", "recurrent_dropout"),
+    "ConvLSTM2D": ("dropout", "recurrent_dropout"),
+    "ConvLSTM3D": ("dropout", "recurrent_dropout"),
+    "MultiHeadAttention": ("dropout",),
+    "GroupQueryAttention": ("dropout",),
+    "GroupedQueryAttention": ("dropout",),
+    "Attention": ("dropout",),
+    "AdditiveAttention": ("dropout",),
+}
+
+# Wrappers whose behaviour is that of the layer they wrap (first argument).
+WRAPPERS = frozenset({"TimeDistributed", "Bidirectional", "RNN"})
+
+# Built-in layers with no training-mode behaviour at all.
+MODE_FREE = frozenset(
+    {
+        "Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D",
+        "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+        "Convolution1D", "Convolution2D", "Convolution3D",
+        "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D",
+        "DepthwiseConv2D", "Flatten", "Reshape", "Permute", "RepeatVector",
+        "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
+        "ThresholdedReLU", "Embedding", "Input", "InputLayer", "Lambda",
+        "Masking", "Identity", "LayerNormalization", "GroupNormalization",
+        "UnitNormalization", "RMSNormalization", "Normalization", "Rescaling",
+        "Resizing", "CenterCrop", "Cropping1D", "Cropping2D", "Cropping3D",
+        "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "UpSampling1D",
+        "UpSampling2D", "UpSampling3D", "MaxPooling1D", "MaxPooling2D",
+        "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+        "AveragePooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D",
+        "AvgPool1D", "AvgPool2D", "AvgPool3D", "GlobalMaxPooling1D",
+        "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D",
+        "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPool1D",
+        "GlobalMaxPool2D", "GlobalAveragePool1D", "GlobalAveragePool2D",
+        "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum",
+        "Minimum", "Dot", "ActivityRegularization", "CategoryEncoding",
+        "Hashing", "StringLookup", "IntegerLookup", "TextVectorization",
+        "Discretization",
+    }
+)
+
+# keras.applications constructors. All contain BatchNormalization except the
+# VGG family, which has neither BatchNormalization nor Dropout.
+APPLICATIONS_WITHOUT_MODE_LAYERS = frozenset({"VGG16", "VGG19"})
+
+# Constructors whose content cannot be known from the file.
+OPAQUE_MODEL_SOURCES = frozenset(
+    {"load_model", "model_from_json", "model_from_config", "load", "KerasLayer", "from_preset"}
+)
+
+
+def layer_class_mode_dependence(name: str, has_dropout_argument: bool) -> Tri:
+    """Does a built-in Keras layer class behave differently in training mode?"""
+    if name in DROPOUT_LIKE or name in BATCHNORM_LIKE or name in AUGMENTATION:
+        return Tri.YES
+    if name in DROPOUT_ARGUMENTS:
+        return Tri.YES if has_dropout_argument else Tri.NO
+    if name in MODE_FREE:
+        return Tri.NO
+    return Tri.UNKNOWN

@@ -1,0 +1,37 @@
+"""The base class every rule derives from.
+
+A rule is one module holding one subclass of ``Rule``: its code, name, the
+Keras versions it applies to, a one-line summary, the byte strings that must
+occur in a file for it to possibly match (so files that cannot match are never
+parsed), and ``visit_<NodeType>`` / ``leave_<NodeType>`` methods named after
+libcst node classes. All rules share one walk of the tree.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, List, Optional, Tuple
+
+import libcst as cst
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .context import FileContext
+    from .versions import VersionSet
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    versions: ClassVar["VersionSet"]
+    # A file is parsed for this rule only if it contains one of these.
+    triggers: ClassVar[Tuple[bytes, ...]]
+
+    def __init__(self, context: "FileContext") -> None:
+        self.context = context
+        self.reports: List[Tuple[cst.CSTNode, str]] = []
+
+    def report(self, node: cst.CSTNode, message: Optional[str] = None) -> None:
+        self.reports.append((node, message or self.summary))
+
+    # Shortcuts the rules use all the time.
+    def resolve(self, node: cst.CSTNode) -> Optional[str]:
+        return self.context.imports.resolve(node)
