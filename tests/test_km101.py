@@ -1,0 +1,306 @@
+"""KM101 tape-call-without-training: what it flags and the look-alikes it must leave alone."""
+import textwrap
+
+import pytest
+
+from helpers import findings
+
+HEADER = """
+import tensorflow as tf
+from tensorflow import keras
+opt = keras.optimizers.Adam()
+"""
+
+
+def lint(body, version="3"):
+    return findings(HEADER + textwrap.dedent(body), version)
+
+
+def test_flags_model_call_in_custom_loop():
+    src = """
+    def step(model, x, y):
+        with tf.GradientTape() as tape:
+            pred = model(x)
+            loss = tf.reduce_mean((pred - y) ** 2)
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+    """
+    assert lint(src) == [(8, "KM101")]
+
+
+@pytest.mark.parametrize("version", ["2", "3", "3.16"])
+def test_applies_to_every_version(version):
+    src = """
+    with tf.GradientTape() as tape:
+        loss = model(x)
+    grads = tape.gradient(loss, model.trainable_weights)
+    opt.apply_gradients(zip(grads, model.trainable_weights))
+    """
+    assert [c for _, c in lint(src, version)] == ["KM101"]
+
+
+def test_message_names_the_model_and_the_fix():
+    from kerasmode_lint import lint_source
+
+    src = HEADER + textwrap.dedent("""
+    with tf.GradientTape() as tape:
+        loss = self.net(x)
+    grads = tape.gradient(loss, self.net.trainable_variables)
+    self.optimizer.apply_gradients(zip(grads, self.net.trainable_variables))
+    """)
+    [diag] = lint_source(src, "x.py", keras_version="3")
+    assert "`self.net`" in diag.message and "training=True" in diag.message
+    assert diag.column == 12
+
+
+def test_alias_imports_and_several_tapes():
+    src = """
+    import tensorflow as T
+    from tensorflow import GradientTape as GT
+    with T.GradientTape() as gt, GT(persistent=True) as dt:
+        fake = generator(noise)
+        real_out = discriminator(real)
+        fake_out = discriminator(fake)
+    g = gt.gradient(gl, generator.trainable_variables)
+    d = dt.gradient(dl, discriminator.trainable_variables)
+    gen_opt.apply_gradients(zip(g, generator.trainable_variables))
+    disc_opt.apply_gradients(zip(d, discriminator.trainable_variables))
+    """
+    assert lint(src) == [(9, "KM101"), (10, "KM101"), (11, "KM101")]
+
+
+def test_combined_variables_and_variable_names():
+    src = """
+    params = encoder.trainable_variables + decoder.trainable_variables
+    with tf.GradientTape() as tape:
+        z = encoder(x)
+        out = decoder(z)
+    grads = tape.gradient(loss, params)
+    opt.apply_gradients(zip(grads, params))
+    """
+    assert lint(src) == [(8, "KM101"), (9, "KM101")]
+
+
+def test_list_of_starred_variables():
+    src = """
+    with tf.GradientTape() as tape:
+        out = head(body(x))
+    grads = tape.gradient(loss, [*body.trainable_variables, *head.trainable_variables])
+    opt.apply_gradients(zip(grads, [*body.trainable_variables, *head.trainable_variables]))
+    """
+    assert lint(src) == [(7, "KM101"), (7, "KM101")]
+
+
+def test_keras3_optimizer_apply():
+    src = """
+    with tf.GradientTape() as tape:
+        out = model(x)
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply(grads, model.trainable_variables)
+    """
+    assert lint(src) == [(7, "KM101")]
+
+
+# --- look-alikes that must not be flagged -------------------------------------
+
+def test_explicit_training_any_value():
+    src = """
+    with tf.GradientTape() as tape:
+        a = model(x, training=True)
+        b = model(x, training=training)
+        c = model(x, **kwargs)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    """
+    assert lint(src) == []
+
+
+def test_gradcam_gradients_wrt_activations():
+    src = """
+    grad_model = keras.Model(model.inputs, [model.get_layer(name).output, model.output])
+    with tf.GradientTape() as tape:
+        conv_out, preds = grad_model(img)
+        class_channel = preds[:, 0]
+    grads = tape.gradient(class_channel, conv_out)
+    """
+    assert lint(src) == []
+
+
+def test_fgsm_gradients_wrt_input():
+    src = """
+    with tf.GradientTape() as tape:
+        tape.watch(image)
+        prediction = model(image)
+        loss = loss_object(label, prediction)
+    gradient = tape.gradient(loss, image)
+    adv = image + eps * tf.sign(gradient)
+    """
+    assert lint(src) == []
+
+
+def test_style_transfer_optimises_the_image():
+    src = """
+    image = tf.Variable(content)
+    with tf.GradientTape() as tape:
+        outputs = extractor(image)
+        loss = style_content_loss(outputs)
+    grad = tape.gradient(loss, image)
+    opt.apply_gradients([(grad, image)])
+    """
+    assert lint(src) == []
+
+
+def test_frozen_teacher_with_training_false():
+    src = """
+    with tf.GradientTape() as tape:
+        teacher_pred = teacher(x, training=False)
+        student_pred = student(x, training=True)
+        loss = distill(teacher_pred, student_pred)
+    grads = tape.gradient(loss, student.trainable_variables)
+    opt.apply_gradients(zip(grads, student.trainable_variables))
+    """
+    assert lint(src) == []
+
+
+def test_untrained_model_in_tape_not_flagged():
+    # The teacher is called without training= but its variables are not trained.
+    src = """
+    with tf.GradientTape() as tape:
+        t = teacher(x)
+        s = student(x, training=True)
+    grads = tape.gradient(loss, student.trainable_variables)
+    opt.apply_gradients(zip(grads, student.trainable_variables))
+    """
+    assert lint(src) == []
+
+
+def test_dense_only_sequential_built_in_file():
+    src = """
+    model = keras.Sequential([keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+    with tf.GradientTape() as tape:
+        pred = model(x)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    """
+    assert lint(src) == []
+
+
+def test_dense_only_functional_built_in_helper():
+    src = """
+    from tensorflow.keras import layers as L
+    def build():
+        inp = keras.Input((4,))
+        h = L.Conv1D(8, 3)(inp)
+        out = L.Dense(1)(L.Flatten()(h))
+        return keras.Model(inp, out)
+    model = build()
+    with tf.GradientTape() as tape:
+        pred = model(x)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    """
+    assert lint(src) == []
+
+
+def test_functional_with_batchnorm_is_flagged():
+    src = """
+    from tensorflow.keras import layers as L
+    def build():
+        inp = keras.Input((4,))
+        h = L.BatchNormalization()(L.Dense(8)(inp))
+        return keras.Model(inp, L.Dense(1)(h))
+    model = build()
+    with tf.GradientTape() as tape:
+        pred = model(x)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    """
+    assert lint(src) == [(13, "KM101")]
+
+
+def test_subclassed_model_with_dropout_is_flagged_and_without_is_not():
+    template = """
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.a = keras.layers.Dense(4)
+            self.b = keras.layers.{layer}
+        def call(self, x, training=None):
+            return self.b(self.a(x))
+    model = Net()
+    with tf.GradientTape() as tape:
+        pred = model(x)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    """
+    assert lint(template.format(layer="Dropout(0.3)")) == [(15, "KM101")]
+    assert lint(template.format(layer="Dense(1)")) == []
+
+
+def test_lstm_dropout_argument_counts():
+    src = """
+    model = keras.Sequential([keras.layers.LSTM(8, dropout={rate}), keras.layers.Dense(1)])
+    with tf.GradientTape() as tape:
+        pred = model(x)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    """
+    assert lint(src.format(rate="0.2")) == [(8, "KM101")]
+    assert lint(src.format(rate="0.0")) == []
+
+
+def test_plain_function_and_non_keras_objects():
+    src = """
+    with tf.GradientTape() as tape:
+        pred = model(x, training=True)
+        loss = loss_fn(y, pred)
+        reg = tf.add_n(model.losses)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    """
+    assert lint(src) == []
+
+
+def test_no_optimizer_step_no_finding():
+    # Gradients of the weights that are only inspected (e.g. logged norms).
+    src = """
+    with tf.GradientTape() as tape:
+        pred = model(x)
+    grads = tape.gradient(loss, model.trainable_variables)
+    print([tf.norm(g) for g in grads])
+    """
+    assert lint(src) == []
+
+
+def test_tape_not_from_tensorflow_is_ignored():
+    src = """
+    from mylib import GradientTape
+    with GradientTape() as tape:
+        pred = model(x)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    """
+    assert lint(src) == []
+
+
+def test_train_step_self_calls_left_to_km102():
+    src = """
+    class M(keras.Model):
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                pred = self(x)
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+    """
+    assert lint(src) == []
+
+
+def test_noqa_silences():
+    src = """
+    with tf.GradientTape() as tape:
+        pred = model(x)  # noqa: KM101
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    """
+    assert lint(src) == []
