@@ -1,0 +1,244 @@
+"""Shared harness for the executable rule fixtures in ``fixtures/KMxxx/``.
+
+A fixture is a small, runnable user program. Its comments declare
+
+* lint expectations -- ``# expect: KM101`` / ``# expect(3): KM202`` /
+  ``# expect(2, 3.16): KM203`` on the line where a finding must be reported;
+* run-time expectations -- ``# observe(k3, tfk): key=value ...``; the program
+  prints exactly one ``OBSERVED key=value ...`` line.
+
+See ``fixtures/README.md`` for the full format.
+
+By hand::
+
+    python tests/fixture_harness.py fixtures/KM101/flagged_custom_loop.py k3
+    python tests/fixture_harness.py fixtures/KM101/flagged_custom_loop.py  # both
+"""
+import importlib.util
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import tokenize
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURES_DIR = REPO_ROOT / "fixtures"
+
+#: the ``--keras-version`` settings every fixture is linted under
+KERAS_VERSIONS = ("2", "3", "3.16")
+#: run-time flavours: Keras 3 with the TensorFlow backend, and tf_keras
+FLAVOURS = ("k3", "tfk")
+
+_CODE = r"KM\d{3}"
+_EXPECT_RE = re.compile(
+    r"expect\s*(?:\((?P<versions>[^)]*)\))?\s*:\s*"
+    rf"(?P<codes>{_CODE}(?:\s*,\s*{_CODE})*)\s*$"
+)
+_OBSERVE_RE = re.compile(
+    r"observe\s*\((?P<flavours>[^)]*)\)\s*:\s*(?P<pairs>\S.*?)\s*$"
+)
+_PAIR_RE = re.compile(r"^(?P<key>[A-Za-z_]\w*)=(?P<value>[^\s=]+)$")
+
+
+class FixtureFormatError(ValueError):
+    """A fixture's expect/observe comment is malformed."""
+
+
+def fixture_files(code=None):
+    """Sorted fixture paths: ``fixtures/KM*/**/*.py`` (or one rule's)."""
+    pattern = f"{code}/**/*.py" if code else "KM*/**/*.py"
+    return sorted(p for p in FIXTURES_DIR.glob(pattern) if p.is_file())
+
+
+def _comments(path):
+    """(line, text-after-'#') for every comment *part* of the file.
+
+    Comments are read with ``tokenize``, so ``# expect:`` inside a string
+    is not a comment. A comment holding several ``#`` parts
+    (``# expect: KM101  # noqa``) yields each part separately.
+    """
+    source = Path(path).read_bytes()
+    for tok in tokenize.tokenize(io.BytesIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            for part in tok.string.split("#")[1:]:
+                yield tok.start[0], part.strip()
+
+
+def parse_expectations(path):
+    """``{keras_version: {(line, code), ...}}`` for every version setting.
+
+    ``# expect: KM101`` applies to all settings in ``KERAS_VERSIONS``;
+    ``# expect(2, 3.16): KM203`` only to the listed ones.
+    """
+    result = {v: set() for v in KERAS_VERSIONS}
+    for line, text in _comments(path):
+        if not re.match(r"expect\s*[(:]", text):
+            continue
+        m = _EXPECT_RE.match(text)
+        if not m:
+            raise FixtureFormatError(
+                f"{path}:{line}: malformed expect comment {text!r}")
+        if m.group("versions") is None:
+            versions = KERAS_VERSIONS
+        else:
+            versions = tuple(v.strip() for v in m.group("versions").split(","))
+            bad = [v for v in versions if v not in KERAS_VERSIONS]
+            if bad or not versions:
+                raise FixtureFormatError(
+                    f"{path}:{line}: unknown keras version(s) {bad} in "
+                    f"{text!r}; allowed: {', '.join(KERAS_VERSIONS)}")
+        for code in re.findall(_CODE, m.group("codes")):
+            for v in versions:
+                result[v].add((line, code))
+    return result
+
+
+def parse_observations(path):
+    """``{flavour: {key: value}}`` from the ``# observe(...)`` comments.
+
+    Several lines may declare the same flavour; their keys are merged, but
+    a key may be declared only once per flavour.
+    """
+    result = {}
+    for line, text in _comments(path):
+        if not re.match(r"observe\s*\(", text):
+            continue
+        m = _OBSERVE_RE.match(text)
+        if not m:
+            raise FixtureFormatError(
+                f"{path}:{line}: malformed observe comment {text!r}")
+        flavours = [f.strip() for f in m.group("flavours").split(",")]
+        bad = [f for f in flavours if f not in FLAVOURS]
+        if bad or not flavours:
+            raise FixtureFormatError(
+                f"{path}:{line}: unknown flavour(s) {bad}; "
+                f"allowed: {', '.join(FLAVOURS)}")
+        pairs = _parse_pairs(m.group("pairs").split(), f"{path}:{line}")
+        for flavour in flavours:
+            declared = result.setdefault(flavour, {})
+            for key, value in pairs.items():
+                if key in declared:
+                    raise FixtureFormatError(
+                        f"{path}:{line}: {key!r} declared twice for {flavour}")
+                declared[key] = value
+    return result
+
+
+def _parse_pairs(words, where):
+    pairs = {}
+    for word in words:
+        m = _PAIR_RE.match(word)
+        if not m:
+            raise FixtureFormatError(f"{where}: expected key=value, got {word!r}")
+        if m.group("key") in pairs:
+            raise FixtureFormatError(f"{where}: key {m.group('key')!r} repeated")
+        pairs[m.group("key")] = m.group("value")
+    return pairs
+
+
+def _require_tensorflow(flavour):
+    """Fail (never skip) when the run-time dependencies are missing."""
+    needed = ["tensorflow"] + (["tf_keras"] if flavour == "tfk" else ["keras"])
+    missing = [m for m in needed if importlib.util.find_spec(m) is None]
+    if missing:
+        raise AssertionError(
+            f"cannot run fixtures under {flavour!r}: {', '.join(missing)} not "
+            f"importable by {sys.executable}. The fixture run-time tests need "
+            "the test extras: pip install -e '.[test]' (tensorflow-cpu, tf-keras).")
+
+
+def fixture_env(flavour):
+    """The environment a fixture runs in for `flavour` ('k3' or 'tfk')."""
+    if flavour not in FLAVOURS:
+        raise ValueError(f"unknown flavour {flavour!r}; allowed: {FLAVOURS}")
+    env = dict(os.environ)
+    if flavour == "tfk":
+        env["TF_USE_LEGACY_KERAS"] = "1"
+    else:
+        env.pop("TF_USE_LEGACY_KERAS", None)
+        env["KERAS_BACKEND"] = "tensorflow"
+    env.update(
+        TF_CPP_MIN_LOG_LEVEL="3",
+        PYTHONHASHSEED="0",
+        CUDA_VISIBLE_DEVICES="",
+        PYTHONPATH=str(FIXTURES_DIR),
+    )
+    return env
+
+
+def run_fixture(path, flavour, timeout=300):
+    """Run one fixture under `flavour`; return its observed ``{key: value}``.
+
+    Raises AssertionError (with the tail of stderr) if the program fails,
+    times out, does not print exactly one ``OBSERVED`` line, or ran under
+    another Keras than `flavour` (the ``FLAVOUR`` line printed by
+    ``observe.report``).
+    """
+    _require_tensorflow(flavour)
+    path = Path(path).resolve()
+    with tempfile.TemporaryDirectory(prefix="km_fixture_") as cwd:
+        try:
+            proc = subprocess.run(
+                [sys.executable, str(path)], cwd=cwd, env=fixture_env(flavour),
+                capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise AssertionError(
+                f"{path.name} [{flavour}] timed out after {timeout}s\n"
+                + _tail(exc.stderr)) from None
+    if proc.returncode != 0:
+        raise AssertionError(
+            f"{path.name} [{flavour}] exited with {proc.returncode}; "
+            f"last lines of stderr:\n{_tail(proc.stderr)}")
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("OBSERVED ")]
+    if len(lines) != 1:
+        raise AssertionError(
+            f"{path.name} [{flavour}] printed {len(lines)} OBSERVED lines "
+            f"(need exactly 1); stdout:\n{proc.stdout[-4000:]}\n"
+            f"stderr:\n{_tail(proc.stderr)}")
+    ran = [ln.split()[1:] for ln in proc.stdout.splitlines()
+           if ln.startswith("FLAVOUR ")]
+    if ran != [[flavour]]:
+        raise AssertionError(
+            f"{path.name} [{flavour}] must run under {flavour!r} but observe.py "
+            f"reported FLAVOUR {ran} (a stray `import keras` under tfk, or a "
+            "report not made through observe.report?)")
+    return _parse_pairs(lines[0].split()[1:], f"{path.name} [{flavour}] output")
+
+
+def _tail(text, n=40):
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return "\n".join((text or "").splitlines()[-n:])
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or len(argv) > 2:
+        print("usage: fixture_harness.py FIXTURE.py [k3|tfk]  "
+              "(no flavour: both)", file=sys.stderr)
+        return 2
+    path = Path(argv[0])
+    declared = parse_observations(path)
+    flavours = [argv[1]] if len(argv) == 2 else list(FLAVOURS)
+    status = 0
+    for flavour in flavours:
+        start = time.monotonic()
+        observed = run_fixture(path, flavour)
+        took = time.monotonic() - start
+        pairs = " ".join(f"{k}={v}" for k, v in observed.items())
+        want = declared.get(flavour)
+        verdict = ("(no observe line)" if want is None
+                   else "ok" if want == observed
+                   else "MISMATCH, declared: "
+                   + " ".join(f"{k}={v}" for k, v in want.items()))
+        status |= want is not None and want != observed
+        print(f"{flavour}: OBSERVED {pairs}  [{took:.1f}s] {verdict}")
+    return int(status)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

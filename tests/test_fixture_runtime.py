@@ -1,0 +1,103 @@
+"""Every fixture runs under real TensorFlow and behaves as it declares.
+
+Each ``# observe(<flavour>): key=value ...`` comment of a fixture becomes
+one test: the program is executed in a subprocess under Keras 3 (TensorFlow
+backend, ``k3``) or tf_keras (``tfk``) and its ``OBSERVED`` line must equal
+the declaration exactly. Not skipped when TensorFlow is missing: it fails.
+"""
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_harness import (  # noqa: E402
+    FIXTURES_DIR,
+    FixtureFormatError,
+    fixture_files,
+    parse_expectations,
+    parse_observations,
+    run_fixture,
+)
+
+
+def _runs():
+    for path in fixture_files():
+        for flavour in sorted(parse_observations(path)):
+            yield pytest.param(
+                path, flavour,
+                id=f"{path.relative_to(FIXTURES_DIR).as_posix()}-{flavour}")
+
+
+@pytest.mark.tensorflow
+@pytest.mark.parametrize("path, flavour", list(_runs()))
+def test_fixture_behaves_as_declared(path, flavour):
+    declared = parse_observations(path)[flavour]
+    observed = run_fixture(path, flavour)
+    assert observed == declared, (
+        f"{path.name} under {flavour}: observed {observed}, declared {declared}")
+
+
+def test_fixtures_exist():
+    assert fixture_files(), f"no fixtures found under {FIXTURES_DIR}"
+
+
+@pytest.mark.parametrize(
+    "path", fixture_files(),
+    ids=[p.relative_to(FIXTURES_DIR).as_posix() for p in fixture_files()])
+def test_every_fixture_is_executed(path):
+    assert parse_observations(path), (
+        f"{path} has no '# observe(k3, tfk): key=value' line, so it is never run")
+
+
+@pytest.mark.parametrize(
+    "rule_dir", sorted(p for p in FIXTURES_DIR.glob("KM*") if p.is_dir()),
+    ids=lambda p: p.name)
+def test_rule_folder_has_flagged_and_clean_fixtures(rule_dir):
+    files = fixture_files(rule_dir.name)
+    flagged = [p for p in files if any(parse_expectations(p).values())]
+    clean = [p for p in files if not any(parse_expectations(p).values())]
+    assert flagged, f"{rule_dir.name}: no fixture with an '# expect' comment"
+    assert clean, f"{rule_dir.name}: no fix / look-alike fixture (without expect)"
+
+
+# ---------------------------------------------------------------- the parser
+
+def test_parser_reads_comments_only(tmp_path):
+    f = tmp_path / "sample.py"
+    f.write_text(
+        "# observe(k3, tfk): dropout=keep\n"
+        "# observe(tfk): bn=frozen\n"
+        "# observe(k3): bn=updated\n"
+        's = "model(x)  # expect: KM101"\n'
+        '"""\n# expect: KM102\n"""\n'
+        "y = model(x)  # expect: KM101, KM202\n"
+        "z = layer(x)  # expect(3): KM203  # noqa\n"
+        "w = layer(x)  # expect(2, 3.16): KM204\n"
+        "# we expect the loss to drop; observe that this is prose\n"
+    )
+    assert parse_expectations(f) == {
+        "2": {(8, "KM101"), (8, "KM202"), (10, "KM204")},
+        "3": {(8, "KM101"), (8, "KM202"), (9, "KM203")},
+        "3.16": {(8, "KM101"), (8, "KM202"), (10, "KM204")},
+    }
+    assert parse_observations(f) == {
+        "k3": {"dropout": "keep", "bn": "updated"},
+        "tfk": {"dropout": "keep", "bn": "frozen"},
+    }
+
+
+@pytest.mark.parametrize("comment", [
+    "# expect: KM1O1",             # letter O
+    "# expect(4): KM101",          # unknown version setting
+    "# expect: km101",
+    "# observe(k2): a=b",          # unknown flavour
+    "# observe(k3): a",            # not key=value
+    "# observe(k3): a=b a=c",      # key repeated
+])
+def test_parser_rejects_malformed_comments(tmp_path, comment):
+    f = tmp_path / "bad.py"
+    f.write_text(f"x = 1  {comment}\n")
+    with pytest.raises(FixtureFormatError):
+        parse_expectations(f)
+        parse_observations(f)
