@@ -7,8 +7,9 @@ they report into positioned, noqa-filtered diagnostics.
 """
 from __future__ import annotations
 
-import io
-import tokenize
+import ast
+import codecs
+import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
@@ -73,34 +74,90 @@ class InvalidFile(Exception):
         self.line, self.column = line, column
 
 
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def _encoding(data: bytes) -> str:
+    """PEP 263: a BOM, or a coding cookie on line 1 or 2, else UTF-8."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    for number, line in enumerate(data.split(b"\n", 2)[:2]):
+        match = _COOKIE.match(line)
+        if match:
+            name = match.group(1).decode("ascii", "replace")
+            try:
+                return codecs.lookup(name).name
+            except LookupError:
+                raise InvalidFile(f"cannot decode: unknown encoding {name!r}", number + 1) from None
+        if line.strip() and not line.lstrip().startswith(b"#"):
+            break  # a cookie on line 2 counts only after a comment or blank line 1
+    return "utf-8"
+
+
 def decode(data: bytes) -> str:
+    encoding = _encoding(data)
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:  # unknown or contradictory coding cookie
-        raise InvalidFile(f"cannot decode: {exc}") from None
-    try:
-        text = data.decode(encoding)
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InvalidFile(
             f"cannot decode as {encoding}: invalid byte 0x{data[exc.start]:02x}", line, column
         ) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text
 
 
 def parse(text: str) -> cst.Module:
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise InvalidFile("cannot parse: source contains a NUL byte", line)
+    if _may_nest_deeply(text):
+        # libcst's native parser overflows the C stack (a segfault, not an
+        # exception) on a few thousand nested brackets. CPython refuses more
+        # than 200 levels cheaply, so let it judge such files first.
+        problem = _python_syntax_error(text)
+        if problem is not None:
+            raise problem
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
+        # CPython's own parser places and words syntax errors better than
+        # libcst's; ask it, now that we know the file is broken.
+        better = _python_syntax_error(text)
+        if better is not None:
+            raise better from None
         raise InvalidFile(f"cannot parse: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
     except RecursionError:
         raise InvalidFile("cannot parse: code is nested too deeply") from None
+
+
+_OPENERS = ("(", "[", "{")
+_BRACKET = re.compile(r"[()\[\]{}]")
+
+
+def _may_nest_deeply(text: str) -> bool:
+    """Could bracket nesting exceed what CPython accepts (200 levels)?
+    Exact for code; brackets in strings only make it answer yes more often."""
+    if sum(text.count(c) for c in _OPENERS) <= 200:
+        return False
+    depth = 0
+    for match in _BRACKET.finditer(text):
+        if match.group() in _OPENERS:
+            depth += 1
+            if depth > 200:
+                return True
+        elif depth:
+            depth -= 1
+    return False
+
+
+def _python_syntax_error(text: str) -> Optional[InvalidFile]:
+    try:
+        compile(text, "<linted>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        return InvalidFile(f"cannot parse: {exc.msg}", exc.lineno or 1, exc.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None  # valid for CPython: a libcst limitation, keep its message
 
 
 # -- linting -------------------------------------------------------------------

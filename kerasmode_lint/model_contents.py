@@ -127,6 +127,8 @@ class ModelContents:
         return Tri.UNKNOWN
 
     def _call(self, node: cst.Call, depth: int, seen: Set[int]) -> Tri:
+        if depth > _MAX_DEPTH:
+            return Tri.UNKNOWN
         func = node.func
         if isinstance(func, cst.Call):
             # ``Layer(...)(x)``: the layer built by the inner call.
@@ -148,6 +150,8 @@ class ModelContents:
         last = qualified.rsplit(".", 1)[-1]
         if not qualified.startswith("keras."):
             return Tri.UNKNOWN  # keras_hub presets, tensorflow_hub layers, tf.saved_model …
+        if last in ("Input", "InputLayer"):
+            return Tri.NO
         if qualified.startswith("keras.applications."):
             return Tri.NO if last in kk.APPLICATIONS_WITHOUT_MODE_LAYERS else Tri.YES
         if last == "Sequential":
@@ -175,8 +179,10 @@ class ModelContents:
 
     def _scope(self, scope: cst.CSTNode, depth: int, seen: Set[int]) -> Tri:
         """Layers constructed in a function, class or module body."""
-        if id(scope) in seen and not isinstance(scope, cst.Module):
-            return Tri.NO  # already being evaluated higher up
+        if depth > _MAX_DEPTH:
+            return Tri.UNKNOWN
+        if id(scope) in seen:
+            return Tri.NO  # already being evaluated: it adds nothing new
         seen.add(id(scope))
         calls = list(self.index.scope_calls.get(id(scope), []))
         if isinstance(scope, cst.ClassDef):
