@@ -1,0 +1,80 @@
+"""The rule catalogue (rules/*.md) and the code never drift apart.
+
+Each page names its rule's code, name, versions and summary as the code
+declares them; its Example is flagged by the rule and its Fix is not, under
+every Keras version the rule applies to; ``--explain`` prints the same page.
+"""
+import re
+from pathlib import Path
+
+import pytest
+
+from kerasmode_lint import lint_source
+from kerasmode_lint.cli import main
+from kerasmode_lint.rules import ALL_RULES, RULES_BY_CODE
+from kerasmode_lint.versions import parse_keras_version
+
+PAGES = Path(__file__).resolve().parent.parent / "rules"
+VERSION_SETTINGS = ("2", "3", "3.16")
+SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Fix", "## Versions", "## References")
+
+
+def section(text, heading):
+    """Text under a '## heading' up to the next '## '."""
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, f"no '## {heading}' section"
+    return match.group(1)
+
+
+def python_blocks(text):
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+def applicable_settings(rule):
+    return [s for s in VERSION_SETTINGS if parse_keras_version(s) in rule.versions]
+
+
+def test_every_page_has_a_rule_and_every_rule_a_page():
+    pages = {p.stem for p in PAGES.glob("KM*.md")}
+    assert pages == set(RULES_BY_CODE)
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_page_header_matches_the_code(rule):
+    text = (PAGES / f"{rule.code}.md").read_text(encoding="utf-8")
+    assert text.splitlines()[0] == f"# {rule.code} {rule.name}"
+    assert f"**Applies to:** {rule.versions}\n" in text
+    assert f"**Summary:** {rule.summary}\n" in text
+    for heading in SECTIONS:
+        assert heading in text, heading
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_example_is_flagged_and_fix_is_not(rule):
+    text = (PAGES / f"{rule.code}.md").read_text(encoding="utf-8")
+    examples = python_blocks(section(text, "Example"))
+    fixes = python_blocks(section(text, "Fix"))
+    assert examples and fixes
+    settings = applicable_settings(rule)
+    assert settings, "the rule applies to none of 2, 3, 3.16"
+    for setting in settings:
+        for block in examples:
+            found = [d.code for d in lint_source(block, "example.py", keras_version=setting)]
+            assert rule.code in found, (setting, block)
+        for block in fixes:
+            found = [d.code for d in lint_source(block, "fix.py", keras_version=setting)]
+            assert rule.code not in found, (setting, block)
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_explain_prints_the_page(rule, capsys):
+    assert main(["--explain", rule.code.lower()]) == 0
+    assert capsys.readouterr().out == (PAGES / f"{rule.code}.md").read_text(encoding="utf-8")
+
+
+def test_list_rules_has_one_line_per_rule(capsys):
+    assert main(["--list-rules"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for rule in ALL_RULES:
+        [line] = [l for l in lines if l.startswith(rule.code + " ")]
+        assert rule.name in line and str(rule.versions) in line and rule.summary in line
