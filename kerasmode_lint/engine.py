@@ -125,6 +125,7 @@ def parse(text: str) -> cst.Module:
         better = _python_syntax_error(text)
         if better is not None:
             raise better from None
+        # Valid for CPython but not for libcst (newer syntax): say so.
         raise InvalidFile(f"cannot parse: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
     except RecursionError:
         raise InvalidFile("cannot parse: code is nested too deeply") from None
@@ -155,9 +156,11 @@ def _python_syntax_error(text: str) -> Optional[InvalidFile]:
         compile(text, "<linted>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         return InvalidFile(f"cannot parse: {exc.msg}", exc.lineno or 1, exc.offset or 1)
-    except (ValueError, RecursionError, MemoryError):
-        return None
-    return None  # valid for CPython: a libcst limitation, keep its message
+    except ValueError as exc:  # NUL bytes
+        return InvalidFile(f"cannot parse: {exc}")
+    except (RecursionError, MemoryError):
+        return InvalidFile("cannot parse: code is nested too deeply")
+    return None
 
 
 # -- linting -------------------------------------------------------------------
@@ -173,10 +176,15 @@ def lint_bytes(data: bytes, path: str, options: LintOptions = LintOptions()) -> 
     rules = applicable_rules(options, version)
     if not options.disable_noqa and isinstance(exempt, frozenset):
         rules = [r for r in rules if not any(r.code.startswith(c) for c in exempt)]
-    if not any(t in data for r in rules for t in r.triggers):
-        return result  # nothing here can match: never parsed
     try:
         text = decode(data)
+        if not any(t in data for r in rules for t in r.triggers):
+            # Nothing here can match: no libcst parse, only CPython's much
+            # cheaper syntax check, so broken files are still reported.
+            problem = _python_syntax_error(text)
+            if problem is not None:
+                raise problem
+            return result
         module = parse(text)
     except InvalidFile as exc:
         result.diagnostics.append(
