@@ -78,3 +78,9 @@ def test_list_rules_has_one_line_per_rule(capsys):
     for rule in ALL_RULES:
         [line] = [l for l in lines if l.startswith(rule.code + " ")]
         assert rule.name in line and str(rule.versions) in line and rule.summary in line
+
+
+def test_readme_rule_table_lists_every_rule():
+    readme = (PAGES.parent / "README.md").read_text(encoding="utf-8")
+    for rule in ALL_RULES:
+        assert re.search(rf"^\| {rule.code} \| {re.escape(rule.name)} \| {re.escape(str(rule.versions))} \|", readme, re.M), rule.code

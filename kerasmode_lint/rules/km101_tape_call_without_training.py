@@ -116,9 +116,9 @@ class TapeCallWithoutTraining(Rule):
             self.report(
                 call,
                 f"`{callee}` is called inside a GradientTape without `training=` while its "
-                "trainable variables are trained: it runs with training=None, so its Dropout "
-                "does not drop and its BatchNormalization uses, and never updates, its moving "
-                f"statistics. Pass `training=True`: `{callee}(..., training=True)`.",
+                "weights are trained: it runs in inference mode (Dropout does not drop, "
+                "BatchNormalization uses and never updates its moving statistics). "
+                "Pass `training=True`.",
             )
 
     def _models_of(self, node: cst.CSTNode, scope: _Scope, depth: int) -> Set[str]:
