@@ -19,6 +19,7 @@ class FileContext:
     keras_version: KerasVersion
     imports: ImportTracker = field(default_factory=ImportTracker)
     _models: Optional[ModelContents] = None
+    keras_backend: str = "tensorflow"  # the resolved Keras 3 backend (backends.py)
 
     @property
     def models(self) -> ModelContents:
