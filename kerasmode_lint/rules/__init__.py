@@ -1,8 +1,10 @@
 """The rule registry: one module per rule, one line per rule here."""
 from .km101_tape_call_without_training import TapeCallWithoutTraining
+from .km401_learning_phase_api import LearningPhaseApi
 
 ALL_RULES = [
     TapeCallWithoutTraining,
+    LearningPhaseApi,
 ]
 
 RULES_BY_CODE = {rule.code: rule for rule in ALL_RULES}
