@@ -1,11 +1,13 @@
 """The rule registry: one module per rule, one line per rule here."""
 from .km101_tape_call_without_training import TapeCallWithoutTraining
 from .km102_train_step_without_training import TrainStepWithoutTraining
+from .km103_evaluation_with_training_true import EvaluationWithTrainingTrue
 from .km401_learning_phase_api import LearningPhaseApi
 
 ALL_RULES = [
     TapeCallWithoutTraining,
     TrainStepWithoutTraining,
+    EvaluationWithTrainingTrue,
     LearningPhaseApi,
 ]
 
