@@ -51,6 +51,9 @@ def test_messages_per_version():
     assert "deprecated" in k2.message and "predict()" in k2.message and "training=" in k2.message
     imported = lint_source("from keras.backend import learning_phase\n", "x.py", keras_version="3")
     assert "ImportError" in imported[0].message
+    read = "import tf_keras\nif training is None:\n    training = tf_keras.backend.learning_phase()\n"
+    [k2_read] = lint_source(read, "x.py", keras_version="2")
+    assert "`learning_phase` is deprecated" in k2_read.message and "never consult" in k2_read.message
 
 
 # --- look-alikes -------------------------------------------------------------------

@@ -106,6 +106,13 @@ class LearningPhaseApi(Rule):
         self.report(node, self._message(name, imported))
 
     def _message(self, name: str, imported: bool) -> str:
+        if self.context.keras_version.is_keras2 and name == "learning_phase":
+            return (
+                "`learning_phase` is deprecated in Keras 2: it returns the global phase (0 unless "
+                "`set_learning_phase` changed it), which fit(), evaluate() and predict() never "
+                "consult since they pass `training` themselves; Keras 3 removed it "
+                "(AttributeError). Use the `training` argument of the call instead."
+            )
         if self.context.keras_version.is_keras2:
             return (
                 f"`{name}` is deprecated in Keras 2 and does not do what it seems: it only "
