@@ -226,7 +226,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if not argv or len(argv) > 2:
         print("usage: fixture_harness.py FIXTURE.py [k3|tfk|k3jax]  "
-              "(no flavour: every flavour the fixture declares)", file=sys.stderr)
+              "(no flavour: k3, tfk, and k3jax if the fixture declares it)", file=sys.stderr)
         return 2
     path = Path(argv[0])
     declared = parse_observations(path)

@@ -218,3 +218,20 @@ def test_noqa():
     src = MODEL.replace("h = self.dropout(h)", "h = self.dropout(h)  # noqa: KM306").replace(
         "h = self.bn(self.dense(x))", "h = self.bn(self.dense(x))  # noqa")
     assert lint(src) == []
+
+
+# --- the k3jax fixture flavour ------------------------------------------------------
+
+def test_k3jax_flavour_in_the_harness():
+    import os
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from fixture_harness import FIXTURES_DIR, fixture_env, parse_observations
+
+    env = fixture_env("k3jax")
+    assert env["KERAS_BACKEND"] == "jax" and "TF_USE_LEGACY_KERAS" not in env
+    declared = parse_observations(Path(FIXTURES_DIR, "KM306", "flagged_subclassed_model.py"))
+    assert declared["k3jax"] == {"bn": "frozen", "fit_forward": "inference"}
+    assert declared["k3"] == declared["tfk"] == {"bn": "updated", "fit_forward": "training"}
