@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import __version__
+from .backends import parse_keras_backend, resolve_backend
 from .config import Config, ConfigError, config_for
 from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, Diagnostic
 from .discovery import DEFAULT_EXCLUDES, discover, validate_globs
@@ -48,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     sel.add_argument("--extend-select", type=split_codes, default=[], help="codes or prefixes to add")
     sel.add_argument("--ignore", type=split_codes, default=[], help="codes or prefixes to disable")
     sel.add_argument("--keras-version", help="2, 3, X.Y[.Z] or auto (default: auto)")
+    sel.add_argument("--keras-backend",
+                     help="tensorflow, jax, torch, numpy, openvino or auto (default: auto: "
+                          "KERAS_BACKEND set in the file, $KERAS_BACKEND, keras.json, else tensorflow)")
     files = p.add_argument_group("file selection")
     files.add_argument("--exclude", type=split_codes, help="globs to skip (replaces the defaults)")
     files.add_argument("--extend-exclude", type=split_codes, default=[], help="globs to skip as well")
@@ -105,6 +109,15 @@ def make_plan(args, config: Config) -> Plan:
             parse_keras_version(setting)
         except ValueError as exc:
             raise UsageError(f"{origin}: {exc}") from None
+    if args.keras_backend is not None:
+        backend, backend_origin = args.keras_backend, "--keras-backend"
+    else:
+        backend = config.get("keras-backend", "auto")
+        backend_origin = f"keras-backend in {config.path}"
+    try:
+        backend = parse_keras_backend(backend)
+    except ValueError as exc:
+        raise UsageError(f"{backend_origin}: {exc}") from None
     per_file = []
     for pattern, codes in config.per_file_ignores:
         per_file.append((pattern, resolve_selection(codes, [], [], where=f"per-file-ignores in {where}")))
@@ -117,7 +130,8 @@ def make_plan(args, config: Config) -> Plan:
     return Plan(
         config=config,
         options=LintOptions(enabled=enabled, keras_version=setting, keras_version_origin=origin,
-                            disable_noqa=args.disable_noqa),
+                            disable_noqa=args.disable_noqa, keras_backend=backend,
+                            keras_backend_origin=backend_origin),
         per_file_ignores=per_file,
         exclude=exclude,
         extend_exclude=extend,
@@ -182,10 +196,13 @@ def show_settings(paths: Sequence[str], plans: Dict[str, Plan]) -> str:
                 data = handle.read()
         resolved = resolve_version(plan.options.keras_version, path, data,
                                    setting_origin=plan.options.keras_version_origin)
+        backend = resolve_backend(plan.options.keras_backend, data,
+                                  setting_origin=plan.options.keras_backend_origin)
         out += [
             f"path: {path}",
             f"  config: {plan.config.path or '(none)'}",
             f"  keras-version: {resolved.version} ({resolved.reason})",
+            f"  keras-backend: {backend.backend} ({backend.reason})",
             f"  enabled: {', '.join(sorted(plan.options.enabled)) or '(none)'}",
             f"  per-file-ignores: {', '.join(p + ' -> ' + ','.join(sorted(c)) for p, c in plan.per_file_ignores) or '(none)'}",
             f"  exclude: {', '.join(plan.exclude)}",

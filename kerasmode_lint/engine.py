@@ -16,6 +16,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .backends import resolve_backend
 from .context import FileContext
 from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic
 from .noqa import file_is_exempt, filter_noqa
@@ -33,6 +34,8 @@ class LintOptions:
     keras_version: str = "auto"
     keras_version_origin: str = "--keras-version"
     disable_noqa: bool = False
+    keras_backend: str = "auto"
+    keras_backend_origin: str = "--keras-backend"
 
 
 @dataclass
@@ -174,6 +177,10 @@ def lint_bytes(data: bytes, path: str, options: LintOptions = LintOptions()) -> 
         setting_origin=options.keras_version_origin,
     ).version
     rules = applicable_rules(options, version)
+    backend = resolve_backend(
+        options.keras_backend, data, setting_origin=options.keras_backend_origin
+    ).backend
+    rules = [r for r in rules if r.backends is None or backend in r.backends]
     if not options.disable_noqa and isinstance(exempt, frozenset):
         rules = [r for r in rules if not any(r.code.startswith(c) for c in exempt)]
     try:
@@ -194,7 +201,7 @@ def lint_bytes(data: bytes, path: str, options: LintOptions = LintOptions()) -> 
 
     reports: List[Tuple[Rule, cst.CSTNode, str]] = []
     while rules:
-        context = FileContext(path, text, module, version)
+        context = FileContext(path, text, module, version, keras_backend=backend)
         instances = [r(context) for r in rules]
         try:
             _run(context, instances)
@@ -265,6 +272,7 @@ def lint_source(
     filename: str = "<string>",
     *,
     keras_version: str = "auto",
+    keras_backend: str = "auto",
     select: Optional[Sequence[str]] = None,
     ignore: Sequence[str] = (),
     disable_noqa: bool = False,
@@ -272,18 +280,25 @@ def lint_source(
     """Lint Python source (str or bytes) and return its diagnostics.
 
     ``select``/``ignore`` take codes or prefixes as on the command line.
-    Raises ValueError for unknown codes or an invalid ``keras_version``.
+    ``keras_backend`` is ``auto`` (the file's code, $KERAS_BACKEND, keras.json,
+    else tensorflow) or a backend name.
+    Raises ValueError for unknown codes or an invalid ``keras_version`` /
+    ``keras_backend``.
     """
+    from .backends import parse_keras_backend
     from .selection import resolve_selection
     from .versions import parse_keras_version
 
     if keras_version != "auto":
         parse_keras_version(keras_version)
+    parse_keras_backend(keras_backend)
     data = source.encode("utf-8") if isinstance(source, str) else source
     options = LintOptions(
         enabled=resolve_selection(select=select, ignore=ignore),
         keras_version=keras_version,
         keras_version_origin="keras_version=",
         disable_noqa=disable_noqa,
+        keras_backend=keras_backend,
+        keras_backend_origin="keras_backend=",
     )
     return lint_bytes(data, filename, options).diagnostics

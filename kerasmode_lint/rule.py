@@ -8,7 +8,7 @@ libcst node classes. All rules share one walk of the tree.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, List, Optional, Tuple
+from typing import TYPE_CHECKING, ClassVar, FrozenSet, List, Optional, Tuple
 
 import libcst as cst
 
@@ -24,6 +24,8 @@ class Rule:
     versions: ClassVar["VersionSet"]
     # A file is parsed for this rule only if it contains one of these.
     triggers: ClassVar[Tuple[bytes, ...]]
+    # Keras 3 backends the rule applies to (see backends.py); None: every backend.
+    backends: ClassVar[Optional[FrozenSet[str]]] = None
 
     def __init__(self, context: "FileContext") -> None:
         self.context = context
