@@ -332,7 +332,8 @@ def lint_source(
     ignore: Sequence[str] = (),
     disable_noqa: bool = False,
 ) -> List[Diagnostic]:
-    """Lint Python source (str or bytes) and return its diagnostics.
+    """Lint Python source (str or bytes) and return its diagnostics; a
+    ``filename`` ending in ``.ipynb`` lints ``source`` as a notebook.
 
     ``select``/``ignore`` take codes or prefixes as on the command line.
     Raises ValueError for unknown codes or an invalid ``keras_version``.
@@ -349,4 +350,8 @@ def lint_source(
         keras_version_origin="keras_version=",
         disable_noqa=disable_noqa,
     )
+    if filename.lower().endswith(".ipynb"):
+        from .notebooks import lint_notebook
+
+        return lint_notebook(data, filename, options).diagnostics
     return lint_bytes(data, filename, options).diagnostics
