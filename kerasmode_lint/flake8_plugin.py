@@ -2,8 +2,9 @@
 
 flake8 runs every installed plugin on every file, selected or not, so the
 plugin first looks for the rules' trigger words in the text flake8 already
-read; a file without any of them costs a string search, and the linter itself
-(libcst) is imported only when the first file that could match arrives.
+read (triggers.py, which loads without libcst); a file without any of them
+costs a string search, and the linter itself (libcst, slow to import) is
+loaded only when the first file that could match arrives.
 flake8 has already parsed the file (it hands every tree plugin the ``ast``),
 so the engine's own syntax check is skipped. Columns are returned 0-based;
 flake8 adds 1 when it prints them, giving the same ``line:col`` as
@@ -15,9 +16,10 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Tuple
 
 from . import __version__
+from .triggers import trigger_words
 
 _CONTAINS_OUR_NOQA = re.compile(r"noqa.*KM\d", re.IGNORECASE)
 
@@ -42,7 +44,7 @@ class Plugin:
 
     keras_version = "auto"
     disable_noqa = False
-    _triggers: Optional[Tuple[str, ...]] = None
+    triggers = trigger_words()
 
     def __init__(self, tree, filename: str, lines: List[str]) -> None:
         # ``tree`` is required by flake8 to class this as a tree plugin; it
@@ -62,17 +64,9 @@ class Plugin:
         cls.keras_version = options.keras_version
         cls.disable_noqa = bool(getattr(options, "disable_noqa", False))
 
-    @classmethod
-    def triggers(cls) -> Tuple[str, ...]:
-        if cls._triggers is None:
-            from .rules import ALL_RULES
-
-            cls._triggers = tuple(sorted({t.decode("utf-8") for r in ALL_RULES for t in r.triggers}))
-        return cls._triggers
-
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         text = "".join(self.lines)
-        if not any(trigger in text for trigger in self.triggers()) and not _CONTAINS_OUR_NOQA.search(text):
+        if not any(trigger in text for trigger in self.triggers) and not _CONTAINS_OUR_NOQA.search(text):
             return
         from .engine import LintOptions, lint_text
 

@@ -49,9 +49,10 @@ def neutralise(source: str) -> Tuple[str, Set[int]]:
         if index == 0 and changed:
             continue  # the cell magic's own line
         if escape_continues or (scanner.at_statement_start and _is_ipython_line(line)):
+            continuation = escape_continues  # of an escape on the line above
             escape_continues = line.rstrip().endswith("\\")
             indent = line[: len(line) - len(line.lstrip())]
-            lines[index] = "" if escape_continues or not line.strip() else indent + "pass"
+            lines[index] = "" if continuation else indent + "pass"
             changed.add(index + 1)
             continue
         scanner.feed(line)
