@@ -345,10 +345,10 @@ def _summary(args, diagnostics: Sequence[Diagnostic], fixed: int, silenced: int)
     if args.diff:
         lines.append(f"Would fix {plural(fixed, 'problem')}" + (f"; {remaining} would remain." if diagnostics else "."))
     elif args.fix:
-        lines.append(f"Fixed {plural(fixed, 'problem')}" + (f"; {remaining} remain." if diagnostics else "."))
+        lines.append(f"Fixed {plural(fixed, 'problem')}" + (f"; {remaining} left." if diagnostics else "."))
     elif args.add_noqa:
         lines.append(f"Added noqa comments for {plural(silenced, 'finding')}"
-                     + (f"; {remaining} remain." if diagnostics else "."))
+                     + (f"; {remaining} left." if diagnostics else "."))
     elif diagnostics:
         lines.append(f"Found {remaining}.")
     if diagnostics and not args.add_noqa:

@@ -244,7 +244,8 @@ class Notebook:
             document["cells"][number - 1]["source"] = (
                 split_lines_keepends(source) if cell.stored_as_list else source
             )
-        return Notebook(self._dump(document).encode("utf-8"))
+        bom = b"\xef\xbb\xbf" if self.data.startswith(b"\xef\xbb\xbf") else b""
+        return Notebook(bom + self._dump(document).encode("utf-8"))
 
     def _dump(self, document) -> str:
         """JSON in the file's own layout, so only the edited lines change."""
@@ -255,7 +256,11 @@ class Notebook:
             following = text[newline + 1:]
             indent = len(following) - len(following.lstrip(" "))
         dumped = json.dumps(document, indent=indent, ensure_ascii=text.isascii())
-        return dumped + "\n" if text.endswith("\n") else dumped
+        if text.endswith("\n"):
+            dumped += "\n"
+        if newline > 0 and text[newline - 1] == "\r":
+            dumped = dumped.replace("\n", "\r\n")  # JSON strings hold no raw newlines
+        return dumped
 
     def cell_text(self, number: int) -> str:
         """A code cell's neutralised text (what was linted)."""

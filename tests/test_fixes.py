@@ -56,7 +56,7 @@ def test_fix_without_unsafe_leaves_an_unsafe_fix_alone(tmp_path, monkeypatch, ca
     assert (tmp_path / "a.py").read_text() == FLAGGED
     assert "a.py:3:12: KM101" in out
     assert err.splitlines() == [
-        "Fixed 0 problems; 1 problem in 1 file remain.",
+        "Fixed 0 problems; 1 problem in 1 file left.",
         "1 fixable with `--fix --unsafe-fixes` (unsafe fixes change run-time behaviour: review them).",
     ]
 
@@ -79,7 +79,7 @@ def test_fix_exits_1_when_findings_remain(tmp_path, monkeypatch, capsys):
     assert code == 1
     assert out.splitlines() == ["c.py:1:7: KM001 cannot parse: invalid syntax"]
     assert (tmp_path / "a.py").read_text() == FIXED
-    assert err.splitlines()[0] == "Fixed 1 problem; 1 problem in 1 file remain."
+    assert err.splitlines()[0] == "Fixed 1 problem; 1 problem in 1 file left."
 
 
 def test_diff_prints_the_change_and_writes_nothing(tmp_path, monkeypatch, capsys):

@@ -175,3 +175,13 @@ def test_json_output_carries_the_cell(tmp_path, monkeypatch, capsys):
     [finding] = json.loads(capsys.readouterr().out)
     assert (finding["cell"], finding["line"], finding["column"]) == (2, 5, 13)
     assert finding["fix"]["edits"][0]["cell"] == 2
+
+
+def test_fix_keeps_a_notebooks_bom_and_crlf(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    original = notebook(cell("code", BUILD), cell("code", TRAIN)).replace("\n", "\r\n")
+    path = tmp_path / "nb.ipynb"
+    path.write_bytes(b"\xef\xbb\xbf" + original.encode("utf-8"))
+    assert main(["--fix", "--unsafe-fixes", "--keras-version", "3", "nb.ipynb"]) == 0
+    expected = original.replace("y = model(x)", "y = model(x, training=True)")
+    assert path.read_bytes() == b"\xef\xbb\xbf" + expected.encode("utf-8")
