@@ -21,7 +21,8 @@ from typing import Iterator, List, Tuple
 from . import __version__
 from .triggers import trigger_words
 
-_CONTAINS_OUR_NOQA = re.compile(r"noqa.*KM\d", re.IGNORECASE)
+# Starts with a literal "#": the regex engine skips ahead fast.
+_CONTAINS_OUR_NOQA = re.compile(r"#\s*noqa.*?KM\d", re.IGNORECASE)
 
 
 def _keras_version(value: str) -> str:
@@ -66,11 +67,8 @@ class Plugin:
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         text = "".join(self.lines)
-        if not any(trigger in text for trigger in self.triggers):
-            # Still a KM002 candidate if it has a "# noqa: KM…"; lower() and
-            # "in" are several times faster than a case-insensitive regex.
-            if "noqa" not in text.lower() or not _CONTAINS_OUR_NOQA.search(text):
-                return
+        if not any(trigger in text for trigger in self.triggers) and not _CONTAINS_OUR_NOQA.search(text):
+            return  # nothing can match, and no "# noqa: KM…" for KM002 to judge
         from .engine import LintOptions, lint_text
 
         options = LintOptions(
