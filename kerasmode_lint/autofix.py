@@ -11,7 +11,6 @@ BOM and line endings kept.
 from __future__ import annotations
 
 import difflib
-import io
 import os
 import stat
 import tempfile

@@ -14,7 +14,6 @@ are never reported.
 """
 from __future__ import annotations
 
-import io
 import re
 import tokenize
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple, Union
@@ -125,7 +124,7 @@ def unused_noqa(
 
     ``ran``: the codes whose rules ran on the file; ``known``: every code.
     """
-    from .fixes import Edit, Fix
+    from .fixes import Fix
 
     known = tuple(known)
     found: List[Diagnostic] = []

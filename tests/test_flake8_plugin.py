@@ -7,7 +7,6 @@ import textwrap
 from importlib.metadata import entry_points
 from pathlib import Path
 
-import pytest
 
 from kerasmode_lint.flake8_plugin import Plugin
 from kerasmode_lint.rules import RULES_BY_CODE
