@@ -1154,17 +1154,25 @@ def _ignored_message(record: Record, model: str, method: str, flavour: str) -> s
 def _recipe_message(record: Record, model: str, method: str, other: Event) -> str:
     what, target, other_model = _what(record), display(model), display(other.model)
     value = record.value
+    call = f"`{target}.{method}(...)`"
     if value is False:
-        effect = f"`{target}.{method}(...)` never updates the weights of {what} (silently)"
+        effect = f"{call} never updates the weights of {what} (silently)"
     else:
-        effect = f"`{target}.{method}(...)` also updates the weights of {what}"
+        effect = f"{call} also updates the weights of {what}"
+    if other.kind == "compile":
+        purpose = (
+            f"is set so that `{other_model}` is compiled with it (the Keras 2 GAN recipe: "
+            f"each model keeps the flags of its own compile())"
+        )
+        back = f" and back to {value} before `{other_model}` trains"
+    else:
+        purpose = f"is set for `{other_model}`'s training step"
+        back = ""
     return (
-        f"`trainable = {value}` on {what} is meant for `{other_model}` (the Keras 2 GAN "
-        f"recipe: each model keeps the flags of its own compile()), but it is still in "
-        f"force when `{target}` first trains. Keras 3 takes the trainable weights from "
-        f"that first training call, not from `{target}.compile()`, so {effect}. Set "
-        f"`trainable = {not value}` right before `{target}.{method}(...)` and back to "
-        f"{value} before `{other_model}` trains (or write a custom `train_step`)."
+        f"`trainable = {value}` on {what} {purpose}, but it is still in force at {call}, "
+        f"the first training call of `{target}`. Keras 3 takes the trainable weights from "
+        f"that call, not from `{target}.compile()` as Keras 2 did, so {effect}. Set "
+        f"`trainable = {not value}` right before {call}{back}, or write a custom `train_step`."
     )
 
 
