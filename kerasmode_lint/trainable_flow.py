@@ -101,10 +101,13 @@ class Ref:
 
     name: str
     selector: str = ALL
+    tag: int = 0  # tells apart different partial selections (PART)
 
     @property
     def key(self) -> str:
-        return self.name if self.selector == ALL else f"{self.name}{{{self.selector}}}"
+        if self.selector == ALL:
+            return self.name
+        return f"{self.name}{{{self.selector}{self.tag or ''}}}"
 
 
 @dataclass(frozen=True)
@@ -414,6 +417,8 @@ class TrainableFlow:
                     self._record(p, Ref(ref.name, NONBN), not bn_value, anchor)
                 return paths
             literal = self._value(value, env)
+            if ref.selector == PART:
+                ref = Ref(ref.name, PART, id(anchor))
             for p in paths:
                 self._record(p, ref, literal, anchor)
             return paths
@@ -454,9 +459,15 @@ class TrainableFlow:
         if not self.keras2 and value is not None and ref.selector == ALL:
             prior = self._decide(path.records, ref)
             prior_value = True if prior is None else prior.value
-            if prior_value is value:
-                # Keras 3 (TF): assigning the flag it already has is skipped
-                # and does not reach the sublayers.
+            subsets_differ = any(
+                r.ref.name == ref.name and r.ref.selector != ALL and r.value is not value
+                and (prior is None or r.time > prior.time)
+                for r in path.records.values()
+            )
+            if prior_value is value and not subsets_differ:
+                # Keras 3 (TF): assigning the flag an object already has is
+                # skipped and does not reach its sublayers. (A loop over
+                # `base.layers` reaches each layer's own flag, hence subsets.)
                 return
         self.time += 1
         bn = ref.selector == BN or ref.name in self.bn_objects or ref.name.startswith("<bn>")
@@ -1178,17 +1189,23 @@ def _recipe_message(record: Record, model: str, method: str, other: Event) -> st
 
 def _bn_message(undo: Record, frozen: Record) -> str:
     container = display(undo.ref.name)
+    effect = (
+        "in fit they normalise with batch statistics, update their moving statistics "
+        "and train gamma/beta"
+    )
     if undo.ref.name.endswith(".layers"):
-        setter = f"`layer.trainable = True` on every layer of `{container[: -len('.layers')]}`"
-        first = "unfreeze the layers first"
-    else:
-        setter = f"`{container}.trainable = True`"
-        first = f"set `{container}.trainable = True` first"
+        owner = container[: -len(".layers")]
+        return (
+            f"`layer.trainable = True` for every layer of `{owner}` also reaches "
+            f"{_what(frozen)}, frozen before it, and makes them trainable again: {effect}. "
+            f"Skip them (`if not isinstance(layer, BatchNormalization)`) or freeze them "
+            f"after this loop."
+        )
     return (
-        f"{setter} sets `trainable` recursively, so it makes {_what(frozen)}, frozen "
-        f"before it, trainable again: in fit they normalise with batch statistics, "
-        f"update their moving statistics and train gamma/beta. To keep them frozen, "
-        f"{first}, then freeze the BatchNormalization layers."
+        f"`{container}.trainable = True` sets `trainable` recursively, so it makes "
+        f"{_what(frozen)}, frozen before it, trainable again: {effect}. To keep them "
+        f"frozen, set `{container}.trainable = True` first, then freeze the "
+        f"BatchNormalization layers."
     )
 
 
