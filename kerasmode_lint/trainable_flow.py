@@ -422,16 +422,24 @@ class TrainableFlow:
             for p in paths:
                 self._record(p, ref, literal, anchor)
             return paths
-        if isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                name = self._name(element.value, env)
-                if name is not None:
-                    self._define(name, value, env)
-            return paths
-        name = self._name(target, env)
-        if name is not None:
-            self._define(name, value, env)
+        targets = [e.value for e in target.elements] if isinstance(target, (cst.Tuple, cst.List)) else [target]
+        for element in targets:
+            name = self._name(element, env)
+            if name is not None:
+                self._forget(name, paths)
+                self._define(name, value, env)
         return paths
+
+    @staticmethod
+    def _forget(name: str, paths: List[Path]) -> None:
+        """``name = ...`` binds a new object: its old flags and compile are gone."""
+        prefix = name + "."
+        for path in paths:
+            stale = [k for k, r in path.records.items() if r.ref.name == name or r.ref.name.startswith(prefix)]
+            for key in stale:
+                del path.records[key]
+            for model in [m for m in path.compiled if m == name or m.startswith(prefix)]:
+                del path.compiled[model]
 
     def _define(self, name: str, value: cst.CSTNode, env: Env) -> None:
         refs = self._refs(value, env)

@@ -424,3 +424,28 @@ def test_combined_model_compiled_with_d_trainable_then_toggled_is_keras2_only():
     """
     assert lines(src, "2") == [12]
     assert findings(HEADER + textwrap.dedent(src), "3") == []
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_new_model_each_fold_starts_afresh(version):
+    src = """
+    for fold in range(5):
+        model = build_model()
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(x, y)
+        model.trainable = False
+        features.append(model.predict(x))
+    """
+    assert lint(src, version) == []
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_rebinding_the_name_forgets_the_old_compile(version):
+    src = """
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y)
+    model = keras.models.load_model("best.keras")
+    model.trainable = False
+    model.fit(x, y)
+    """
+    assert lint(src, version) == []
