@@ -297,6 +297,8 @@ class TrainableFlow:
         return paths
 
     def _stmt(self, stmt: cst.CSTNode, paths: List[Path], env: Env) -> List[Path]:
+        if isinstance(stmt, cst.BaseSmallStatement):  # body of a one-line `for ...: stmt`
+            return self._small(stmt, paths, env)
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 paths = self._small(small, [p for p in paths if not p.returned], env) + [
@@ -522,12 +524,16 @@ class TrainableFlow:
         targets: List[Ref] = []
         for arg in call.args:
             literal = self._value(arg.value, env)
-            if isinstance(arg.value, cst.Name) and arg.value.value in ("True", "False"):
+            if literal is not None:
                 value = literal
                 continue
             ref = self._ref(arg.value, env)
             if ref is not None and arg.keyword is None:
                 targets.append(ref)
+        if not targets and isinstance(call.func, cst.Attribute):
+            receiver = self._ref(call.func.value, env)  # `backbone.freeze()`
+            if receiver is not None:
+                targets.append(receiver)
         if value is None:
             lowered = helper.lower()
             if "unfreez" in lowered:
@@ -984,8 +990,8 @@ class TrainableFlow:
             if isinstance(star, cst.Param):
                 names.add(star.name.value)
         for node in _statements(fn.body):
-            if isinstance(node, cst.SimpleStatementLine):
-                for small in node.body:
+            if isinstance(node, (cst.SimpleStatementLine, cst.BaseSmallStatement)):
+                for small in node.body if isinstance(node, cst.SimpleStatementLine) else [node]:
                     if isinstance(small, (cst.Global, cst.Nonlocal)):
                         declared |= {n.name.value for n in small.names}
                     elif isinstance(small, cst.Assign):

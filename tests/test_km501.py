@@ -449,3 +449,18 @@ def test_rebinding_the_name_forgets_the_old_compile(version):
     model.fit(x, y)
     """
     assert lint(src, version) == []
+
+
+@pytest.mark.parametrize("version", ("2",))
+def test_helpers_defined_elsewhere(version):
+    src = """
+    from utils import set_trainable
+    model = keras.Sequential([base, head])
+    model.compile(optimizer="adam", loss="mse")
+    set_trainable(base, False)
+    model.fit(x, y)
+    model.compile(optimizer="adam", loss="mse")
+    base.unfreeze()
+    model.fit(x, y)
+    """
+    assert lines(src, version) == [8, 11]
