@@ -161,13 +161,13 @@ def test_keras_cv_1746_backbone_frozen_after_compile():
     # ignored by Keras 2.
     src = """
     import keras_cv
-    model = keras_cv.models.ImageClassifier.from_preset("efficientnetv2_b0_imagenet", num_classes=4)
+    model = keras_cv.models.ImageClassifier.from_preset("some_preset", num_classes=4)
     model.compile(
         loss="categorical_crossentropy",
         optimizer=keras.optimizers.Adam(learning_rate=1e-5),
         metrics=["accuracy"],
     )
-    # Freeze backbone to avoid overfitting to small dataset
+    # head only
     model.backbone.trainable = False
     model.fit(train_dataset, epochs=3)
     """
@@ -280,35 +280,34 @@ def test_model_compiled_elsewhere_is_left_alone(version):
 
 
 # REALWORLD.md class f traps -----------------------------------------------------
+# The shape of osh/KerasGAN's notebook: a `make_trainable` helper flipped
+# before each model's own training call, never followed by a compile().
 OSH_KERASGAN_10 = """
 from keras.layers import Input
 from keras.models import Model
-discriminator.compile(loss='categorical_crossentropy', optimizer=dopt)
+disc.compile(loss="categorical_crossentropy", optimizer=d_opt)
 
-# Freeze weights in the discriminator for stacked training
-def make_trainable(net, val):
-    net.trainable = val
-    for l in net.layers:
-        l.trainable = val
-make_trainable(discriminator, False)
+def make_trainable(net, flag):
+    net.trainable = flag
+    for sub in net.layers:
+        sub.trainable = flag
 
-gan_input = Input(shape=[100])
-H = generator(gan_input)
-gan_V = discriminator(H)
-GAN = Model(gan_input, gan_V)
-GAN.compile(loss='categorical_crossentropy', optimizer=opt)
+make_trainable(disc, False)
+noise_in = Input(shape=[100])
+stacked = Model(noise_in, disc(gen(noise_in)))
+stacked.compile(loss="categorical_crossentropy", optimizer=g_opt)
 
-make_trainable(discriminator, True)
-discriminator.fit(XT, y, epochs=1, batch_size=128)
+make_trainable(disc, True)
+disc.fit(x_pre, y_pre, epochs=1)
 
-def train_for_n(nb_epoch=5000, BATCH_SIZE=32):
-    for e in range(nb_epoch):
-        make_trainable(discriminator, True)
-        d_loss = discriminator.train_on_batch(X, y)
-        make_trainable(discriminator, False)
-        g_loss = GAN.train_on_batch(noise_tr, y2)
+def train_loop(steps):
+    for _ in range(steps):
+        make_trainable(disc, True)
+        disc.train_on_batch(x_batch, y_batch)
+        make_trainable(disc, False)
+        stacked.train_on_batch(z_batch, y_fool)
 
-train_for_n(nb_epoch=6000, BATCH_SIZE=32)
+train_loop(100)
 """
 
 
@@ -319,28 +318,29 @@ def test_osh_kerasgan_10_make_trainable_toggles(version):
     assert findings(OSH_KERASGAN_10, version) == []
 
 
+# The shape of eriklindernoren/Keras-GAN (issue #22): the recipe built in
+# __init__, the two training calls in another method.
 ERIKLINDERNOREN_22 = """
 from keras.layers import Input
 from keras.models import Model
-class GAN():
+class VanillaGAN:
     def __init__(self):
-        optimizer = Adam(0.0002, 0.5)
-        self.discriminator = self.build_discriminator()
-        self.discriminator.compile(loss='binary_crossentropy', optimizer=optimizer, metrics=['accuracy'])
-        self.generator = self.build_generator()
-        z = Input(shape=(self.latent_dim,))
-        img = self.generator(z)
-        # For the combined model we will only train the generator
-        self.discriminator.trainable = False
-        validity = self.discriminator(img)
-        self.combined = Model(z, validity)
-        self.combined.compile(loss='binary_crossentropy', optimizer=optimizer)
+        opt = Adam(2e-4, 0.5)
+        self.disc = self.make_disc()
+        self.disc.compile(loss="binary_crossentropy", optimizer=opt, metrics=["accuracy"])
+        self.gen = self.make_gen()
+        noise = Input(shape=(self.latent,))
+        fake = self.gen(noise)
+        score = self.disc(fake)
+        self.disc.trainable = False
+        self.stacked = Model(noise, score)
+        self.stacked.compile(loss="binary_crossentropy", optimizer=opt)
 
-    def train(self, epochs, batch_size=128):
-        for epoch in range(epochs):
-            d_loss_real = self.discriminator.train_on_batch(imgs, valid)
-            d_loss_fake = self.discriminator.train_on_batch(gen_imgs, fake)
-            g_loss = self.combined.train_on_batch(noise, valid)
+    def fit(self, steps):
+        for _ in range(steps):
+            self.disc.train_on_batch(real, ones)
+            self.disc.train_on_batch(generated, zeros)
+            self.stacked.train_on_batch(z, ones)
 """
 
 
@@ -351,24 +351,26 @@ def test_eriklindernoren_keras_gan_22_recipe_is_not_km501(version):
     assert [c for _, c in findings(ERIKLINDERNOREN_22, version) if c == "KM501"] == []
 
 
+# The shape of the keras-team/keras#8585 workaround: a frozen Container built
+# on the discriminator's own tensors is used in the stacked model.
 KERAS_8585 = """
 from keras.engine.topology import Container
 from keras.layers import Input, Dense, Activation
 from keras.models import Model
-d_input = Input(shape=(2,))
-d_output = Activation('softmax')(Dense(2)(d_input))
-discriminator = Model(inputs=d_input, outputs=d_output)
-discriminator.compile(loss='categorical_crossentropy', optimizer='adam', metrics=['categorical_accuracy'])
-discriminator_fixed = Container(inputs=d_input, outputs=d_output)
-g_input = Input(shape=(2,))
-g_output = Activation('relu')(Dense(2)(g_input))
-generator = Model(inputs=g_input, outputs=g_output)
-discriminator_fixed.trainable = False
-gan = Model(inputs=g_input, outputs=discriminator_fixed(g_output))
-gan.compile(loss='categorical_crossentropy', optimizer='adam')
-generated = generator.predict(some_input_data, verbose=0)
-d_metrics = discriminator.train_on_batch(X, y)
-g_metrics = gan.train_on_batch(some_input_data, [[0, 1]] * BATCH_SIZE)
+x_in = Input(shape=(2,))
+x_out = Activation("softmax")(Dense(2)(x_in))
+critic = Model(inputs=x_in, outputs=x_out)
+critic.compile(loss="categorical_crossentropy", optimizer="adam")
+critic_view = Container(inputs=x_in, outputs=x_out)
+z_in = Input(shape=(2,))
+z_out = Activation("relu")(Dense(2)(z_in))
+maker = Model(inputs=z_in, outputs=z_out)
+critic_view.trainable = False
+pair = Model(inputs=z_in, outputs=critic_view(z_out))
+pair.compile(loss="categorical_crossentropy", optimizer="adam")
+fakes = maker.predict(z_data)
+critic.train_on_batch(x_mix, y_mix)
+pair.train_on_batch(z_data, y_fool)
 """
 
 
@@ -382,26 +384,26 @@ def test_keras_8585_container_workaround_is_not_km501(version):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_jacobgil_dcgan_toggles_around_the_combined_step(version):
     src = """
-    def generator_containing_discriminator(g, d):
-        model = Sequential()
-        model.add(g)
-        d.trainable = False
-        model.add(d)
-        return model
+    def stack(gen, critic):
+        both = Sequential()
+        both.add(gen)
+        critic.trainable = False
+        both.add(critic)
+        return both
 
-    def train(BATCH_SIZE):
-        d = discriminator_model()
-        g = generator_model()
-        d_on_g = generator_containing_discriminator(g, d)
-        g.compile(loss='binary_crossentropy', optimizer="SGD")
-        d_on_g.compile(loss='binary_crossentropy', optimizer=g_optim)
+    def run(n):
+        d = make_d()
+        g = make_g()
+        gd = stack(g, d)
+        g.compile(loss="mse", optimizer="sgd")
+        gd.compile(loss="mse", optimizer="sgd")
         d.trainable = True
-        d.compile(loss='binary_crossentropy', optimizer=d_optim)
-        for epoch in range(100):
-            for index in range(10):
-                d_loss = d.train_on_batch(X, y)
+        d.compile(loss="mse", optimizer="sgd")
+        for epoch in range(n):
+            for batch in batches:
+                d.train_on_batch(batch, y)
                 d.trainable = False
-                g_loss = d_on_g.train_on_batch(noise, [1] * BATCH_SIZE)
+                gd.train_on_batch(z, ones)
                 d.trainable = True
     """
     assert findings(HEADER + textwrap.dedent(src), version) == []

@@ -89,17 +89,16 @@ def test_fit_instead_of_train_on_batch_and_helper_freeze(version):
 
 @pytest.mark.parametrize("version", KERAS3)
 def test_simgan_combined_trained_first(version):
-    # fchollet/deep-learning-with-python-notebooks#13, wayaai/SimGAN order.
+    # The SimGAN ordering (fchollet/deep-learning-with-python-notebooks#13).
     src = """
-    refiner_model.compile(optimizer=sgd, loss=self_regularization_loss)
-    discriminator_model.compile(optimizer=sgd, loss=local_adversarial_loss)
-    discriminator_model.trainable = False
-    combined_model = keras.Model(inputs=synthetic_image_tensor,
-                                 outputs=[refined_image_tensor, discriminator_model(refined_image_tensor)])
-    combined_model.compile(optimizer=sgd, loss=[self_regularization_loss, local_adversarial_loss])
-    for i in range(nb_steps):
-        combined_loss = combined_model.train_on_batch(synthetic_image_batch, [synthetic_image_batch, y_real])
-        disc_loss_real = discriminator_model.train_on_batch(real_image_batch, y_real)
+    refiner.compile(optimizer="sgd", loss=reg_loss)
+    critic.compile(optimizer="sgd", loss=adv_loss)
+    critic.trainable = False
+    joint = keras.Model(inputs=synth, outputs=[refined, critic(refined)])
+    joint.compile(optimizer="sgd", loss=[reg_loss, adv_loss])
+    for i in range(steps):
+        joint.train_on_batch(synth_batch, [synth_batch, y_real])
+        critic.train_on_batch(real_batch, y_real)
     """
     assert lines(src, version) == [7]
 
