@@ -1193,11 +1193,15 @@ def _recipe_message(record: Record, model: str, method: str, other: Event) -> st
     else:
         purpose = f"is set for `{other_model}`'s training step"
         back = ""
+    if record.ref.selector == ALL and not record.ref.name.endswith(".layers"):
+        setting = f"`{display(record.ref.name)}.trainable = {not value}`"
+    else:
+        setting = f"`trainable = {not value}` on {what}"
     return (
         f"`trainable = {value}` on {what} {purpose}, but it is still in force at {call}, "
         f"the first training call of `{target}`. Keras 3 takes the trainable weights from "
         f"that call, not from `{target}.compile()` as Keras 2 did, so {effect}. Set "
-        f"`trainable = {not value}` right before {call}{back}, or write a custom `train_step`."
+        f"{setting} right before {call}{back}, or write a custom `train_step`."
     )
 
 
