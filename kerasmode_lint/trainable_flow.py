@@ -31,7 +31,12 @@ Model
     ``combined`` an ancestor of ``D``; found by a backward slice through the
     tensor variables of the scope). ``for layer in base.layers:`` binds
     ``layer`` to ``base.layers``; an ``isinstance(layer, BatchNormalization)``
-    guard (or a BN-looking layer name) narrows it to the BN layers.
+    guard (or a BN-looking layer name) narrows it to the BN layers. Two
+    models built from the same tensors share their layers and are ancestors
+    of each other. Rebinding a name (``model = load_model(...)``) forgets the
+    old object's records and compile. Only code that assigns ``trainable``
+    (itself or through a helper) is interpreted at all; one post-order scan
+    per function finds it.
 
 Paths
     An ``if`` whose branches change flags, compile or train forks the path
