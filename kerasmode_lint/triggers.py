@@ -14,6 +14,9 @@ TRIGGERS: Dict[str, Tuple[bytes, ...]] = {
     "KM103": (b"training=True", b"training = True"),
     "KM306": (b"def call",),
     "KM401": (b"learning_phase",),
+    "KM501": (b"trainable",),
+    "KM502": (b"trainable",),
+    "KM503": (b"trainable",),
 }
 
 
