@@ -196,6 +196,7 @@ def _negated(test: cst.CSTNode) -> bool:
 @dataclass
 class _Loop:
     order: int
+    scope: cst.CSTNode
     owner: Optional[str]  # root name of the iterated expression
     whole: bool  # iterates ``owner.layers`` itself, not a slice of it
     # (value, polarity): polarity True = under a BatchNorm test, False = under
@@ -214,20 +215,37 @@ class _Loop:
         return False
 
 
+@dataclass
+class _TrainableSet:
+    order: int
+    scope: cst.CSTNode
+    owner: Optional[str]  # ``base`` in ``base.trainable = …`` / ``base.layers[0].trainable = …``
+    exact: bool  # the target is ``owner.trainable`` itself
+    value: cst.CSTNode
+
+
+_Scoped = Tuple[cst.CSTNode, cst.CSTNode]  # (scope, value)
+
+
 class _Index:
     def __init__(self, module: cst.Module) -> None:
-        self.assignments: Dict[str, List[cst.CSTNode]] = defaultdict(list)
-        self.added: Dict[str, List[cst.CSTNode]] = defaultdict(list)  # x.add(layer)
+        self.module = module
+        self.assignments: Dict[str, List[_Scoped]] = defaultdict(list)
+        self.added: Dict[str, List[_Scoped]] = defaultdict(list)  # x.add(layer)
         self.classes: Dict[str, cst.ClassDef] = {}
         self.functions: Dict[str, cst.FunctionDef] = {}
         # Constructor-like calls made directly in each scope (function,
         # class or module), keyed by id(scope node).
         self.scope_calls: Dict[int, List[cst.Call]] = defaultdict(list)
         self.scope_of_call: Dict[int, cst.CSTNode] = {}
-        # (target names, value) of every assignment, per scope.
-        self.scope_assigns: Dict[int, List[Tuple[List[str], cst.CSTNode]]] = defaultdict(list)
-        # X.trainable = value: (order, owner root, exact (X is the owner), value)
-        self.trainable_sets: List[Tuple[int, Optional[str], bool, cst.CSTNode]] = []
+        self.parent: Dict[int, Optional[cst.CSTNode]] = {id(module): None}
+        # Plain names bound in each scope (assignments, parameters, loop targets).
+        self.bound: Dict[int, Set[str]] = defaultdict(set)
+        self.globals: Dict[int, Set[str]] = defaultdict(set)
+        # (order, target names, value) of every assignment, per scope.
+        self.scope_assigns: Dict[int, List[Tuple[int, List[str], cst.CSTNode]]] = defaultdict(list)
+        self.call_order: Dict[int, int] = {}
+        self.trainable_sets: List[_TrainableSet] = []
         self.loops: List[_Loop] = []
         self._order = 0
         self._scopes: List[cst.CSTNode] = [module]
@@ -241,58 +259,123 @@ class _Index:
                 cst.AugAssign: [self._aug_assign],
                 cst.Call: [self._call],
                 cst.For: [self._for],
+                cst.Global: [self._global],
+                cst.Nonlocal: [self._global],
+                cst.AsName: [self._as_name],
             },
             {cst.FunctionDef: [self._leave], cst.ClassDef: [self._leave]},
         )
 
+    # -- scopes -------------------------------------------------------------
     def _enter(self, node) -> None:
         if isinstance(node, cst.ClassDef):
             self.classes.setdefault(node.name.value, node)
         else:
             self.functions.setdefault(node.name.value, node)
+            self.bound[id(self._scopes[-1])].add(node.name.value)
+            params = node.params
+            for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                self.bound[id(node)].add(param.name.value)
+            for star in (params.star_arg, params.star_kwarg):
+                if isinstance(star, cst.Param):
+                    self.bound[id(node)].add(star.name.value)
+        self.parent[id(node)] = self._scopes[-1]
         self._scopes.append(node)
 
     def _leave(self, node) -> None:
         self._scopes.pop()
 
+    def _bind(self, names: Iterable[str]) -> None:
+        bound = self.bound[id(self._scopes[-1])]
+        for name in names:
+            if "." not in name:
+                bound.add(name)
+
+    def _global(self, node) -> None:
+        self.globals[id(self._scopes[-1])].update(n.name.value for n in node.names)
+
+    def _as_name(self, node: cst.AsName) -> None:
+        self._bind(_target_names(node.name))
+
+    def binding(self, name: str, scope: cst.CSTNode) -> cst.CSTNode:
+        """The scope whose variable ``name`` (``base``, ``self.base``) is, seen
+        from ``scope``: Python's rules, with ``self.x`` belonging to the class."""
+        root = name.split(".", 1)[0]
+        current: Optional[cst.CSTNode] = scope
+        if root in ("self", "cls"):
+            while current is not None and not isinstance(current, cst.ClassDef):
+                current = self.parent.get(id(current))
+            return current if current is not None else self.module
+        start = scope
+        while current is not None:
+            if isinstance(current, cst.ClassDef) and current is not start:
+                current = self.parent.get(id(current))
+                continue  # class bodies do not enclose their methods
+            if root in self.globals.get(id(current), ()):
+                return self.module
+            if root in self.bound.get(id(current), ()):
+                return current
+            current = self.parent.get(id(current))
+        return self.module
+
+    def values(self, table: Dict[str, List[_Scoped]], name: str, scope: Optional[cst.CSTNode]):
+        """The (scope, value) pairs assigned to the same variable as ``name``
+        seen from ``scope``; every assignment of the name when scope is None."""
+        pairs = table.get(name, [])
+        if scope is None or not pairs:
+            return pairs
+        target = self.binding(name, scope)
+        return [(s, v) for s, v in pairs if self.binding(name, s) is target]
+
+    # -- facts --------------------------------------------------------------
     def _assign(self, node: cst.Assign) -> None:
         self._order += 1
+        scope = self._scopes[-1]
         names: List[str] = []
         for target in node.targets:
             names.extend(_target_names(target.target))
             name = dotted(target.target)
             if name is not None:
-                self.assignments[name].append(node.value)
+                self.assignments[name].append((scope, node.value))
             if isinstance(target.target, cst.Attribute) and target.target.attr.value == "trainable":
                 owner = target.target.value
                 exact = dotted(owner)
                 self.trainable_sets.append(
-                    (self._order, exact or _chain_root(owner), exact is not None, node.value)
+                    _TrainableSet(self._order, scope, exact or _chain_root(owner), exact is not None, node.value)
                 )
-        self.scope_assigns[id(self._scopes[-1])].append((names, node.value))
+        self._bind(names)
+        self.scope_assigns[id(scope)].append((self._order, names, node.value))
 
     def _ann_assign(self, node: cst.AnnAssign) -> None:
         name = dotted(node.target)
         if name is not None and node.value is not None:
-            self.assignments[name].append(node.value)
-            self.scope_assigns[id(self._scopes[-1])].append(([name], node.value))
+            scope = self._scopes[-1]
+            self.assignments[name].append((scope, node.value))
+            self._order += 1
+            self._bind([name])
+            self.scope_assigns[id(scope)].append((self._order, [name], node.value))
 
     def _aug_assign(self, node: cst.AugAssign) -> None:
         name = dotted(node.target)
         if name is not None:
-            self.scope_assigns[id(self._scopes[-1])].append(([name], node.value))
+            self._order += 1
+            self._bind([name])
+            self.scope_assigns[id(self._scopes[-1])].append((self._order, [name], node.value))
 
     def _call(self, node: cst.Call) -> None:
         scope = self._scopes[-1]
+        self._order += 1
+        self.call_order[id(node)] = self._order
         self.scope_calls[id(scope)].append(node)
         self.scope_of_call[id(node)] = scope
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "add" and node.args:
             receiver = dotted(node.func.value)
             if receiver is not None:
-                self.added[receiver].append(node.args[0].value)
+                self.added[receiver].append((scope, node.args[0].value))
 
     def _for(self, node: cst.For) -> None:
         self._order += 1
+        self._bind(_target_names(node.target))
         if not isinstance(node.target, cst.Name):
             return
         variable = node.target.value
@@ -305,7 +388,7 @@ class _Index:
             owner, whole = dotted(iterated.value), True  # for layer in base.layers
         else:
             owner, whole = _chain_root(iterated), False
-        self.loops.append(_Loop(self._order, owner, whole, assignments))
+        self.loops.append(_Loop(self._order, self._scopes[-1], owner, whole, assignments))
 
 
 def _scan_loop_body(node, variable, polarity, found) -> None:
@@ -344,6 +427,7 @@ class ModelContents:
         self._imports = imports
         self._index: Optional[_Index] = None
         self._symbolic_cache: Dict[int, Set[str]] = {}
+        self._graph_cache: Dict[int, Set[int]] = {}
 
     @property
     def index(self) -> _Index:
@@ -351,46 +435,65 @@ class ModelContents:
             self._index = _Index(self._module)
         return self._index
 
+    def _scope_at(self, at: Optional[cst.CSTNode]) -> Optional[cst.CSTNode]:
+        if at is None:
+            return None
+        return self.index.scope_of_call.get(id(at))
+
     # -- public questions ---------------------------------------------------
-    def of_name(self, name: str, kind: str = "any") -> Tri:
+    def of_name(self, name: str, kind: str = "any", at: Optional[cst.Call] = None) -> Tri:
         """Does the object bound to ``name`` (``model``, ``self.base``) contain
-        mode-dependent layers of ``kind`` ("any", "dropout", "batchnorm", "other")?"""
-        return self.contents_of_name(name).kind(kind)
+        mode-dependent layers of ``kind`` ("any", "dropout", "batchnorm", "other")?
+        ``at``: a call where the name is used, to read the name in that call's
+        scope (Python's scoping; ``self.x`` is the class's); without it, every
+        assignment of the name in the file counts."""
+        return self.contents_of_name(name, at).kind(kind)
 
     def of_expression(self, node: cst.CSTNode, kind: str = "any") -> Tri:
         return self.contents_of_expression(node).kind(kind)
 
-    def contents_of_name(self, name: str) -> Contents:
-        return self._name(name, 0, set())
+    def contents_of_name(self, name: str, at: Optional[cst.Call] = None) -> Contents:
+        return self._name(name, self._scope_at(at), 0, set())
 
     def contents_of_expression(self, node: cst.CSTNode) -> Contents:
-        return self._expr(node, 0, set())
+        scope = self.index.scope_of_call.get(id(node)) if isinstance(node, cst.Call) else None
+        return self._expr(node, scope, 0, set())
 
-    def training_state(self, name: str) -> TrainingState:
-        """How ``name.trainable`` is set anywhere in the file."""
+    def training_state(self, name: str, at: Optional[cst.Call] = None) -> TrainingState:
+        """How ``name.trainable`` is set anywhere in the file (for the same
+        variable as ``name`` in ``at``'s scope, when ``at`` is given)."""
         index = self.index
+        scope = self._scope_at(at)
+        root = name.split(".", 1)[0]
+        target = index.binding(name, scope) if scope is not None else None
+
+        def same_variable(owner: Optional[str], where: cst.CSTNode) -> bool:
+            if not _belongs_to(owner, name):
+                return False
+            return target is None or index.binding(root, where) is target
+
         frozen = unfrozen = False
         last_unfreeze = 0
-        for order, owner, exact, value in index.trainable_sets:
-            if not _belongs_to(owner, name):
+        for item in index.trainable_sets:
+            if not same_variable(item.owner, item.scope):
                 continue
-            flag = _literal_bool(value)
-            if exact and owner == name:
+            flag = _literal_bool(item.value)
+            if item.exact and item.owner == name:
                 if flag is False:
                     frozen = True
                 else:
                     unfrozen = True
-                    last_unfreeze = max(last_unfreeze, order)
+                    last_unfreeze = max(last_unfreeze, item.order)
             elif flag is not False:
                 unfrozen = True  # base.layers[-3].trainable = True
-        for value in index.assignments.get(name, []):
+        for _, value in index.values(index.assignments, name, scope):
             if isinstance(value, cst.Call) and _literal_bool(_keyword(value, "trainable")) is False:
                 frozen = True
         refrozen = False
         for loop in index.loops:
             if loop.keeps_batchnorm_frozen() and loop.order > last_unfreeze:
                 refrozen = True
-            if not _belongs_to(loop.owner, name):
+            if not same_variable(loop.owner, loop.scope):
                 continue
             flags = [_literal_bool(value) for value, _ in loop.assignments]
             if any(flag is not False for flag in flags):
@@ -402,10 +505,13 @@ class ModelContents:
         return TrainingState(frozen, unfrozen, refrozen and unfrozen)
 
     def is_graph_node(self, call: cst.Call) -> bool:
-        """Is ``call`` applied to a symbolic tensor of a functional graph built
-        in the same function (from ``keras.Input`` or a model's ``.output``)?"""
+        """Is ``call`` a node of a functional graph: applied to a symbolic
+        tensor (from ``keras.Input`` or a model's ``.output``) of its function,
+        with a result that flows into a ``keras.Model(...)`` (or
+        ``super().__init__(inputs, outputs)``) built in that function? A call
+        that only builds a model on a dummy input is not a node."""
         scope = self.index.scope_of_call.get(id(call))
-        if scope is None:
+        if scope is None or id(call) not in self._graph_nodes(scope):
             return False
         symbolic = self._symbolic(scope)
         for arg in call.args:
@@ -415,6 +521,67 @@ class ModelContents:
                 if self._is_symbolic(arg.value, symbolic):
                     return True
         return False
+
+    # -- functional graphs --------------------------------------------------
+    def _graph_nodes(self, scope: cst.CSTNode) -> Set[int]:
+        """ids of every node inside an expression that feeds a model built in
+        ``scope``."""
+        cached = self._graph_cache.get(id(scope))
+        if cached is not None:
+            return cached
+        index = self.index
+        roots: List[cst.CSTNode] = []
+        work: List[Tuple[str, int]] = []
+        for call in index.scope_calls.get(id(scope), []):
+            if self._builds_model(call):
+                for arg in call.args:
+                    roots.append(arg.value)
+                    work.extend((n, index.call_order[id(call)]) for n in _names_in(arg.value))
+        # Follow each name back to its latest assignment before the use.
+        assigns = index.scope_assigns.get(id(scope), [])
+        visited: Set[Tuple[str, int]] = set()
+        taken: Set[int] = set()
+        while work:
+            item = work.pop()
+            if item in visited:
+                continue
+            visited.add(item)
+            name, before = item
+            latest = None
+            for order, names, value in assigns:
+                if order < before and name in names and (latest is None or order > latest[0]):
+                    latest = (order, value)
+            if latest is not None and id(latest[1]) not in taken:
+                taken.add(id(latest[1]))
+                roots.append(latest[1])
+                work.extend((n, latest[0]) for n in _names_in(latest[1]))
+        ids: Set[int] = set()
+        stack = list(roots)
+        while stack:
+            current = stack.pop()
+            ids.add(id(current))
+            stack.extend(iter_children(current))
+        self._graph_cache[id(scope)] = ids
+        return ids
+
+    def _builds_model(self, call: cst.Call) -> bool:
+        if not call.args:
+            return False
+        func = call.func
+        qualified = self._imports.resolve(func)
+        if qualified is not None:
+            last = qualified.rsplit(".", 1)[-1]
+            return qualified.startswith("keras.") and last in ("Model", "Functional")
+        if isinstance(func, cst.Attribute) and func.attr.value == "__init__":
+            owner = func.value  # super().__init__(inputs=..., outputs=...)
+            return isinstance(owner, cst.Call) and dotted(owner.func) == "super" and (
+                len([a for a in call.args if a.keyword is None and not a.star]) >= 2
+                or any(a.keyword is not None and a.keyword.value == "outputs" for a in call.args)
+            )
+        name = dotted(func)
+        return name is not None and name.rsplit(".", 1)[-1] in ("Model", "Functional") and any(
+            a.keyword is not None and a.keyword.value == "outputs" for a in call.args
+        )
 
     # -- symbolic tensors ---------------------------------------------------
     def _symbolic(self, scope: cst.CSTNode) -> Set[str]:
@@ -426,7 +593,7 @@ class ModelContents:
         changed = True
         while changed:
             changed = False
-            for names, value in assigns:
+            for _, names, value in assigns:
                 if all(n in symbolic for n in names):
                     continue
                 if self._is_symbolic(value, symbolic):
@@ -464,22 +631,22 @@ class ModelContents:
         return False
 
     # -- evaluation ---------------------------------------------------------
-    def _name(self, name: str, depth: int, seen: Set[int]) -> Contents:
+    def _name(self, name: str, scope: Optional[cst.CSTNode], depth: int, seen: Set[int]) -> Contents:
         index = self.index
-        values = index.assignments.get(name, []) + index.added.get(name, [])
-        if not values:
+        pairs = index.values(index.assignments, name, scope) + index.values(index.added, name, scope)
+        if not pairs:
             return UNKNOWN  # a parameter, a global from elsewhere …
-        return Contents.combine(self._expr(v, depth + 1, seen) for v in values)
+        return Contents.combine(self._expr(v, s, depth + 1, seen) for s, v in pairs)
 
-    def _expr(self, node: cst.CSTNode, depth: int, seen: Set[int]) -> Contents:
+    def _expr(self, node: cst.CSTNode, scope: Optional[cst.CSTNode], depth: int, seen: Set[int]) -> Contents:
         if depth > _MAX_DEPTH or id(node) in seen:
             return UNKNOWN
         seen.add(id(node))
         if isinstance(node, (cst.Name, cst.Attribute)):
             name = dotted(node)
-            return self._name(name, depth, seen) if name else UNKNOWN
+            return self._name(name, scope, depth, seen) if name else UNKNOWN
         if isinstance(node, (cst.List, cst.Tuple)):
-            return Contents.combine(self._expr(el.value, depth + 1, seen) for el in node.elements)
+            return Contents.combine(self._expr(el.value, scope, depth + 1, seen) for el in node.elements)
         if isinstance(node, cst.Call):
             return self._call(node, depth, seen)
         return UNKNOWN
@@ -504,6 +671,7 @@ class ModelContents:
 
     def _keras_call(self, qualified: str, node: cst.Call, depth: int, seen: Set[int]) -> Contents:
         last = qualified.rsplit(".", 1)[-1]
+        scope = self.index.scope_of_call.get(id(node))
         if not qualified.startswith("keras."):
             if qualified == "tensorflow_hub.KerasLayer":
                 trainable = _literal_bool(_keyword(node, "trainable"))
@@ -518,12 +686,11 @@ class ModelContents:
         if last == "Sequential":
             layers = [a.value for a in node.args[:1] if a.keyword is None]
             layers += [a.value for a in node.args if a.keyword and a.keyword.value == "layers"]
-            return Contents.combine(self._expr(v, depth + 1, seen) for v in layers)
+            return Contents.combine(self._expr(v, scope, depth + 1, seen) for v in layers)
         if last in ("Model", "Functional"):
-            scope = self.index.scope_of_call.get(id(node))
             return self._scope(scope, depth, seen) if scope is not None else UNKNOWN
         if last == "clone_model" and node.args:
-            return self._expr(node.args[0].value, depth + 1, seen)
+            return self._expr(node.args[0].value, scope, depth + 1, seen)
         if qualified.startswith("keras.layers."):
             return self._layer(last, node, depth, seen)
         return UNKNOWN
@@ -547,7 +714,8 @@ class ModelContents:
 
     def _layer(self, name: str, node: Optional[cst.Call], depth: int, seen: Set[int]) -> Contents:
         if name in kk.WRAPPERS and node is not None and node.args:
-            return self._expr(node.args[0].value, depth + 1, seen)
+            scope = self.index.scope_of_call.get(id(node))
+            return self._expr(node.args[0].value, scope, depth + 1, seen)
         if name in kk.DROPOUT_ARGUMENTS:
             if node is None:
                 return Contents(dropout=Tri.UNKNOWN)
@@ -659,6 +827,25 @@ class ModelContents:
             return UNKNOWN  # ``Block(64)``: a class from elsewhere, likely a layer
         # print(), np.zeros(), self.method() are not layers.
         return NOTHING
+
+
+def _names_in(node: cst.CSTNode) -> Set[str]:
+    """Every dotted name (and its prefixes) read in an expression."""
+    found: Set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.Name, cst.Attribute)):
+            name = dotted(current)
+            if name is not None:
+                parts = name.split(".")
+                found.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+                continue
+        if isinstance(current, cst.Arg):
+            stack.append(current.value)
+            continue
+        stack.extend(iter_children(current))
+    return found
 
 
 def _call_pins_training(node: cst.ClassDef) -> bool:

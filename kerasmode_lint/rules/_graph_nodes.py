@@ -49,7 +49,7 @@ def callee_of(models: ModelContents, call: cst.Call) -> Optional[Callee]:
     if name is not None:
         if name in ("self", "super"):
             return None
-        return Callee(name, models.contents_of_name(name), models.training_state(name))
+        return Callee(name, models.contents_of_name(name, at=call), models.training_state(name, at=call))
     if isinstance(func, cst.Call):
         return constructed(models, func)
     return None
@@ -101,16 +101,16 @@ def describe(callee: Callee, risk: Risk) -> Tuple[str, List[str]]:
     """The run-time consequences, as message fragments."""
     parts: List[str] = []
     if risk.dropout is not Tri.NO:
-        may = "" if risk.dropout is Tri.YES else "any "
-        parts.append(f"{may}Dropout layers in it drop during `fit`")
+        whose = "its" if risk.dropout is Tri.YES else "any"
+        parts.append(f"{whose} Dropout layers drop during `fit`")
     if risk.batchnorm is not Tri.NO:
-        may = "" if risk.batchnorm is Tri.YES else "any "
-        when = " once it is made trainable again" if callee.state.frozen else ""
+        whose = "its" if risk.batchnorm is Tri.YES else "any"
+        when = "once it is made trainable again, " if callee.state.frozen else ""
         parts.append(
-            f"{may}BatchNormalization layers in it run in training mode{when} and update "
-            "their moving statistics with your batches, which wrecks pretrained statistics"
+            f"{when}{whose} BatchNormalization layers run in training mode and overwrite "
+            "their moving statistics with your batches"
         )
-    return " and ".join(parts), parts
+    return ", and ".join(parts), parts
 
 
 def has_training_argument(call: cst.Call) -> bool:

@@ -75,7 +75,7 @@ class FrozenModelWithoutTrainingFalse(Rule):
                 target = call.func
             else:
                 target = report_at
-            callee = self._callee(target)
+            callee = self._callee(target, call)
             if callee is None or not callee.state.frozen:
                 continue
             if kind == "node" and not models.is_graph_node(call):
@@ -86,17 +86,17 @@ class FrozenModelWithoutTrainingFalse(Rule):
             if risk:
                 self.report(report_at, self._message(callee, risk, kind != "node"))
 
-    def _callee(self, target: cst.CSTNode) -> Optional[Callee]:
+    def _callee(self, target: cst.CSTNode, call: cst.Call) -> Optional[Callee]:
         """``base`` (a name) or ``Ctor(..., trainable=False)`` (built inline)."""
         models = self.context.models
         name = dotted(target)
         if name is not None:
             if name in ("self", "super"):
                 return None
-            state = models.training_state(name)
+            state = models.training_state(name, at=call)
             if not state.frozen:
                 return None  # the common case: answer it before the contents
-            return Callee(name, models.contents_of_name(name), state)
+            return Callee(name, models.contents_of_name(name, at=call), state)
         if isinstance(target, cst.Call) and is_frozen_constructor(target):
             return constructed(models, target)
         return None
@@ -105,7 +105,8 @@ class FrozenModelWithoutTrainingFalse(Rule):
         receiver = dotted(call.func.value)
         if receiver is None:
             return False
-        for value in self.context.models.index.assignments.get(receiver, []):
+        index = self.context.models.index
+        for _, value in index.values(index.assignments, receiver, index.scope_of_call.get(id(call))):
             if isinstance(value, cst.Call) and self.resolve(value.func) in _SEQUENTIAL:
                 return True
         return False

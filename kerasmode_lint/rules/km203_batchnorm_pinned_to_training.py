@@ -99,16 +99,16 @@ class BatchnormPinnedToTraining(Rule):
             self.report(call, self._message(callee.label, in_call))
 
     def _message(self, name: str, in_call: bool) -> str:
-        where = "inside `call`" if in_call else "on this graph node"
+        where = "inside `call`" if in_call else "on a graph node"
         fix = (
-            "pass the mode through (`training=training`)" if in_call
-            else "remove the `training=True` and let Keras pass the mode"
+            "pass the mode through: `training=training`" if in_call
+            else "remove `training=True` and let Keras pass the mode"
         )
         return (
-            f"`{name}` is called with a hard-coded `training=True` {where}: its BatchNormalization "
-            "runs in training mode under `predict` too (outputs normalised with the statistics of "
-            "each batch, so they depend on the rest of the batch) and `evaluate` updates its moving "
-            f"statistics. Unless that is intended, {fix}."
+            f"`{name}` is called with a hard-coded `training=True` {where}, so its "
+            "BatchNormalization runs in training mode under `predict` and `evaluate` too: "
+            "predictions are normalised with each batch's own statistics (they depend on the "
+            f"rest of the batch) and `evaluate` updates the moving statistics. Unless intended, {fix}."
         )
 
 
