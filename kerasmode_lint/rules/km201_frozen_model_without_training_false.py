@@ -48,14 +48,25 @@ class FrozenModelWithoutTrainingFalse(Rule):
         "drops in `fit`, and its BatchNormalization updates once it is unfrozen"
     )
     versions = ALL
-    triggers = (b"trainable",)
+    # Only a literal ``trainable = False`` / ``trainable=False`` freezes.
+    triggers = (b"trainable = False", b"trainable=False", b"trainable =False", b"trainable= False")
 
     def __init__(self, context) -> None:
         super().__init__(context)
         # (node to report, the call it belongs to, "node" | "sequential" | "add")
         self.candidates: List[Tuple[cst.CSTNode, cst.Call, str]] = []
+        self.freezes = False  # the file sets trainable=False somewhere
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if _is_false(node.value) and any(
+            isinstance(t.target, cst.Attribute) and t.target.attr.value == "trainable"
+            for t in node.targets
+        ):
+            self.freezes = True
 
     def visit_Call(self, node: cst.Call) -> None:
+        if is_frozen_constructor(node):
+            self.freezes = True
         func = node.func
         if isinstance(func, (cst.Name, cst.Attribute, cst.Call)):
             if node.args and not has_training_argument(node):
@@ -69,6 +80,8 @@ class FrozenModelWithoutTrainingFalse(Rule):
             self.candidates.append((node.args[0].value, node, "add"))
 
     def leave_Module(self, node: cst.Module) -> None:
+        if not self.freezes:
+            return  # nothing is frozen: no need to index the file
         models = self.context.models
         for report_at, call, kind in self.candidates:
             if kind == "node":
@@ -135,3 +148,7 @@ class FrozenModelWithoutTrainingFalse(Rule):
                 f" Build the model with the functional API and call `{name}(inputs, training=False)`."
             )
         return text + f" Call it as `{name}(..., training=False)`."
+
+
+def _is_false(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Name) and node.value == "False"

@@ -44,7 +44,8 @@ class FunctionalTrainingOverridden(Rule):
         "in Keras 3.0-3.15"
     )
     versions = KERAS3_TO_315
-    triggers = (b"training=",)
+    # Only literal values are judged.
+    triggers = (b"training=False", b"training=True", b"training = False", b"training = True")
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -42,7 +42,7 @@ class BatchnormPinnedToTraining(Rule):
         "with batch statistics and `evaluate` updates the moving statistics"
     )
     versions = ALL
-    triggers = (b"training=True",)
+    triggers = (b"training=True", b"training = True")
 
     def __init__(self, context) -> None:
         super().__init__(context)
