@@ -179,3 +179,29 @@ def test_calls_on_data_and_build_calls_are_not_graph_nodes():
     _ = model(dummy, training=False)
     """
     assert lint(src) == []
+
+
+def test_wrapper_forcing_training_true_for_mc_dropout():
+    src = """
+    class AlwaysOn(layers.Wrapper):
+        def call(self, inputs):
+            return self.layer(inputs, training=True)
+
+    inputs = keras.Input((8,))
+    x = AlwaysOn(layers.Dropout(0.5))(inputs, training=True)
+    model = keras.Model(inputs, x)
+    """
+    assert lint(src) == []
+
+
+def test_frozen_teacher_in_train_step():
+    src = """
+    class Distiller(keras.Model):
+        def train_step(self, data):
+            x, y = data
+            teacher_pred = self.teacher(x, training=False)
+            with tf.GradientTape() as tape:
+                student_pred = self.student(x, training=True)
+            return {}
+    """
+    assert lint(src) == []

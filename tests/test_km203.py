@@ -155,3 +155,14 @@ def test_unknown_callee_is_left_alone():
             return self.backbone(x, training=True)
     """
     assert lint(src) == []
+
+
+def test_guarded_library_code():
+    src = """
+    class Base(keras.Model):
+        def call(self, x):
+            if self._call_has_training_arg:
+                return self(x, training=True)
+            return self(x)
+    """
+    assert lint(src, "2") == []
