@@ -341,7 +341,9 @@ class _Index:
                 owner = target.target.value
                 exact = dotted(owner)
                 self.trainable_sets.append(
-                    _TrainableSet(self._order, scope, exact or _chain_root(owner), exact is not None, node.value)
+                    _TrainableSet(
+                        self._order, scope, exact or _chain_root(owner), exact is not None, node.value
+                    )
                 )
         self._bind(names)
         self.scope_assigns[id(scope)].append((self._order, names, node.value))
@@ -610,7 +612,8 @@ class ModelContents:
                 if dotted(current) in symbolic:
                     return True
                 if isinstance(current, cst.Attribute):
-                    if current.attr.value in _SYMBOLIC_ATTRIBUTES and dotted(current.value) not in ("self", "cls"):
+                    owner = dotted(current.value)
+                    if current.attr.value in _SYMBOLIC_ATTRIBUTES and owner not in ("self", "cls"):
                         return True
                     stack.append(current.value)
                 continue
