@@ -104,9 +104,57 @@ MODE_FREE = frozenset(
     }
 )
 
-# keras.applications constructors. All contain BatchNormalization except the
-# VGG family, which has neither BatchNormalization nor Dropout.
-APPLICATIONS_WITHOUT_MODE_LAYERS = frozenset({"VGG16", "VGG19"})
+# keras.applications constructors: (contains BatchNormalization, where it has
+# Dropout). Read from keras 3.15.1 keras/src/applications/ and tf_keras 2.21
+# tf_keras/src/applications/ (RegNet and ResNetRS exist only in tf_keras).
+#   "none":   no Dropout at all;
+#   "top":    Dropout only in the classifier head, built when include_top=True
+#             (the default): MobileNet (`dropout=1e-3`), MobileNetV3 (`dropout_rate`
+#             0.2), ResNetRS50-152 (`dropout_rate` 0.25);
+#   "blocks": Dropout (drop-connect, noise_shape=(None, 1, 1, 1)) inside the
+#             backbone's blocks, so also with include_top=False: EfficientNet
+#             B0-B7 and V2 (drop_connect_rate 0.2), ResNetRS200-420 (0.1).
+# VGG16/VGG19 hold neither; ConvNeXt uses LayerNormalization and its
+# StochasticDepth is replaced by an identity at the fixed drop_path_rate=0.0.
+_REGNETS = tuple(
+    f"RegNet{kind}{size}" for kind in "XY"
+    for size in ("002", "004", "006", "008", "016", "032", "040", "064", "080", "120", "160", "320")
+)
+APPLICATION_CONTENTS = {
+    **{name: (False, "none") for name in ("VGG16", "VGG19")},
+    **{f"ConvNeXt{size}": (False, "none") for size in ("Tiny", "Small", "Base", "Large", "XLarge")},
+    **{
+        name: (True, "none")
+        for name in (
+            "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2",
+            "ResNet152V2", "DenseNet121", "DenseNet169", "DenseNet201",
+            "InceptionV3", "InceptionResNetV2", "Xception", "MobileNetV2",
+            "NASNetMobile", "NASNetLarge", *_REGNETS,
+        )
+    },
+    **{
+        name: (True, "top")
+        for name in ("MobileNet", "MobileNetV3Small", "MobileNetV3Large",
+                     "ResNetRS50", "ResNetRS101", "ResNetRS152")
+    },
+    **{f"EfficientNetB{i}": (True, "blocks") for i in range(8)},
+    **{
+        f"EfficientNetV2{size}": (True, "blocks")
+        for size in ("B0", "B1", "B2", "B3", "S", "M", "L")
+    },
+    **{f"ResNetRS{depth}": (True, "blocks") for depth in (200, 270, 350, 420)},
+}
+# The constructor argument that sets the head's Dropout rate ("top" models).
+APPLICATION_DROPOUT_ARGUMENT = {
+    "MobileNet": "dropout", "MobileNetV3Small": "dropout_rate",
+    "MobileNetV3Large": "dropout_rate", "ResNetRS50": "dropout_rate",
+    "ResNetRS101": "dropout_rate", "ResNetRS152": "dropout_rate",
+}
+
+# keras.applications constructors with neither BatchNormalization nor Dropout.
+APPLICATIONS_WITHOUT_MODE_LAYERS = frozenset(
+    name for name, (bn, dropout) in APPLICATION_CONTENTS.items() if not bn and dropout == "none"
+)
 
 # keras.applications constructors built without BatchNormalization (checked
 # in keras 3.15.1 keras/src/applications/: ConvNeXt uses LayerNormalization).

@@ -2,6 +2,9 @@
 from .km101_tape_call_without_training import TapeCallWithoutTraining
 from .km102_train_step_without_training import TrainStepWithoutTraining
 from .km103_evaluation_with_training_true import EvaluationWithTrainingTrue
+from .km201_frozen_model_without_training_false import FrozenModelWithoutTrainingFalse
+from .km202_functional_training_overridden import FunctionalTrainingOverridden
+from .km203_batchnorm_pinned_to_training import BatchnormPinnedToTraining
 from .km306_jax_training_not_forwarded import JaxTrainingNotForwarded
 from .km401_learning_phase_api import LearningPhaseApi
 from .km501_trainable_changed_after_compile import TrainableChangedAfterCompile
@@ -12,6 +15,9 @@ ALL_RULES = [
     TapeCallWithoutTraining,
     TrainStepWithoutTraining,
     EvaluationWithTrainingTrue,
+    FrozenModelWithoutTrainingFalse,
+    FunctionalTrainingOverridden,
+    BatchnormPinnedToTraining,
     JaxTrainingNotForwarded,
     LearningPhaseApi,
     TrainableChangedAfterCompile,
