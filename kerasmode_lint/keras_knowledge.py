@@ -123,3 +123,54 @@ def layer_class_mode_dependence(name: str, has_dropout_argument: bool) -> Tri:
     if name in MODE_FREE:
         return Tri.NO
     return Tri.UNKNOWN
+
+
+# Keras 2 (tf_keras 2.21, introspected): where a positional argument of a
+# layer call lands. Maps a layer class to the position of ``training`` among
+# the positional parameters of its ``__call__``/``call`` (0 = the inputs), or
+# to None when no positional argument can reach ``training``: ``call`` has no
+# such parameter (a TypeError), or the RNN layers, whose ``__call__(inputs,
+# initial_state, constants, **kwargs)`` binds the second one to
+# ``initial_state``. ``Sequential`` and ``Model`` stand for Keras's own model
+# classes (``call(inputs, training=None, mask=None)``). Classes not listed are
+# unknown. (Keras 3 rejects every non-tensor positional argument: SEMANTICS R10.)
+KERAS2_TRAINING_POSITION = {
+    **dict.fromkeys(
+        (
+            "AlphaDropout", "BatchNormalization", "Dropout", "GaussianDropout",
+            "GaussianNoise", "Model", "RandomBrightness", "RandomContrast",
+            "RandomCrop", "RandomFlip", "RandomHeight", "RandomRotation",
+            "RandomTranslation", "RandomWidth", "RandomZoom", "Sequential",
+            "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+            "SpectralNormalization", "SyncBatchNormalization", "TimeDistributed",
+        ),
+        1,
+    ),
+    **dict.fromkeys(
+        ("AdditiveAttention", "Attention", "DenseFeatures", "GRUCell", "LSTMCell", "Lambda", "SimpleRNNCell"),
+        2,
+    ),
+    "StackedRNNCells": 3,
+    "MultiHeadAttention": 5,
+    **dict.fromkeys(
+        ("Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "GRU", "LSTM", "RNN", "SimpleRNN"),
+        None,
+    ),
+    **dict.fromkeys(sorted(MODE_FREE - {"Lambda", "Input", "GlobalAveragePool1D", "GlobalAveragePool2D", "RMSNormalization"}), None),
+}
+
+# Keras 3.15 layers whose ``call`` defaults to ``training=True`` (the image
+# preprocessing layers and ``Pipeline``); with ``AUGMENTATION`` this tells
+# which of them really change behaviour with the mode.
+KERAS3_DEFAULT_TRAINING_TRUE = frozenset(
+    {
+        "AugMix", "AutoContrast", "CenterCrop", "ContrastLimitedAdaptiveHistogramEqualization",
+        "CutMix", "Equalization", "MaxNumBoundingBoxes", "MixUp", "Pipeline", "RandAugment",
+        "RandomBrightness", "RandomColorDegeneration", "RandomColorJitter", "RandomContrast",
+        "RandomCrop", "RandomElasticTransform", "RandomErasing", "RandomFlip",
+        "RandomGaussianBlur", "RandomGrayscale", "RandomHeight", "RandomHue", "RandomInvert",
+        "RandomPerspective", "RandomPosterization", "RandomRotation", "RandomSaturation",
+        "RandomSharpness", "RandomShear", "RandomTranslation", "RandomWidth", "RandomZoom",
+        "Resizing", "Solarization",
+    }
+)
