@@ -38,7 +38,9 @@ class PositionalTraining(Rule):
         "Keras 2 may bind it to another parameter such as `mask`"
     )
     versions = ALL
-    triggers = (b"keras", b"Keras")
+    # A positional bool or training-named value must be spelt in the file.
+    # (b"keras" would skip more non-Keras files, but every Keras file has it.)
+    triggers = (b"True", b"False", b"training")
 
     def __init__(self, context) -> None:
         super().__init__(context)
