@@ -566,13 +566,12 @@ def training_param(function: cst.FunctionDef) -> Optional[cst.Param]:
     return None
 
 
-def positional_names(function: cst.FunctionDef) -> Optional[List[str]]:
-    """Names of the positional parameters after ``self``; None with ``*args``."""
+def positional_params(function: cst.FunctionDef) -> Optional[List[cst.Param]]:
+    """The positional parameters after ``self``; None with ``*args``."""
     params = function.params
     if isinstance(params.star_arg, cst.Param):
         return None
-    names = [p.name.value for p in (*params.posonly_params, *params.params)]
-    return names[1:]
+    return list((*params.posonly_params, *params.params))[1:]
 
 
 def keyword_value(call: cst.Call, keyword: str) -> Optional[cst.CSTNode]:

@@ -137,6 +137,24 @@ def test_allow_non_tensor_positional_class_judged_by_signature():
 
 # --- look-alikes ---------------------------------------------------------------
 
+def test_keras2_bool_meant_for_another_bool_parameter():
+    src = """
+    import tensorflow as tf
+    class Block(tf.keras.layers.Layer):
+        def call(self, x, use_bias=True, is_training=False, mask=None):
+            return x
+    block = Block()
+    mha = tf.keras.layers.MultiHeadAttention(2, 4)
+    a = block(x, False)
+    b = block(x, None, is_training)
+    c = block(x, None, None, True)
+    d = mha(q, v, None, None, True)
+    e = mha(q, v, True)
+    """
+    assert lint(src, "2") == [(10, "KM303"), (12, "KM303")]
+    assert len(lint(src, "3")) == 5
+
+
 def test_helper_methods_and_functions():
     # REALWORLD trap 8: positional training to plain helper methods/functions.
     src = """

@@ -47,13 +47,25 @@ class CallDefaultTrainingTrue(Rule):
     versions = ALL
     triggers = (b"training=True", b"training = True", b"bool=True", b"bool = True", b"]=True", b"] = True")
 
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.candidates = set()  # ids of `call` methods defaulting to training=True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.name.value == "call":
+            param = training_param(node)
+            if param is not None and _is_true(param.default):
+                self.candidates.add(id(node))
+
     def leave_Module(self, node: cst.Module) -> None:
+        if not self.candidates:
+            return  # no need for the layer index
         index = layer_calls(self.context)
         leaks = self.context.keras_version in KERAS3_TO_315
         for cls, function in layer_call_methods(index):
-            param = training_param(function)
-            if param is None or not _is_true(param.default):
+            if id(function) not in self.candidates:
                 continue
+            param = training_param(function)
             name = cls.name.value
             convention = _convention(index, cls, function)
             if convention is not None:

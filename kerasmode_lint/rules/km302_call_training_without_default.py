@@ -32,11 +32,23 @@ class CallTrainingWithoutDefault(Rule):
     versions = KERAS3
     triggers = (b"def call",)
 
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.candidates = set()  # ids of `call` methods requiring `training`
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.name.value == "call":
+            param = training_param(node)
+            if param is not None and param.default is None:
+                self.candidates.add(id(node))
+
     def leave_Module(self, node: cst.Module) -> None:
+        if not self.candidates:
+            return  # no need for the layer index
         for cls, function in layer_call_methods(layer_calls(self.context)):
-            param = training_param(function)
-            if param is None or param.default is not None:
+            if id(function) not in self.candidates:
                 continue
+            param = training_param(function)
             name = cls.name.value
             self.report(
                 param,

@@ -15,7 +15,9 @@ Precision: only calls the file shows to be layer or model calls
 (``layer_calls``); ``self._block(x, training)`` to a method of the class and
 helper functions are left alone. Under Keras 2 only positions known to miss
 ``training`` are flagged (from the built-in signatures in keras_knowledge
-or the in-file ``call``). A class that sets
+or the in-file ``call``), and a bool literal that lands on another bool
+parameter (``return_attention_scores``, a parameter defaulting to
+True/False) or on one named like ``training`` is taken as meant. A class that sets
 ``_allow_non_tensor_positional_args`` is judged by its signature under
 Keras 3 too.
 """
@@ -26,7 +28,7 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from .. import keras_knowledge as kk
-from ..layer_calls import Callee, layer_calls, positional_names, positional_training
+from ..layer_calls import Callee, layer_calls, positional_params, positional_training
 from ..rule import Rule
 from ..versions import ALL
 
@@ -61,35 +63,56 @@ class PositionalTraining(Rule):
             if callee is None:
                 continue
             text = self.context.module.code_for_node(value)
-            slot = self._slot(index, callee, position)
             lenient = callee.classdef is not None and index.allows_positional(callee.classdef)
-            if keras2 or lenient:
-                if slot is None or slot == "training":
-                    continue  # unknown, or it does reach `training`
-                who = "Keras 2" if keras2 else "this layer (it accepts non-tensor positional arguments)"
-                self.report(call, _by_position_message(callee, text, position, slot, who))
-            else:
+            if not (keras2 or lenient):
                 self.report(call, _keras3_message(callee, text))
+                continue
+            slot = self._slot(index, callee, position)
+            if slot is None or not _misbound(slot, value):
+                continue  # unknown, or it reaches `training` (or a bool parameter)
+            who = "Keras 2" if keras2 else "this layer (it accepts non-tensor positional arguments)"
+            self.report(call, _by_position_message(callee, text, position, slot[0], who))
 
-    def _slot(self, index, callee: Callee, position: int) -> Optional[str]:
-        """Where a positional argument lands in Keras 2: "training", another
-        parameter's name, "" (no such parameter / not `training`), None (unknown)."""
+    def _slot(self, index, callee: Callee, position: int) -> Optional[Tuple[str, bool]]:
+        """Where a positional argument lands when bound by position: (parameter
+        name or "" when there is none, whether it takes a Python bool), or
+        None when the signature is unknown."""
         if callee.classdef is not None:
             function = index.call_method(callee.classdef)
             if function is not None:
-                names = positional_names(function)
-                if names is None:
+                params = positional_params(function)
+                if params is None:
                     return None
-                return names[position] if position < len(names) else ""
+                if position >= len(params):
+                    return ("", False)
+                param = params[position]
+                default = param.default
+                takes_bool = isinstance(default, cst.Name) and default.value in ("True", "False")
+                return (param.name.value, takes_bool)
             builtin = index.builtin_base(callee.classdef)
             return _builtin_slot(builtin, position) if builtin else None
         return _builtin_slot(callee.class_name, position) if callee.builtin else None
 
 
-def _builtin_slot(class_name: Optional[str], position: int) -> Optional[str]:
-    if class_name is None or class_name not in kk.KERAS2_TRAINING_POSITION:
+def _builtin_slot(class_name: Optional[str], position: int) -> Optional[Tuple[str, bool]]:
+    names = kk.KERAS2_CALL_POSITIONALS.get(class_name or "")
+    if names is None:
         return None
-    return "training" if kk.KERAS2_TRAINING_POSITION[class_name] == position else ""
+    if position >= len(names):
+        return ("", False)
+    return (names[position], names[position] in kk.KERAS2_BOOL_PARAMETERS)
+
+
+def _misbound(slot: Tuple[str, bool], value: cst.CSTNode) -> bool:
+    """Does the value land somewhere it does not belong? A parameter named
+    like ``training`` (``is_training``, ``train``) is where it belongs; a bool
+    literal may also be meant for another bool parameter."""
+    name, takes_bool = slot
+    if "train" in name:
+        return False
+    if isinstance(value, cst.Name) and value.value in ("True", "False"):
+        return not takes_bool
+    return True
 
 
 def _keras3_message(callee: Callee, text: str) -> str:

@@ -131,7 +131,17 @@ class TrainingPinLeaksToSiblings(Rule):
     versions = KERAS3
     triggers = (b"training=False", b"training=None", b"training = False", b"training = None")
 
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.has_pin = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.has_pin and _literal(keyword_value(node, "training")) is not None:
+            self.has_pin = True
+
     def leave_Module(self, node: cst.Module) -> None:
+        if not self.has_pin:
+            return  # no need for the layer index
         index = layer_calls(self.context)
         for cls, function in layer_call_methods(index):
             self._check(index, cls, function)
