@@ -116,10 +116,16 @@ class LayerCalls:
                 cst.AnnAssign: [self._ann_assign],
                 cst.AugAssign: [self._aug_assign],
                 cst.For: [self._for],
+                cst.CompFor: [self._for],
                 cst.With: [self._with],
                 cst.Call: [self._call],
+                cst.Lambda: [self._enter_lambda],
             },
-            {cst.ClassDef: [self._leave_class], cst.FunctionDef: [self._leave_function]},
+            {
+                cst.ClassDef: [self._leave_class],
+                cst.FunctionDef: [self._leave_function],
+                cst.Lambda: [self._leave_lambda],
+            },
         )
 
     # -- building the index -------------------------------------------------
@@ -152,6 +158,20 @@ class LayerCalls:
         self._scopes.pop()
         self._functions.pop()
         self._classes.pop()
+
+    def _enter_lambda(self, node: cst.Lambda) -> None:
+        # Its parameters shadow outer names; what it calls belongs to it.
+        scope = _Scope(node, self._scopes[-1], self._scopes[-1].cls)
+        params = node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            scope.opaque.add(param.name.value)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                scope.opaque.add(star.name.value)
+        self._scopes.append(scope)
+
+    def _leave_lambda(self, node: cst.Lambda) -> None:
+        self._scopes.pop()
 
     def _directly_in_class(self, owner: _Class) -> bool:
         # A method: the innermost scope is the one the class statement is in.
@@ -201,7 +221,11 @@ class LayerCalls:
             if item.asname is not None:
                 self._bind(item.asname.name, None)
 
-    def _for(self, node: cst.For) -> None:
+    def _for(self, node) -> None:
+        """``for`` statements and comprehension ``for`` clauses. A
+        comprehension's target is bound in the enclosing function here (a
+        simplification: a same-named variable of that function then needs
+        both bindings to be layers to count as one)."""
         scope = self._scopes[-1]
         target, iterable = node.target, node.iter
         # for i, layer in enumerate(layers) / for layer in reversed(layers)
@@ -497,7 +521,7 @@ class LayerCalls:
         section = parts[1]
         if last in ("Input", "InputLayer", "InputSpec"):
             return None
-        if qualified in ("keras.Sequential", "keras.models.Sequential") or (section == "models" and last == "Sequential"):
+        if qualified == "keras.Sequential" or (section == "models" and last == "Sequential"):
             return ("Sequential", True, None, (node,))
         if qualified == "keras.Model" or (section == "models" and last in ("Model", "Functional")):
             return ("Model", True, None, (node,))

@@ -22,7 +22,8 @@ class Net(tf.keras.Model):
 
 
 def lint(call_body, version="3", extra=""):
-    src = HEADER + extra + "    def call(self, x, training=None):\n" + textwrap.indent(textwrap.dedent(call_body).lstrip("\n"), " " * 8)
+    body = textwrap.indent(textwrap.dedent(call_body).lstrip("\n"), " " * 8)
+    src = HEADER + extra + "    def call(self, x, training=None):\n" + body
     lines = HEADER.count("\n") + extra.count("\n") + 1  # line of "def call"
     return [(line - lines, code) for line, code in findings(src, version) if code == "KM304"]
 

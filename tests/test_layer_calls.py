@@ -110,3 +110,25 @@ def test_class_status(index_and_calls):
     # An unknown base counts as a layer in a Keras file when the class defines call().
     assert index.is_layer_class(index.classes["Unknown"].node)
     assert not index.is_layer_class(index.classes["Plain"].node)
+
+
+def _index(src):
+    module = cst.parse_module(textwrap.dedent(src))
+    imports = ImportTracker()
+    walk(module, {cst.Import: [imports.visit_Import], cst.ImportFrom: [imports.visit_ImportFrom]}, {})
+    calls = []
+    walk(module, {cst.Call: [calls.append]}, {})
+    return LayerCalls(module, imports), calls, module
+
+
+def test_lambda_parameters_shadow_and_comprehensions_bind():
+    index, calls, module = _index("""
+    from tensorflow.keras import layers
+    layer = layers.Dropout(0.1)
+    blocks = [layers.Dense(2), layers.Dropout(0.2)]
+    apply = lambda layer, x: layer(x)
+    outs = [blk(x) for blk in blocks]
+    """)
+    found = {module.code_for_node(c.func): index.callee(c) for c in calls}
+    assert found["layer"] is None  # the lambda's parameter, not the module's Dropout
+    assert found["blk"] is not None and found["blk"].class_name is None  # Dense or Dropout

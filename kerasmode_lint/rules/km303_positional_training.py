@@ -17,9 +17,9 @@ helper functions are left alone. Under Keras 2 only positions known to miss
 ``training`` are flagged (from the built-in signatures in keras_knowledge
 or the in-file ``call``), and a bool literal that lands on another bool
 parameter (``return_attention_scores``, a parameter defaulting to
-True/False) or on one named like ``training`` is taken as meant. A class that sets
-``_allow_non_tensor_positional_args`` is judged by its signature under
-Keras 3 too.
+True/False) or on one named like ``training`` is taken as meant. A class
+that sets ``_allow_non_tensor_positional_args`` is judged by its signature
+under Keras 3 too.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from .. import keras_knowledge as kk
 from ..layer_calls import Callee, layer_calls, positional_params, positional_training
 from ..rule import Rule
 from ..versions import ALL
+
 
 class PositionalTraining(Rule):
     code = "KM303"
