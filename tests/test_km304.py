@@ -155,3 +155,16 @@ def test_in_file_sublayer_contents_and_layer_level_class():
             return self.plain(self.head(h))
     """
     assert [f for f in findings(textwrap.dedent(src), "3") if f[1] == "KM304"] == [(23, "KM304")]
+
+
+def test_training_keyword_of_non_keras_functions_is_not_a_pin():
+    # REALWORLD trap 7: builders and dataset factories take their own `training=`.
+    extra = """
+        self.features = make_feature_fn(training=False)
+"""
+    src = """
+    h = self.features(x, training=False)
+    h = build_block(h, training=False)
+    return self.drop(h)
+    """
+    assert lint(src, extra=extra) == []

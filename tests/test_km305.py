@@ -109,3 +109,20 @@ def test_none_outside_call_on_layers_with_default_none():
             return self.drop(data, training=None)
     """
     assert lint(src) == []
+
+
+def test_training_keyword_of_non_keras_functions():
+    # REALWORLD trap 7: model builders, dataset factories, metric builders.
+    src = """
+    import tensorflow as tf
+    class Net(tf.keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.drop = tf.keras.layers.Dropout(0.5)
+            self.make = YoloV3(80, training=None)
+        def call(self, x, training=None):
+            ds = input_fn(training=None)
+            metrics = build_metrics(training=None)
+            return self.make(x, training=None)
+    """
+    assert lint(src) == []
