@@ -10,10 +10,12 @@ import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
+from .backends import parse_keras_backend
+
 SECTION = "kerasmode-lint"
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 _BOOL_KEYS = ("force-exclude", "respect-gitignore")
-KEYS = _LIST_KEYS + _BOOL_KEYS + ("per-file-ignores", "keras-version")
+KEYS = _LIST_KEYS + _BOOL_KEYS + ("per-file-ignores", "keras-version", "keras-backend")
 
 
 class ConfigError(Exception):
@@ -77,6 +79,11 @@ def _validate(path: str, section: dict) -> Dict[str, object]:
         elif key == "keras-version":
             if not isinstance(value, (str, int)) or isinstance(value, bool):
                 raise ConfigError(f"{where} keras-version must be a string such as \"3\" or \"3.16\"")
+        elif key == "keras-backend":
+            try:
+                parse_keras_backend(value)
+            except ValueError as exc:
+                raise ConfigError(f"{where} {exc}") from None
         elif key == "per-file-ignores":
             if not isinstance(value, dict) or not all(
                 isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()

@@ -6,7 +6,7 @@ from typing import Optional
 
 import libcst as cst
 
-from .model_contents import ModelContents
+from .model_contents import BatchNormContents, ModelContents
 from .names import ImportTracker
 from .versions import KerasVersion
 
@@ -19,6 +19,8 @@ class FileContext:
     keras_version: KerasVersion
     imports: ImportTracker = field(default_factory=ImportTracker)
     _models: Optional[ModelContents] = None
+    keras_backend: str = "tensorflow"  # the resolved Keras 3 backend (backends.py)
+    _batchnorm: Optional[BatchNormContents] = None
 
     @property
     def models(self) -> ModelContents:
@@ -26,3 +28,10 @@ class FileContext:
         if self._models is None:
             self._models = ModelContents(self.module, self.imports)
         return self._models
+
+    @property
+    def batchnorm(self) -> BatchNormContents:
+        """Lazy: "does X contain BatchNormalization?" (shares the models index)."""
+        if self._batchnorm is None:
+            self._batchnorm = BatchNormContents(self.models)
+        return self._batchnorm

@@ -16,9 +16,12 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .backends import resolve_backend
 from .context import FileContext
-from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic
-from .noqa import file_is_exempt, filter_noqa
+from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic
+from .fixes import Fix
+from .fixes import resolve as resolve_fix
+from .noqa import apply_noqa, file_is_exempt, may_hold_our_noqa, unused_noqa
 from .rule import Rule
 from .rules import ALL_RULES
 from .versions import resolve_version
@@ -29,10 +32,12 @@ from .walker import walk
 class LintOptions:
     """Settings that matter for linting one file (already resolved)."""
 
-    enabled: FrozenSet[str] = frozenset(r.code for r in ALL_RULES)
+    enabled: FrozenSet[str] = frozenset([r.code for r in ALL_RULES] + [UNUSED_NOQA])
     keras_version: str = "auto"
     keras_version_origin: str = "--keras-version"
     disable_noqa: bool = False
+    keras_backend: str = "auto"
+    keras_backend_origin: str = "--keras-backend"
 
 
 @dataclass
@@ -40,6 +45,11 @@ class FileResult:
     path: str
     diagnostics: List[Diagnostic] = field(default_factory=list)
     internal_error: bool = False
+    # Set by --fix, --diff and --add-noqa (autofix.py).
+    fixed: int = 0          # fixes applied
+    noqa_added: int = 0     # findings silenced by --add-noqa
+    diff: str = ""          # unified diff of the changes
+    output: Optional[bytes] = None  # the changed file; None when unchanged
 
 
 # -- rule dispatch tables ------------------------------------------------------
@@ -94,6 +104,12 @@ def _encoding(data: bytes) -> str:
     return "utf-8"
 
 
+def source_encoding(data: bytes) -> str:
+    """The codec ``decode`` uses for ``data`` ("utf-8-sig" when it has a BOM),
+    for writing a fixed file back the way it came."""
+    return _encoding(data)
+
+
 def decode(data: bytes) -> str:
     encoding = _encoding(data)
     try:
@@ -125,6 +141,7 @@ def parse(text: str) -> cst.Module:
         better = _python_syntax_error(text)
         if better is not None:
             raise better from None
+        # Valid for CPython but not for libcst (newer syntax): say so.
         raise InvalidFile(f"cannot parse: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
     except RecursionError:
         raise InvalidFile("cannot parse: code is nested too deeply") from None
@@ -155,38 +172,70 @@ def _python_syntax_error(text: str) -> Optional[InvalidFile]:
         compile(text, "<linted>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         return InvalidFile(f"cannot parse: {exc.msg}", exc.lineno or 1, exc.offset or 1)
-    except (ValueError, RecursionError, MemoryError):
-        return None
-    return None  # valid for CPython: a libcst limitation, keep its message
+    except ValueError as exc:  # NUL bytes
+        return InvalidFile(f"cannot parse: {exc}")
+    except (RecursionError, MemoryError):
+        return InvalidFile("cannot parse: code is nested too deeply")
+    return None
 
 
 # -- linting -------------------------------------------------------------------
 def lint_bytes(data: bytes, path: str, options: LintOptions = LintOptions()) -> FileResult:
+    """Lint one Python file's bytes."""
+    if not options.disable_noqa and file_is_exempt(data) is True:
+        return FileResult(path)
+    try:
+        text = decode(data)
+    except InvalidFile as exc:
+        return _invalid(path, exc)
+    return lint_text(text, path, options, data=data)
+
+
+def lint_text(
+    text: str,
+    path: str,
+    options: LintOptions = LintOptions(),
+    *,
+    data: Optional[bytes] = None,
+    syntax_checked: bool = False,
+) -> FileResult:
+    """Lint decoded source. ``data`` is what the Keras version detection, the
+    trigger prefilter and file-level noqa read (the raw bytes, or a notebook's
+    cells before magics were neutralised); ``syntax_checked`` says the caller
+    already knows CPython accepts ``text`` (flake8 does)."""
     result = FileResult(path)
-    exempt = file_is_exempt(data)
-    if exempt is True and not options.disable_noqa:
+    if data is None:
+        data = text.encode("utf-8", "surrogatepass")
+    exempt = False if options.disable_noqa else file_is_exempt(data)
+    if exempt is True:
         return result
     version = resolve_version(
         options.keras_version, None if path == "-" else path, data,
         setting_origin=options.keras_version_origin,
     ).version
     rules = applicable_rules(options, version)
-    if not options.disable_noqa and isinstance(exempt, frozenset):
+    backend = resolve_backend(
+        options.keras_backend, data, setting_origin=options.keras_backend_origin
+    ).backend
+    rules = [r for r in rules if r.backends is None or backend in r.backends]
+    if isinstance(exempt, frozenset):
         rules = [r for r in rules if not any(r.code.startswith(c) for c in exempt)]
-    if not any(t in data for r in rules for t in r.triggers):
-        return result  # nothing here can match: never parsed
+    module = None
     try:
-        text = decode(data)
-        module = parse(text)
+        if any(t in data for r in rules for t in r.triggers):
+            module = parse(text)
+        elif not syntax_checked:
+            # Nothing here can match: no libcst parse, only CPython's much
+            # cheaper syntax check, so broken files are still reported.
+            problem = _python_syntax_error(text)
+            if problem is not None:
+                raise problem
     except InvalidFile as exc:
-        result.diagnostics.append(
-            Diagnostic(path, exc.line, exc.column, INVALID_FILE, str(exc), name=INVALID_FILE_NAME)
-        )
-        return result
+        return _invalid(path, exc)
 
-    reports: List[Tuple[Rule, cst.CSTNode, str]] = []
-    while rules:
-        context = FileContext(path, text, module, version)
+    reports: List[Tuple[Rule, cst.CSTNode, str, Optional[Fix]]] = []
+    while module is not None and rules:
+        context = FileContext(path, text, module, version, keras_backend=backend)
         instances = [r(context) for r in rules]
         try:
             _run(context, instances)
@@ -195,34 +244,63 @@ def lint_bytes(data: bytes, path: str, options: LintOptions = LintOptions()) -> 
             if culprit is None:
                 raise
             result.internal_error = True
-            result.diagnostics.append(
-                Diagnostic(
-                    path, 1, 1, INVALID_FILE,
-                    f"internal error in rule {culprit.code} ({culprit.name}): "
-                    f"{type(exc).__name__}: {exc}; the other rules still ran. "
-                    "Please report this bug with the file that triggers it.",
-                    name=INVALID_FILE_NAME,
-                )
-            )
+            result.diagnostics.append(_internal_error(
+                path, culprit, f"{type(exc).__name__}: {exc}; the other rules still ran"))
             rules = [r for r in rules if r is not type(culprit)]
             continue
-        reports = [(rule, node, msg) for rule in instances for node, msg in rule.reports]
+        reports = [(rule, node, msg, fix) for rule in instances for node, msg, fix in rule.reports]
         break
 
     if reports:
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        for rule, node, message in reports:
+        for rule, node, message, fix in reports:
             where = positions[node]
+            if fix is not None:
+                try:
+                    fix = resolve_fix(fix, positions)
+                except KeyError:
+                    result.internal_error = True
+                    result.diagnostics.append(_internal_error(
+                        path, rule, "its fix edits a node that is not in the file; the fix was dropped"))
+                    fix = None
             result.diagnostics.append(
                 Diagnostic(
                     path, where.start.line, where.start.column + 1, rule.code, message,
-                    end_line=where.end.line, end_column=where.end.column + 1, name=rule.name,
+                    end_line=where.end.line, end_column=where.end.column + 1, name=rule.name, fix=fix,
                 )
             )
-        if not options.disable_noqa:
-            result.diagnostics = filter_noqa(result.diagnostics, text)
+    if not options.disable_noqa:
+        result.diagnostics, matches = apply_noqa(result.diagnostics, text)
+        if (
+            UNUSED_NOQA in options.enabled
+            and not (isinstance(exempt, frozenset) and any(UNUSED_NOQA.startswith(c) for c in exempt))
+            and may_hold_our_noqa(text)
+        ):
+            ran = frozenset(r.code for r in rules) | {INVALID_FILE}
+            result.diagnostics += unused_noqa(text, path, matches, ran, known_codes())
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
+
+
+def known_codes() -> List[str]:
+    return list(ENGINE_CODES) + [r.code for r in ALL_RULES]
+
+
+def _invalid(path: str, exc: InvalidFile) -> FileResult:
+    result = FileResult(path)
+    result.diagnostics.append(
+        Diagnostic(path, exc.line, exc.column, INVALID_FILE, str(exc), name=INVALID_FILE_NAME)
+    )
+    return result
+
+
+def _internal_error(path: str, rule, what: str) -> Diagnostic:
+    return Diagnostic(
+        path, 1, 1, INVALID_FILE,
+        f"internal error in rule {rule.code} ({rule.name}): {what}. "
+        "Please report this bug with the file that triggers it.",
+        name=INVALID_FILE_NAME,
+    )
 
 
 def _run(context: FileContext, rules: Sequence[Rule]) -> None:
@@ -257,25 +335,38 @@ def lint_source(
     filename: str = "<string>",
     *,
     keras_version: str = "auto",
+    keras_backend: str = "auto",
     select: Optional[Sequence[str]] = None,
     ignore: Sequence[str] = (),
     disable_noqa: bool = False,
 ) -> List[Diagnostic]:
-    """Lint Python source (str or bytes) and return its diagnostics.
+    """Lint Python source (str or bytes) and return its diagnostics; a
+    ``filename`` ending in ``.ipynb`` lints ``source`` as a notebook.
 
     ``select``/``ignore`` take codes or prefixes as on the command line.
-    Raises ValueError for unknown codes or an invalid ``keras_version``.
+    ``keras_backend`` is ``auto`` (the file's code, $KERAS_BACKEND, keras.json,
+    else tensorflow) or a backend name.
+    Raises ValueError for unknown codes or an invalid ``keras_version`` /
+    ``keras_backend``.
     """
+    from .backends import parse_keras_backend
     from .selection import resolve_selection
     from .versions import parse_keras_version
 
     if keras_version != "auto":
         parse_keras_version(keras_version)
+    parse_keras_backend(keras_backend)
     data = source.encode("utf-8") if isinstance(source, str) else source
     options = LintOptions(
         enabled=resolve_selection(select=select, ignore=ignore),
         keras_version=keras_version,
         keras_version_origin="keras_version=",
         disable_noqa=disable_noqa,
+        keras_backend=keras_backend,
+        keras_backend_origin="keras_backend=",
     )
+    if filename.lower().endswith(".ipynb"):
+        from .notebooks import lint_notebook
+
+        return lint_notebook(data, filename, options).diagnostics
     return lint_bytes(data, filename, options).diagnostics

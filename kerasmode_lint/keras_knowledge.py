@@ -108,6 +108,12 @@ MODE_FREE = frozenset(
 # VGG family, which has neither BatchNormalization nor Dropout.
 APPLICATIONS_WITHOUT_MODE_LAYERS = frozenset({"VGG16", "VGG19"})
 
+# keras.applications constructors built without BatchNormalization (checked
+# in keras 3.15.1 keras/src/applications/: ConvNeXt uses LayerNormalization).
+APPLICATIONS_WITHOUT_BATCHNORM = APPLICATIONS_WITHOUT_MODE_LAYERS | frozenset(
+    {"ConvNeXtTiny", "ConvNeXtSmall", "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtXLarge"}
+)
+
 # Constructors whose content cannot be known from the file.
 OPAQUE_MODEL_SOURCES = frozenset(
     {"load_model", "model_from_json", "model_from_config", "load", "KerasLayer", "from_preset"}

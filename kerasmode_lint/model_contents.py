@@ -103,6 +103,10 @@ class ModelContents:
     def of_expression(self, node: cst.CSTNode) -> Tri:
         return self._expr(node, 0, set())
 
+    def of_scope(self, node: cst.CSTNode) -> Tri:
+        """Layers constructed in a function, a class (its methods) or the module body."""
+        return self._scope(node, 0, set())
+
     # -- evaluation ---------------------------------------------------------
     def _name(self, name: str, depth: int, seen: Set[int]) -> Tri:
         index = self.index
@@ -224,3 +228,31 @@ class ModelContents:
 
 def _is_zero(node: cst.CSTNode) -> bool:
     return isinstance(node, (cst.Integer, cst.Float)) and float(node.value) == 0.0
+
+
+class BatchNormContents(ModelContents):
+    """Answers "does X contain BatchNormalization?" (Dropout does not count).
+
+    Same evaluation as ModelContents, sharing its index; only the leaves
+    differ: a built-in layer is YES if it is batch normalisation and NO
+    otherwise, and a ``keras.applications`` model is YES unless it is one of
+    the families built without it.
+    """
+
+    def __init__(self, contents: ModelContents) -> None:
+        super().__init__(contents._module, contents._imports)
+        self._index = contents.index
+
+    def _keras_call(self, qualified: str, node: cst.Call, depth: int, seen: Set[int]) -> Tri:
+        if qualified.startswith("keras.applications."):
+            last = qualified.rsplit(".", 1)[-1]
+            return Tri.NO if last in kk.APPLICATIONS_WITHOUT_BATCHNORM else Tri.YES
+        return super()._keras_call(qualified, node, depth, seen)
+
+    def _layer(self, name: str, node: cst.Call, depth: int, seen: Set[int]) -> Tri:
+        if name in kk.WRAPPERS and node.args:
+            return self._expr(node.args[0].value, depth + 1, seen)
+        if name in kk.BATCHNORM_LIKE:
+            return Tri.YES
+        known = kk.layer_class_mode_dependence(name, True)
+        return Tri.UNKNOWN if known is Tri.UNKNOWN else Tri.NO

@@ -1,6 +1,6 @@
 """The rule pages (the top-level ``rules/`` catalogue), for ``--explain``.
 
-Installed, they ship inside the package as ``kerasmode_lint.pages``; in a
+Installed, they ship inside the package as ``kerasmode_lint.rule_pages``; in a
 source checkout or an editable install they are read from ``rules/``.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ def page_text(code: str) -> Optional[str]:
     try:
         from importlib.resources import files
 
-        resource = files("kerasmode_lint.pages").joinpath(name)
+        resource = files("kerasmode_lint.rule_pages").joinpath(name)
         if resource.is_file():
             return resource.read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):

@@ -30,8 +30,9 @@ FIXTURES_DIR = REPO_ROOT / "fixtures"
 
 #: the ``--keras-version`` settings every fixture is linted under
 KERAS_VERSIONS = ("2", "3", "3.16")
-#: run-time flavours: Keras 3 with the TensorFlow backend, and tf_keras
-FLAVOURS = ("k3", "tfk")
+#: run-time flavours: Keras 3 with the TensorFlow backend, tf_keras, and
+#: Keras 3 with the JAX backend (only for fixtures that declare it)
+FLAVOURS = ("k3", "tfk", "k3jax")
 
 _CODE = r"KM\d{3}"
 _EXPECT_RE = re.compile(
@@ -143,21 +144,27 @@ def _parse_pairs(words, where):
 def _require_tensorflow(flavour):
     """Fail (never skip) when the run-time dependencies are missing."""
     needed = ["tensorflow"] + (["tf_keras"] if flavour == "tfk" else ["keras"])
+    if flavour == "k3jax":
+        needed.append("jax")
     missing = [m for m in needed if importlib.util.find_spec(m) is None]
     if missing:
         raise AssertionError(
             f"cannot run fixtures under {flavour!r}: {', '.join(missing)} not "
             f"importable by {sys.executable}. The fixture run-time tests need "
-            "the test extras: pip install -e '.[test]' (tensorflow-cpu, tf-keras).")
+            "the test extras: pip install -e '.[test]' (tensorflow-cpu, tf-keras, jax).")
 
 
 def fixture_env(flavour):
-    """The environment a fixture runs in for `flavour` ('k3' or 'tfk')."""
+    """The environment a fixture runs in for `flavour` ('k3', 'tfk' or 'k3jax')."""
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown flavour {flavour!r}; allowed: {FLAVOURS}")
     env = dict(os.environ)
     if flavour == "tfk":
         env["TF_USE_LEGACY_KERAS"] = "1"
+    elif flavour == "k3jax":
+        env.pop("TF_USE_LEGACY_KERAS", None)
+        env["KERAS_BACKEND"] = "jax"
+        env["JAX_PLATFORMS"] = "cpu"
     else:
         env.pop("TF_USE_LEGACY_KERAS", None)
         env["KERAS_BACKEND"] = "tensorflow"
@@ -218,12 +225,13 @@ def _tail(text, n=40):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if not argv or len(argv) > 2:
-        print("usage: fixture_harness.py FIXTURE.py [k3|tfk]  "
-              "(no flavour: both)", file=sys.stderr)
+        print("usage: fixture_harness.py FIXTURE.py [k3|tfk|k3jax]  "
+              "(no flavour: k3, tfk, and k3jax if the fixture declares it)", file=sys.stderr)
         return 2
     path = Path(argv[0])
     declared = parse_observations(path)
-    flavours = [argv[1]] if len(argv) == 2 else list(FLAVOURS)
+    flavours = [argv[1]] if len(argv) == 2 else [
+        f for f in FLAVOURS if f in declared or f != "k3jax"]
     status = 0
     for flavour in flavours:
         start = time.monotonic()

@@ -1,0 +1,342 @@
+"""KM103 evaluation-with-training-true (SEMANTICS.md R15 converse, R3 note).
+
+``training=True`` while measuring: in an overridden ``test_step`` /
+``predict_step``, or in evaluation/inference code (a function named like
+evaluate/validate/test/predict/infer that has no GradientTape and no
+optimizer step, or a loop over validation/test data without either). Dropout
+drops and BatchNormalization normalises with batch statistics and *updates*
+its moving statistics, so the numbers are noisy and evaluating changes the
+model, in Keras 2 and 3 alike.
+
+Precision: only a literal ``training=True`` on a call with a positional
+input of a model or layer object (``model``, ``self``, ``self.net``), so
+model builders and dataset factories that take a ``training`` keyword
+(``YoloV3(size, training=True)``, ``input_fn(training=True)``,
+``make_dataset(path, training=True)``, imported or defined functions) are
+not calls of a model. Monte Carlo dropout — a call inside a loop or
+comprehension over ``range(...)`` (or a ``while``), or in a function named
+like a sampler (mc, sample, dropout, uncertainty, bayes …) — is left alone
+unless the model is known to hold BatchNormalization. Augmentation layers (a
+name with "aug", or an object built only from augmentation/preprocessing
+layers) and calls in lambdas (``ds.map(lambda x, y: …)``) are data
+pipelines. Test files and methods of test classes are not evaluation code.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import List, Optional, Set
+
+import libcst as cst
+
+from .. import keras_knowledge as kk
+from ..keras_knowledge import Tri
+from ..names import dotted
+from ..rule import Rule
+from ..subclasses import ClassContents, ClassInfo
+from ..versions import ALL
+from ..walker import iter_descendants
+
+_TAPE = "tensorflow.GradientTape"
+_APPLY = frozenset({"apply_gradients", "minimize", "stateless_apply"})
+_STEPS = frozenset({"test_step", "predict_step"})
+_EVAL_WORDS = frozenset(
+    {"eval", "evaluate", "evaluation", "valid", "validate", "validation", "val", "test",
+     "testing", "predict", "prediction", "predictions", "infer", "inference"}
+)
+_LOOP_WORDS = frozenset({"val", "valid", "validation", "test", "testing", "eval", "evaluation"})
+_SAMPLER_WORDS = frozenset(
+    {"mc", "mcd", "sample", "samples", "sampling", "sampler", "dropout", "uncertainty",
+     "uncertain", "monte", "carlo", "bayes", "bayesian", "stochastic", "ensemble", "tta"}
+)
+_BUILDER_PREFIXES = ("get_", "build_", "make_", "create_", "load_", "prepare_", "preprocess")
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def _words(name: str) -> Set[str]:
+    return {w.lower() for w in _WORD.findall(name)}
+
+
+@dataclass
+class _Frame:
+    node: cst.CSTNode  # FunctionDef, or a For loop over evaluation data
+    kind: str  # "step", "named", "loop", "class" or "other"
+    cls: Optional[cst.ClassDef] = None
+    sampler: bool = False  # named like a Monte Carlo sampler (mc, sample, uncertainty …)
+    trains: bool = False  # a GradientTape or an optimizer step inside
+
+
+@dataclass
+class _Candidate:
+    call: cst.Call
+    callee: str
+    frames: List[_Frame]
+    sampling: bool
+
+
+class EvaluationWithTrainingTrue(Rule):
+    code = "KM103"
+    name = "evaluation-with-training-true"
+    summary = (
+        "`training=True` in evaluation or inference code: Dropout drops and "
+        "BatchNormalization uses batch statistics and updates its moving statistics while measuring"
+    )
+    versions = ALL
+    triggers = (b"training=True", b"training = True")
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        base = os.path.basename(context.path or "")
+        self.test_file = bool(re.match(r"(test_.*|.*_test|conftest)\.py$", base))
+        self.frames: List[_Frame] = []
+        self.classes: List[cst.ClassDef] = []
+        self.loops: List[bool] = []  # innermost last: does it draw samples (range/while)?
+        self.lambdas = 0
+        self.imported: Set[str] = set()
+        self.functions: Set[str] = set()
+        self.candidates: List[_Candidate] = []
+
+    # -- names bound by imports and defs (not model objects) --------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname else alias.name
+            name = dotted(bound)
+            if name:
+                self.imported.add(name.split(".", 1)[0])
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname else alias.name
+            name = dotted(bound)
+            if name:
+                self.imported.add(name)
+
+    # -- contexts -----------------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.append(node)
+        self.frames.append(_Frame(node, "class"))
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.pop()
+        self.frames.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        name = node.name.value
+        self.functions.add(name)
+        parent = self.frames[-1] if self.frames else None
+        in_class = parent is not None and parent.kind == "class"
+        test_class = in_class and "test" in parent.node.name.value.lower()
+        words = _words(name)
+        if in_class and name in _STEPS:
+            kind = "step"
+        elif not self.test_file and not test_class and words & _EVAL_WORDS:
+            kind = "named"
+        else:
+            kind = "other"
+        cls = self.classes[-1] if in_class else None
+        self.frames.append(_Frame(node, kind, cls, sampler=bool(words & _SAMPLER_WORDS)))
+        self.loops.append(False)  # a new function: no enclosing loop inside it yet
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.frames.pop()
+        self.loops.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops.append(_draws_samples(node.iter, node.target))
+        words: Set[str] = set()
+        for part in (node.iter, node.target):
+            for sub in _self_and_descendants(part):
+                if isinstance(sub, cst.Name):
+                    words |= _words(sub.value)
+        evaluating = not self.test_file and bool(words & _LOOP_WORDS) and not self._in_test_class()
+        self.frames.append(_Frame(node, "loop" if evaluating else "other"))
+
+    def leave_For(self, node: cst.For) -> None:
+        self.loops.pop()
+        self.frames.pop()
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loops.append(True)
+
+    def leave_While(self, node: cst.While) -> None:
+        self.loops.pop()
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.loops.append(_draws_samples(node.iter, node.target))
+
+    def leave_CompFor(self, node: cst.CompFor) -> None:
+        self.loops.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.lambdas += 1
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self.lambdas -= 1
+
+    def visit_With(self, node: cst.With) -> None:
+        if any(isinstance(i.item, cst.Call) and self.resolve(i.item.func) == _TAPE for i in node.items):
+            self._trains()
+
+    # -- calls --------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            attr = func.attr.value
+            if (
+                attr in _APPLY
+                or attr == "backward"
+                or (attr == "apply" and "opt" in (dotted(func.value) or "").lower())
+            ):
+                self._trains()
+        if not _training_true(node) or self.lambdas:
+            return
+        frames = [f for f in self.frames if f.kind in ("step", "named", "loop")]
+        if not frames:
+            return
+        callee = self._model_callee(node)
+        if callee is None:
+            return
+        sampling = (bool(self.loops) and self.loops[-1]) or any(f.sampler for f in frames)
+        self.candidates.append(_Candidate(node, callee, frames, sampling))
+
+    def _trains(self) -> None:
+        for frame in self.frames:
+            frame.trains = True
+
+    def _in_test_class(self) -> bool:
+        return any("test" in c.name.value.lower() for c in self.classes)
+
+    def _model_callee(self, call: cst.Call) -> Optional[str]:
+        """The model or layer object called, or None for builders, factories,
+        functions and augmentation layers."""
+        callee = dotted(call.func)
+        if callee is None:
+            return None  # Dropout(0.5)(x, training=True): a graph node, not evaluation code
+        if not any(a.keyword is None and not a.star for a in call.args):
+            return None  # input_fn(training=True): no input tensor, not a layer call
+        last = callee.rsplit(".", 1)[-1]
+        head = callee.split(".", 1)[0]
+        if last[:1].isupper() or last.startswith(_BUILDER_PREFIXES) or last.endswith(
+            ("_fn", "dataset", "loader", "generator", "Generator")
+        ):
+            return None
+        if callee in self.imported or head in self.imported or self.resolve(call.func) is not None:
+            return None
+        if callee in self.functions:
+            return None
+        if "aug" in callee.lower() or self._augmentation_only(callee):
+            return None
+        return callee
+
+    def _augmentation_only(self, name: str) -> bool:
+        values = self.context.models.index.assignments.get(name, [])
+        return bool(values) and all(self._is_augmentation(v) for v in values)
+
+    def _is_augmentation(self, node: cst.CSTNode) -> bool:
+        if not isinstance(node, cst.Call):
+            return False
+        qualified = self.resolve(node.func) or ""
+        last = qualified.rsplit(".", 1)[-1]
+        if qualified.startswith("keras.layers.") and last in kk.AUGMENTATION:
+            return True
+        if qualified.startswith("keras.") and last == "Sequential" and node.args:
+            layers = node.args[0].value
+            if isinstance(layers, (cst.List, cst.Tuple)) and layers.elements:
+                kinds = []
+                for element in layers.elements:
+                    value = element.value
+                    inner = self.resolve(value.func) if isinstance(value, cst.Call) else None
+                    kinds.append((inner or "").rsplit(".", 1)[-1])
+                return any(k in kk.AUGMENTATION for k in kinds) and all(
+                    k in kk.AUGMENTATION or k in kk.MODE_FREE for k in kinds
+                )
+        return False
+
+    # -- verdict --------------------------------------------------------------------------
+    def leave_Module(self, node: cst.Module) -> None:
+        for candidate in self.candidates:
+            frame = self._evaluation_frame(candidate.frames)
+            if frame is None:
+                continue
+            if candidate.sampling:
+                if self._contents(candidate.callee, frame, batchnorm=True) is not Tri.YES:
+                    continue  # Monte Carlo dropout on a model without BatchNormalization
+                self.report(candidate.call, self._sampling_message(candidate.callee))
+                continue
+            if self._contents(candidate.callee, frame) is Tri.NO:
+                continue  # nothing in it behaves differently in training mode
+            self.report(candidate.call, self._message(candidate.callee, frame))
+
+    def _evaluation_frame(self, frames: List[_Frame]) -> Optional[_Frame]:
+        """The innermost enclosing evaluation context that trains nothing."""
+        for frame in reversed(frames):
+            if frame.kind == "step" or not frame.trains:
+                return frame
+        return None
+
+    def _contents(self, callee: str, frame: _Frame, batchnorm: bool = False) -> Tri:
+        models = self.context.batchnorm if batchnorm else self.context.models
+        cls = frame.cls
+        if cls is not None and (callee == "self" or callee.startswith("self.")):
+            contents = ClassContents(ClassInfo.of(cls), self.context.models, self.context.imports)
+            if callee == "self":
+                return contents.of_self(models)
+            if callee.count(".") == 1:
+                return contents.of_attribute(callee.split(".", 1)[1], models)
+            return Tri.UNKNOWN
+        return models.of_name(callee)
+
+    def _message(self, callee: str, frame: _Frame) -> str:
+        if frame.kind == "step":
+            where = f"`{frame.node.name.value}`"
+            runner = "evaluate()" if frame.node.name.value == "test_step" else "predict()"
+            what = f"{runner} runs this step"
+        elif frame.kind == "named":
+            where = f"`{frame.node.name.value}`, which evaluates or predicts without training anything"
+            what = "this code measures the model"
+        else:
+            where = "a loop over evaluation data that trains nothing"
+            what = "this code measures the model"
+        return (
+            f"`{callee}(...)` is called with `training=True` in {where}: {what}, but Dropout drops "
+            "and BatchNormalization normalises with batch statistics and updates its moving "
+            "statistics, so the results are noisy and evaluating changes the model. Use "
+            f"`training=False`: `{callee}(..., training=False)`."
+        )
+
+    def _sampling_message(self, callee: str) -> str:
+        return (
+            f"`{callee}(...)` is sampled with `training=True` (Monte Carlo dropout), but it holds "
+            "BatchNormalization: every sample also normalises with the batch's statistics and "
+            "updates the moving statistics, so the model changes while it is measured. Keep "
+            "`training=False` for the model and make only the dropout stochastic (a Dropout "
+            "subclass whose `call` passes `training=True`)."
+        )
+
+
+def _training_true(call: cst.Call) -> bool:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "training":
+            return isinstance(arg.value, cst.Name) and arg.value.value == "True"
+    return False
+
+
+def _draws_samples(iterable: cst.CSTNode, target: cst.CSTNode) -> bool:
+    """``for _ in range(n)`` / ``for i in tqdm(range(n))`` / ``for _ in ...``."""
+    if isinstance(target, cst.Name) and target.value.startswith("_"):
+        return True
+    node = iterable
+    while isinstance(node, cst.Call):
+        name = dotted(node.func) or ""
+        if name.rsplit(".", 1)[-1] in ("range", "arange", "trange"):
+            return True
+        node = node.args[0].value if node.args else None
+    return False
+
+
+def _self_and_descendants(node: cst.CSTNode):
+    yield node
+    yield from iter_descendants(node)

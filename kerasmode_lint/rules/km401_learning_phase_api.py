@@ -1,0 +1,146 @@
+"""KM401 learning-phase-api (SEMANTICS.md R16).
+
+``keras.backend.set_learning_phase``, ``learning_phase()`` and
+``learning_phase_scope`` (also through ``tf.keras.backend``,
+``tf.compat.v1.keras.backend``, ``from … import`` and aliases) were removed
+in Keras 3: every use raises AttributeError (ImportError for a from-import).
+In Keras 2 they are deprecated and only reach calls that get no other
+``training`` value (a standalone ``model(x)``); ``fit``, ``evaluate`` and
+``predict`` pass ``training`` themselves and ignore them. The fix is
+``training=`` on the call.
+
+Precision: only the public ``keras.backend`` spellings are matched (library
+modules that *implement* the API through private paths such as
+``tf_keras.src.backend`` are not uses), a file that defines a module-level
+function of one of these names is treated as such an implementation and
+skipped, and uses guarded for Keras 3 (inside ``try`` with an
+``except AttributeError/ImportError/Exception`` or bare ``except``, or under
+an ``if`` that tests ``hasattr(…, "…learning_phase…")`` or a version) are
+left alone. Methods of other objects that happen to share the name
+(``self.set_learning_phase(…)``) never resolve to Keras and are not flagged.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Set
+
+import libcst as cst
+
+from ..names import canonical, dotted
+from ..rule import Rule
+from ..versions import ALL
+
+_API = frozenset({"set_learning_phase", "learning_phase", "learning_phase_scope"})
+_QUALIFIED = frozenset(f"keras.backend.{name}" for name in _API)
+_HANDLED = frozenset(
+    {"AttributeError", "ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+)
+
+
+class LearningPhaseApi(Rule):
+    code = "KM401"
+    name = "learning-phase-api"
+    summary = (
+        "`set_learning_phase` / `learning_phase()` / `learning_phase_scope` is removed in "
+        "Keras 3 (AttributeError) and ignored by fit/evaluate/predict in Keras 2: pass `training=`"
+    )
+    versions = ALL
+    triggers = (b"learning_phase",)
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.guards: List[bool] = []  # one entry per enclosing try/if: does it guard?
+        self.attribute_parts: Set[int] = set()
+        self.candidates: List[cst.CSTNode] = []
+        self.implements = False
+
+    # -- the implementing module ----------------------------------------------
+    def visit_Module(self, node: cst.Module) -> None:
+        for statement in node.body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value in _API:
+                self.implements = True
+
+    # -- guards ---------------------------------------------------------------
+    def visit_Try(self, node: cst.Try) -> None:
+        self.guards.append(any(_catches(h) for h in node.handlers))
+
+    def leave_Try(self, node: cst.Try) -> None:
+        self.guards.pop()
+
+    def visit_If(self, node: cst.If) -> None:
+        self.guards.append(_is_guard_test(self.context.module.code_for_node(node.test)))
+
+    def leave_If(self, node: cst.If) -> None:
+        self.guards.pop()
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self.guards.append(_is_guard_test(self.context.module.code_for_node(node.test)))
+
+    def leave_IfExp(self, node: cst.IfExp) -> None:
+        self.guards.pop()
+
+    # -- uses -------------------------------------------------------------------
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        module = canonical(dotted(node.module) or "")
+        for alias in node.names:
+            name = dotted(alias.name)
+            if f"{module}.{name}" in _QUALIFIED:
+                self._use(alias, name, imported=True)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if id(node) in self.attribute_parts:
+            return
+        self.attribute_parts.add(id(node.value))
+        qualified = self.resolve(node)
+        if qualified in _QUALIFIED:
+            self._use(node, node.attr.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and self.resolve(node.func) in _QUALIFIED:
+            self._use(node.func, self.resolve(node.func).rsplit(".", 1)[1])
+
+    def _use(self, node: cst.CSTNode, name: str, imported: bool = False) -> None:
+        if self.implements or any(self.guards):
+            return
+        self.report(node, self._message(name, imported))
+
+    def _message(self, name: str, imported: bool) -> str:
+        if self.context.keras_version.is_keras2 and name == "learning_phase":
+            return (
+                "`learning_phase` is deprecated in Keras 2: it returns the global phase (0 unless "
+                "`set_learning_phase` changed it), which fit(), evaluate() and predict() never "
+                "consult since they pass `training` themselves; Keras 3 removed it "
+                "(AttributeError). Use the `training` argument of the call instead."
+            )
+        if self.context.keras_version.is_keras2:
+            return (
+                f"`{name}` is deprecated in Keras 2 and does not do what it seems: it only "
+                "reaches layer calls that get no `training` value otherwise (a standalone "
+                "`model(x)`); fit(), evaluate() and predict() pass `training` themselves and "
+                f"ignore it, and in Keras 3 it is gone (AttributeError). Pass `training=` to "
+                "the call instead, e.g. `model(x, training=True)`."
+            )
+        error = "ImportError" if imported else "AttributeError"
+        return (
+            f"`{name}` was removed in Keras 3: this raises {error} (also through tf.keras and "
+            "tf.compat.v1.keras). Pass `training=` to the call instead, e.g. "
+            "`model(x, training=True)` for dropout at inference, or `training=False`."
+        )
+
+
+def _catches(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+    for item in types:
+        node = item.value if isinstance(item, cst.Element) else item
+        name = dotted(node)
+        if name is not None and name.rsplit(".", 1)[-1] in _HANDLED:
+            return True
+    return False
+
+
+def _is_guard_test(text: str) -> bool:
+    lowered = text.lower()
+    return ("hasattr" in lowered and "learning_phase" in lowered) or "version" in lowered

@@ -1,0 +1,156 @@
+"""Layer and Model subclasses defined in the file being linted.
+
+Rules about ``train_step``, ``test_step`` and ``call`` bodies need to know,
+for a class: whether it is a Keras Model, what its methods assign to
+``self.<attr>`` (so ``self.dropout(h)`` can be looked up in this class and not
+in any class of the file), which attributes it freezes
+(``self.<attr>.trainable = False``), and whether the model behind ``self``
+contains mode-dependent layers. The answers come from the class body and from
+the ModelContents index of the file (built lazily, shared with other rules).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Set
+
+import libcst as cst
+
+from .keras_knowledge import Tri
+from .model_contents import ModelContents
+from .names import ImportTracker, dotted
+from .walker import iter_descendants
+
+# Last component of a canonical base class name that makes a class a Model.
+_MODEL_CLASSES = frozenset({"Model", "Sequential", "Functional"})
+TRAINING_ENTRY_POINTS = frozenset(
+    {"fit", "compile", "evaluate", "predict", "train_on_batch", "test_on_batch", "predict_on_batch"}
+)
+
+
+@dataclass
+class ClassInfo:
+    node: cst.ClassDef
+    name: str
+    methods: Dict[str, cst.FunctionDef] = field(default_factory=dict)
+    attributes: Dict[str, List[cst.CSTNode]] = field(default_factory=dict)
+    frozen: Set[str] = field(default_factory=set)
+
+    @staticmethod
+    def of(node: cst.ClassDef) -> "ClassInfo":
+        info = ClassInfo(node, node.name.value)
+        for member in node.body.body:
+            if isinstance(member, cst.FunctionDef):
+                info.methods.setdefault(member.name.value, member)
+        for method in info.methods.values():
+            for sub in iter_descendants(method):
+                if isinstance(sub, cst.Assign):
+                    for target in sub.targets:
+                        info._assign(target.target, sub.value)
+                elif isinstance(sub, cst.AnnAssign) and sub.value is not None:
+                    info._assign(sub.target, sub.value)
+        return info
+
+    def _assign(self, target: cst.CSTNode, value: cst.CSTNode) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
+            if len(target.elements) == len(value.elements):
+                for t, v in zip(target.elements, value.elements):
+                    self._assign(t.value, v.value)
+            return
+        name = dotted(target)
+        if name is None or not name.startswith("self."):
+            return
+        parts = name.split(".")
+        if len(parts) == 2:
+            self.attributes.setdefault(parts[1], []).append(value)
+        elif len(parts) == 3 and parts[2] == "trainable" and _is_false(value):
+            self.frozen.add(parts[1])
+
+
+def is_model_class(node: cst.ClassDef, imports: ImportTracker, classes: Dict[str, cst.ClassDef],
+                   depth: int = 0) -> bool:
+    """Does the class derive (through classes of this file) from keras.Model?"""
+    if depth > 8:
+        return False
+    for base in node.bases:
+        if base.keyword is not None:
+            continue
+        qualified = imports.resolve(base.value)
+        if qualified is not None:
+            if qualified.startswith("keras.") and qualified.rsplit(".", 1)[-1] in _MODEL_CLASSES:
+                return True
+            continue
+        name = dotted(base.value)
+        parent = classes.get(name) if name else None
+        if parent is not None and parent is not node and is_model_class(parent, imports, classes, depth + 1):
+            return True
+    return False
+
+
+class ClassContents:
+    """Mode-dependence of ``self`` and ``self.<attr>`` for one class."""
+
+    def __init__(self, info: ClassInfo, models: ModelContents, imports: ImportTracker) -> None:
+        self.info = info
+        self.models = models
+        self.imports = imports
+
+    def of_attribute(self, attr: str, models: Optional[ModelContents] = None) -> Tri:
+        if attr in self.info.methods:
+            return Tri.NO  # a method, not a layer
+        values = self.info.attributes.get(attr)
+        if not values:
+            return Tri.UNKNOWN  # passed in, set elsewhere …
+        models = models or self.models
+        return Tri.any_of(models.of_expression(v) for v in values)
+
+    def of_self(self, models: Optional[ModelContents] = None) -> Tri:
+        """The model the class's instances are: its own layers when it builds
+        any, else (a functional subclass) the graphs it is instantiated with."""
+        models = models or self.models
+        info = self.info
+        if "call" in info.methods or self._builds_keras_objects():
+            answer = models.of_scope(info.node)
+            if answer is Tri.NO and not self._builds_keras_objects():
+                return Tri.UNKNOWN  # nothing seen is not evidence of nothing
+            return answer
+        scopes = [models.index.scope_of_call.get(id(c)) for c in self.instantiations()]
+        scopes = [s for s in scopes if s is not None]
+        if not scopes:
+            return Tri.UNKNOWN
+        return Tri.any_of(models.of_scope(s) for s in scopes)
+
+    def instantiations(self) -> Iterator[cst.Call]:
+        for calls in self.models.index.scope_calls.values():
+            for call in calls:
+                if dotted(call.func) == self.info.name:
+                    yield call
+
+    def _builds_keras_objects(self) -> bool:
+        for method in self.info.methods.values():
+            for sub in iter_descendants(method):
+                if isinstance(sub, cst.Call):
+                    qualified = self.imports.resolve(sub.func)
+                    if qualified and qualified.startswith(("keras.layers.", "keras.applications.")):
+                        return True
+                    if qualified and qualified.rsplit(".", 1)[-1] in _MODEL_CLASSES and qualified.startswith("keras."):
+                        return True
+        return False
+
+
+def _is_false(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Name) and node.value == "False"
+
+
+def passes_training(call: cst.Call) -> bool:
+    """An explicit ``training=`` (any value) or ``**kwargs`` that may carry it."""
+    return any(
+        (arg.keyword is not None and arg.keyword.value == "training") or arg.star == "**"
+        for arg in call.args
+    )
+
+
+def training_value(call: cst.Call) -> Optional[cst.CSTNode]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "training":
+            return arg.value
+    return None

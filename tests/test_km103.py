@@ -1,0 +1,292 @@
+"""KM103 evaluation-with-training-true: flagged forms and the look-alikes it must
+leave alone (MC-dropout samplers, augmentation in data pipelines, `training=`
+keywords of model builders and dataset factories, training code, test files)."""
+import textwrap
+
+import pytest
+
+from helpers import findings
+from kerasmode_lint import lint_source
+
+HEADER = """\
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+model = keras.Sequential([keras.layers.Dense(8), keras.layers.BatchNormalization(), keras.layers.Dense(1)])
+mc_model = keras.Sequential([keras.layers.Dense(8), keras.layers.Dropout(0.3), keras.layers.Dense(1)])
+dense_model = keras.Sequential([keras.layers.Dense(8), keras.layers.Dense(1)])
+"""
+FIRST = 7  # first line of the body
+
+
+def lint(body, version="3", filename="example.py"):
+    src = HEADER + textwrap.dedent(body)
+    diags = lint_source(src, filename, keras_version=version)
+    return [(d.line - FIRST + 1, d.code) for d in diags if d.code == "KM103"]
+
+
+# --- flagged ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", ["2", "3", "3.16"])
+@pytest.mark.parametrize("step", ["test_step", "predict_step"])
+def test_steps(step, version):
+    src = f"""\
+    class M(keras.Model):
+        def {step}(self, data):
+            x, y = data
+            y_pred = self(x, training=True)
+            return {{"loss": 0.0}}
+    """
+    assert lint(src, version) == [(4, "KM103")]
+
+
+def test_message_names_the_call_and_what_happens():
+    src = HEADER + "class M(keras.Model):\n    def test_step(self, data):\n        return self(data, training=True)\n"
+    [diag] = [d for d in lint_source(src, "x.py", keras_version="3") if d.code == "KM103"]
+    assert "`self(...)`" in diag.message and "`test_step`" in diag.message
+    assert "evaluate()" in diag.message and "training=False" in diag.message
+
+
+@pytest.mark.parametrize("name", [
+    "evaluate", "evaluate_model", "validate", "validation_epoch", "val_step", "test_step",
+    "test", "run_inference", "infer", "predict", "predict_batch", "evalModel",
+])
+def test_evaluation_named_functions(name):
+    src = f"""\
+    def {name}(model, dataset):
+        for x, y in dataset:
+            logits = model(x, training=True)
+    """
+    assert lint(src) == [(3, "KM103")]
+
+
+def test_method_of_an_evaluator_class():
+    src = """\
+    class Evaluator:
+        def __init__(self):
+            self.net = keras.Sequential([keras.layers.Dense(4), keras.layers.Dropout(0.5)])
+        def evaluate(self, x):
+            return self.net(x, training=True)
+    """
+    assert lint(src) == [(5, "KM103")]
+
+
+def test_validation_loop_in_a_training_script():
+    src = """\
+    for epoch in range(3):
+        for x_batch, y_batch in train_dataset:
+            with tf.GradientTape() as tape:
+                logits = model(x_batch, training=True)
+                loss = loss_fn(y_batch, logits)
+            grads = tape.gradient(loss, model.trainable_weights)
+            optimizer.apply_gradients(zip(grads, model.trainable_weights))
+        for x_batch_val, y_batch_val in val_dataset:
+            val_logits = model(x_batch_val, training=True)
+            val_acc_metric.update_state(y_batch_val, val_logits)
+    """
+    assert lint(src) == [(9, "KM103")]
+
+
+def test_mc_sampling_of_a_model_with_batchnorm():
+    src = """\
+    def predict_with_uncertainty(x, n=30):
+        return np.stack([model(x, training=True) for _ in range(n)])
+    def mc_dropout(x):
+        out = []
+        for i in range(10):
+            out.append(model(x, training=True))
+        return out
+    """
+    assert lint(src) == [(2, "KM103")]  # mc_dropout is not evaluation code by its name
+    [diag] = [d for d in lint_source(HEADER + textwrap.dedent(src), "x.py", keras_version="3")
+              if d.code == "KM103"]
+    assert "Monte Carlo" in diag.message and "BatchNormalization" in diag.message
+
+
+def test_keras_applications_have_batchnorm_except_vgg_and_convnext():
+    template = """\
+    base = keras.applications.{app}(weights=None)
+    def predict_uncertainty(x):
+        return [base(x, training=True) for _ in range(10)]
+    """
+    assert lint(template.format(app="ResNet50")) == [(3, "KM103")]
+    assert lint(template.format(app="VGG16")) == []
+    assert lint(template.format(app="ConvNeXtTiny")) == []
+
+
+# --- look-alikes ------------------------------------------------------------------
+
+def test_mc_dropout_without_batchnorm():
+    # REALWORLD trap 3: sampling helpers, loops and comprehensions over range().
+    src = """\
+    def predict_with_uncertainty(x, n=30):
+        return np.stack([mc_model(x, training=True) for _ in range(n)])
+    def predict_mc(x):
+        preds = []
+        for _ in tqdm(range(50)):
+            preds.append(mc_model(x, training=True))
+        return preds
+    def mc_predict(x):
+        return mc_model(x, training=True)
+    def predict_sample(x):
+        while True:
+            yield mc_model(x, training=True)
+    """
+    assert lint(src) == []
+
+
+def test_sampling_of_a_model_of_unknown_contents_is_left_alone():
+    src = """\
+    loaded = keras.models.load_model("m.keras")
+    def predict_with_uncertainty(x):
+        return [loaded(x, training=True) for _ in range(20)]
+    """
+    assert lint(src) == []
+
+
+def test_augmentation_in_data_pipelines():
+    # REALWORLD trap 5.
+    src = """\
+    data_augmentation = keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomRotation(0.1)])
+    transforms = keras.Sequential([keras.layers.RandomFlip(), keras.layers.Rescaling(1 / 255)])
+    flip = keras.layers.RandomFlip()
+    def prepare_test_set(ds):
+        return ds.map(lambda x, y: (data_augmentation(x, training=True), y))
+    def predict_tta(images):
+        views = [transforms(images, training=True) for _ in range(4)]
+        return [model(v, training=False) for v in views]
+    def test_time_augmentation(images):
+        return model(flip(images, training=True), training=False)
+    def evaluate_augmented(images):
+        return model(augmenter(images, training=True), training=False)
+    """
+    assert lint(src) == []
+
+
+@pytest.mark.parametrize("call", [
+    "YoloV3(size=416, classes=80, training=True)",  # model builder
+    "FrameGenerator(path, n_frames, training=True)",  # dataset factory
+    "input_fn(training=True)",
+    "build_metrics(training=True)",
+    "make_dataset(path, training=True)",
+    "get_model(config, training=True)",
+    "load_split(path, training=True)",
+    "create_generator(files, training=True)",
+    "self.input_fn(path, training=True)",
+    "val_loader(path, training=True)",
+    "dataset_fn(path, training=True)",
+])
+def test_training_keyword_of_non_keras_functions(call):
+    # REALWORLD trap 7.
+    src = f"""\
+    def evaluate(path, n_frames, files, config):
+        data = {call}
+        return data
+    """
+    assert lint(src) == []
+
+
+def test_imported_and_locally_defined_functions_are_not_models():
+    src = """\
+    from mylib.data import pipeline
+    import mylib.models as zoo
+    def helper(x, training=False):
+        return x
+    def evaluate(x):
+        a = pipeline(x, training=True)
+        b = zoo.resnet(x, training=True)
+        c = helper(x, training=True)
+        d = tf.image.random_flip_left_right(x, training=True)
+        return a, b, c, d
+    """
+    assert lint(src) == []
+
+
+def test_graph_nodes_are_not_evaluation_code():
+    src = """\
+    def build_for_test():
+        inputs = keras.Input((4,))
+        return keras.Model(inputs, keras.layers.Dropout(0.5)(inputs, training=True))
+    """
+    assert lint(src) == []
+
+
+def test_training_code_is_not_evaluation_code():
+    src = """\
+    def test_step_and_train(x, y):
+        with tf.GradientTape() as tape:
+            logits = model(x, training=True)
+            loss = loss_fn(y, logits)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    def validate_and_update(x):
+        out = model(x, training=True)
+        loss = out.mean()
+        loss.backward()
+    def train(x):
+        return model(x, training=True)
+    """
+    assert lint(src) == []
+
+
+def test_training_false_and_other_values():
+    src = """\
+    def evaluate(x, training):
+        a = model(x, training=False)
+        b = model(x, training=training)
+        c = model(x)
+        return a, b, c
+    """
+    assert lint(src) == []
+
+
+def test_model_without_mode_dependent_layers():
+    src = """\
+    def evaluate(x):
+        return dense_model(x, training=True)
+    """
+    assert lint(src) == []
+
+
+def test_test_files_and_test_classes_are_not_evaluation_code():
+    src = """\
+    class DropoutTest(testing.TestCase):
+        def test_dropout_in_training(self):
+            layer = keras.layers.Dropout(0.5)
+            outputs = layer(inputs, training=True)
+            for x in test_inputs:
+                y = layer(x, training=True)
+    def test_predict(self):
+        return model(x, training=True)
+    """
+    assert lint(src) == [(8, "KM103")]  # only the module-level function in a non-test file
+    assert lint(src, filename="tests/test_layers.py") == []
+    assert lint(src, filename="layers/dropout_test.py") == []
+
+
+def test_steps_of_test_files_still_count():
+    src = """\
+    class M(keras.Model):
+        def test_step(self, data):
+            return self(data, training=True)
+    """
+    assert lint(src, filename="model_test.py") == [(3, "KM103")]
+
+
+def test_unrelated_loops_and_functions():
+    src = """\
+    for x, y in train_ds:
+        logits = model(x, training=True)
+    def forward(x):
+        return model(x, training=True)
+    preds = model(x_test, training=True)
+    """
+    assert lint(src) == []
+
+
+def test_noqa():
+    src = """\
+    def evaluate(x):
+        return model(x, training=True)  # noqa: KM103
+    """
+    assert lint(src) == []

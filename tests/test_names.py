@@ -1,0 +1,69 @@
+"""Import alias tracking: every spelling of Keras resolves to one canonical name."""
+import textwrap
+
+import libcst as cst
+import pytest
+
+from kerasmode_lint.names import ImportTracker, canonical, dotted, keras_class
+from kerasmode_lint.walker import walk
+
+
+def resolve_last(source):
+    """Canonical name of the expression on the last line of ``source``."""
+    module = cst.parse_module(textwrap.dedent(source))
+    tracker = ImportTracker()
+    walk(module, {cst.Import: [tracker.visit_Import], cst.ImportFrom: [tracker.visit_ImportFrom],
+                  cst.Assign: [tracker.visit_Assign]}, {})
+    expr = module.body[-1].body[0].value
+    return tracker.resolve(expr)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import keras\nkeras.layers.Dropout",
+        "from keras import layers as L\nL.Dropout",
+        "import tensorflow as tf\ntf.keras.layers.Dropout",
+        "from tensorflow import keras\nkeras.layers.Dropout",
+        "from tensorflow.keras.layers import Dropout\nDropout",
+        "from tensorflow.keras.layers import Dropout as D\nD",
+        "import tf_keras\ntf_keras.layers.Dropout",
+        "import tf_keras as keras\nkeras.layers.Dropout",
+        "import keras_core as K\nK.layers.Dropout",
+        "import tensorflow as tf\nkeras = tf.keras\nkeras.layers.Dropout",
+        "import tensorflow as tf\nlayers = tf.keras.layers\nlayers.Dropout",
+        "import tensorflow.keras.layers\ntensorflow.keras.layers.Dropout",
+        "from tensorflow.compat.v1 import keras\nkeras.layers.Dropout",
+        "from keras.layers import *\nDropout",
+    ],
+)
+def test_spellings_of_dropout(source):
+    assert resolve_last(source) == "keras.layers.Dropout"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "Dropout",                                   # never imported
+        "from mylib.layers import Dropout\nDropout",  # not Keras
+        "import torch.nn as nn\nnn.Dropout",
+        "import tensorflow as tf\nkeras = make()\nkeras.layers.Dropout",  # alias rebound
+        "from .layers import Dropout\nDropout",       # relative import
+    ],
+)
+def test_non_keras_names_do_not_resolve_to_keras(source):
+    resolved = resolve_last(source)
+    assert resolved is None or not resolved.startswith("keras.")
+
+
+def test_gradient_tape():
+    assert resolve_last("import tensorflow as tf\ntf.GradientTape") == "tensorflow.GradientTape"
+    assert resolve_last("from tensorflow import GradientTape as GT\nGT") == "tensorflow.GradientTape"
+
+
+def test_helpers():
+    assert canonical("tensorflow.keras.Model") == "keras.Model"
+    assert canonical("tensorflow.GradientTape") == "tensorflow.GradientTape"
+    assert keras_class("keras.layers.Dense") == "Dense" and keras_class("numpy.zeros") is None
+    assert dotted(cst.parse_expression("a.b.c")) == "a.b.c"
+    assert dotted(cst.parse_expression("a().b")) is None

@@ -1,0 +1,56 @@
+"""The pre-commit hook, run for real with `pre-commit try-repo` on this repository."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+FLAGGED = textwrap.dedent("""\
+    import tensorflow as tf
+    with tf.GradientTape() as tape:
+        pred = model(x)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+""")
+
+
+NOTEBOOK = json.dumps({
+    "cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# Training"]},
+              {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+               "source": FLAGGED.splitlines(keepends=True)}],
+    "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+}, indent=1)
+
+
+def git(cwd, *args):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_hook_fails_on_a_flagged_file_and_passes_once_fixed(tmp_path):
+    work = tmp_path / "user-repo"
+    work.mkdir()
+    git(work, "init", "-q")
+    git(work, "config", "user.email", "dev@example.com")
+    git(work, "config", "user.name", "dev")
+    (work / "train.py").write_text(FLAGGED)
+    (work / "explore.ipynb").write_text(NOTEBOOK)
+    git(work, "add", "train.py", "explore.ipynb")
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+    command = [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "kerasmode-lint",
+               "--all-files", "--color", "never"]
+
+    failed = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "train.py:3:12: KM101" in failed.stdout
+    assert "explore.ipynb:cell_2:3:12: KM101" in failed.stdout
+
+    (work / "train.py").write_text(FLAGGED.replace("model(x)", "model(x, training=True)"))
+    (work / "explore.ipynb").write_text(NOTEBOOK.replace("model(x)", "model(x, training=True)"))
+    git(work, "add", "train.py", "explore.ipynb")
+    passed = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "KM101" not in passed.stdout
