@@ -177,3 +177,77 @@ def layer_class_mode_dependence(name: str, has_dropout_argument: bool) -> Tri:
     if name in MODE_FREE:
         return Tri.NO
     return Tri.UNKNOWN
+
+
+# Keras 2 (tf_keras 2.21, introspected): the positional parameters of a
+# built-in layer's call, i.e. where ``layer(a, b, c)`` puts ``b`` and ``c``.
+# RNN layers and Bidirectional bind through their own ``__call__(inputs,
+# initial_state, constants, **kwargs)``. ``Sequential`` and ``Model`` stand for
+# Keras's own model classes. Classes not listed are unknown. (Keras 3 rejects
+# every non-tensor positional argument: SEMANTICS R10.)
+_INPUTS_ONLY = (
+    "Activation", "ActivityRegularization", "Add", "Average", "AveragePooling1D",
+    "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+    "CenterCrop", "Concatenate", "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose",
+    "Conv3D", "Conv3DTranspose", "Convolution1D", "Convolution2D", "Convolution3D",
+    "Cropping1D", "Cropping2D", "Cropping3D", "Dense", "DepthwiseConv1D", "DepthwiseConv2D",
+    "Discretization", "Dot", "ELU", "EinsumDense", "Embedding", "Flatten",
+    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "Hashing", "Identity",
+    "InputLayer", "IntegerLookup", "LayerNormalization", "LeakyReLU", "Masking", "MaxPool1D",
+    "MaxPool2D", "MaxPool3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Maximum",
+    "Minimum", "Multiply", "Normalization", "PReLU", "Permute", "ReLU", "RepeatVector",
+    "Rescaling", "Reshape", "Resizing", "SeparableConv1D", "SeparableConv2D", "StringLookup",
+    "Subtract", "TextVectorization", "ThresholdedReLU", "UnitNormalization", "UpSampling1D",
+    "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+)
+_INPUTS_TRAINING = (
+    "AlphaDropout", "Dropout", "GaussianDropout", "GaussianNoise", "RandomBrightness",
+    "RandomContrast", "RandomCrop", "RandomFlip", "RandomHeight", "RandomRotation",
+    "RandomTranslation", "RandomWidth", "RandomZoom", "SpatialDropout1D", "SpatialDropout2D",
+    "SpatialDropout3D", "SpectralNormalization",
+)
+KERAS2_CALL_POSITIONALS = {
+    **dict.fromkeys(_INPUTS_ONLY, ("inputs",)),
+    **dict.fromkeys(_INPUTS_TRAINING, ("inputs", "training")),
+    **dict.fromkeys(
+        ("BatchNormalization", "Model", "Sequential", "SyncBatchNormalization", "TimeDistributed"),
+        ("inputs", "training", "mask"),
+    ),
+    **dict.fromkeys(("GlobalAveragePooling1D", "GroupNormalization", "Softmax"), ("inputs", "mask")),
+    "CategoryEncoding": ("inputs", "count_weights"),
+    "DenseFeatures": ("features", "cols_to_output_tensors", "training"),
+    **dict.fromkeys(
+        ("Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "GRU", "LSTM", "RNN", "SimpleRNN"),
+        ("inputs", "initial_state", "constants"),
+    ),
+    "Lambda": ("inputs", "mask", "training"),
+    **dict.fromkeys(("GRUCell", "LSTMCell", "SimpleRNNCell"), ("inputs", "states", "training")),
+    "StackedRNNCells": ("inputs", "states", "constants", "training"),
+    **dict.fromkeys(
+        ("AdditiveAttention", "Attention"),
+        ("inputs", "mask", "training", "return_attention_scores", "use_causal_mask"),
+    ),
+    "MultiHeadAttention": (
+        "query", "value", "key", "attention_mask", "return_attention_scores", "training",
+        "use_causal_mask",
+    ),
+}
+# Parameters of those signatures that take a Python bool.
+KERAS2_BOOL_PARAMETERS = frozenset({"training", "return_attention_scores", "use_causal_mask"})
+
+# Keras 3.15 layers whose ``call`` defaults to ``training=True`` (the image
+# preprocessing layers and ``Pipeline``); with ``AUGMENTATION`` this tells
+# which of them really change behaviour with the mode.
+KERAS3_DEFAULT_TRAINING_TRUE = frozenset(
+    {
+        "AugMix", "AutoContrast", "CenterCrop", "ContrastLimitedAdaptiveHistogramEqualization",
+        "CutMix", "Equalization", "MaxNumBoundingBoxes", "MixUp", "Pipeline", "RandAugment",
+        "RandomBrightness", "RandomColorDegeneration", "RandomColorJitter", "RandomContrast",
+        "RandomCrop", "RandomElasticTransform", "RandomErasing", "RandomFlip",
+        "RandomGaussianBlur", "RandomGrayscale", "RandomHeight", "RandomHue", "RandomInvert",
+        "RandomPerspective", "RandomPosterization", "RandomRotation", "RandomSaturation",
+        "RandomSharpness", "RandomShear", "RandomTranslation", "RandomWidth", "RandomZoom",
+        "Resizing", "Solarization",
+    }
+)

@@ -5,6 +5,11 @@ from .km103_evaluation_with_training_true import EvaluationWithTrainingTrue
 from .km201_frozen_model_without_training_false import FrozenModelWithoutTrainingFalse
 from .km202_functional_training_overridden import FunctionalTrainingOverridden
 from .km203_batchnorm_pinned_to_training import BatchnormPinnedToTraining
+from .km301_call_default_training_true import CallDefaultTrainingTrue
+from .km302_call_training_without_default import CallTrainingWithoutDefault
+from .km303_positional_training import PositionalTraining
+from .km304_training_pin_leaks_to_siblings import TrainingPinLeaksToSiblings
+from .km305_explicit_training_none import ExplicitTrainingNone
 from .km306_jax_training_not_forwarded import JaxTrainingNotForwarded
 from .km401_learning_phase_api import LearningPhaseApi
 from .km501_trainable_changed_after_compile import TrainableChangedAfterCompile
@@ -18,6 +23,11 @@ ALL_RULES = [
     FrozenModelWithoutTrainingFalse,
     FunctionalTrainingOverridden,
     BatchnormPinnedToTraining,
+    CallDefaultTrainingTrue,
+    CallTrainingWithoutDefault,
+    PositionalTraining,
+    TrainingPinLeaksToSiblings,
+    ExplicitTrainingNone,
     JaxTrainingNotForwarded,
     LearningPhaseApi,
     TrainableChangedAfterCompile,
