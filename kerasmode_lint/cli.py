@@ -253,6 +253,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (``kerasmode-lint src | head``): stop quietly,
+        # as flake8 does, without a traceback at interpreter exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FINDINGS
 
 
 def _main(argv: Optional[Sequence[str]]) -> int:

@@ -309,8 +309,13 @@ def _run(context: FileContext, rules: Sequence[Rule]) -> None:
         cst.Import: [imports.visit_Import],
         cst.ImportFrom: [imports.visit_ImportFrom],
         cst.Assign: [imports.visit_Assign],
+        cst.FunctionDef: [imports.enter_function],
+        cst.Lambda: [imports.enter_function],
     }
-    leavers: Dict[type, list] = {}
+    leavers: Dict[type, list] = {
+        cst.FunctionDef: [imports.leave_function],
+        cst.Lambda: [imports.leave_function],
+    }
     for rule in rules:
         for node_class, attr, leave in _handler_names(type(rule)):
             (leavers if leave else visitors).setdefault(node_class, []).append(getattr(rule, attr))

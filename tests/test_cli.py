@@ -229,3 +229,21 @@ def test_no_tensorflow_import_on_the_lint_path(project):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=project)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_broken_pipe_is_quiet(project, monkeypatch):
+    """``kerasmode-lint src | head``: the reader goes away, no traceback."""
+    write(project, "a.py", FLAGGED)
+
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self):
+            return os.open(os.devnull, os.O_WRONLY)
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["a.py"]) == 1
