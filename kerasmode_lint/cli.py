@@ -9,13 +9,13 @@ import argparse
 import fnmatch
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import __version__
+from . import __version__, runner
+from .cache import CACHE_DIR_NAME, LintCache
 from .config import Config, ConfigError, config_for
-from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, Diagnostic
+from .diagnostics import ENGINE_CODES, INVALID_FILE, Diagnostic
 from .discovery import DEFAULT_EXCLUDES, discover, validate_globs
 from .engine import FileResult, LintOptions, lint_bytes
 from .pages import page_text
@@ -24,8 +24,6 @@ from .selection import SelectionError, resolve_selection, split_codes
 from .versions import parse_keras_version, resolve_version
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-# Below this many files a process pool costs more than it saves.
-PARALLEL_THRESHOLD = 32
 
 
 class UsageError(Exception):
@@ -61,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     out.add_argument("--disable-noqa", action="store_true", help="ignore # noqa comments")
     out.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    out.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    out.add_argument("--cache-dir", help=f"cache folder (default: {CACHE_DIR_NAME} beside the config)")
     info = p.add_argument_group("information")
     info.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     info.add_argument("--explain", metavar="CODE", help="print a rule's page and exit")
@@ -81,6 +81,7 @@ class Plan:
     extend_exclude: Sequence[str]
     force_exclude: bool
     respect_gitignore: bool
+    cache_dir: Optional[str] = None  # None: no caching
 
 
 def make_plan(args, config: Config) -> Plan:
@@ -114,6 +115,12 @@ def make_plan(args, config: Config) -> Plan:
         validate_globs(list(exclude) + extend + [p for p, _ in per_file])
     except ValueError as exc:
         raise UsageError(f"{where}: {exc}") from None
+    if args.no_cache:
+        cache_dir = None
+    elif args.cache_dir:
+        cache_dir = os.path.abspath(args.cache_dir)
+    else:
+        cache_dir = os.path.join(config.directory, config.get("cache-dir", CACHE_DIR_NAME))
     return Plan(
         config=config,
         options=LintOptions(enabled=enabled, keras_version=setting, keras_version_origin=origin,
@@ -123,6 +130,7 @@ def make_plan(args, config: Config) -> Plan:
         extend_exclude=extend,
         force_exclude=bool(args.force_exclude if args.force_exclude is not None else config.get("force-exclude", False)),
         respect_gitignore=bool(args.respect_gitignore if args.respect_gitignore is not None else config.get("respect-gitignore", True)),
+        cache_dir=cache_dir,
     )
 
 
@@ -132,26 +140,9 @@ def _matches(pattern: str, path: str, base: str) -> bool:
     return any(fnmatch.fnmatch(c, pattern) for c in (relative, os.path.basename(path), absolute))
 
 
-def lint_file(task: Tuple[str, LintOptions]) -> FileResult:
-    path, options = task
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        result = FileResult(path)
-        result.diagnostics.append(
-            Diagnostic(path, 1, 1, INVALID_FILE, f"cannot read: {exc.strerror or exc}", name=INVALID_FILE_NAME)
-        )
-        return result
+def lint_task(path: str, data: bytes, options: LintOptions) -> FileResult:
+    """What the runner calls for each file, in this process or a worker."""
     return lint_bytes(data, path, options)
-
-
-def run_tasks(tasks: List[Tuple[str, LintOptions]], jobs: int) -> List[FileResult]:
-    jobs = jobs or os.cpu_count() or 1
-    if jobs > 1 and len(tasks) >= PARALLEL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(lint_file, tasks, chunksize=max(1, len(tasks) // (jobs * 8))))
-    return [lint_file(task) for task in tasks]
 
 
 def list_rules() -> str:
@@ -190,6 +181,7 @@ def show_settings(paths: Sequence[str], plans: Dict[str, Plan]) -> str:
             f"  per-file-ignores: {', '.join(p + ' -> ' + ','.join(sorted(c)) for p, c in plan.per_file_ignores) or '(none)'}",
             f"  exclude: {', '.join(plan.exclude)}",
             f"  extend-exclude: {', '.join(plan.extend_exclude) or '(none)'}",
+            f"  cache-dir: {plan.cache_dir or '(no cache)'}",
         ]
     return "\n".join(out)
 
@@ -243,8 +235,18 @@ def _main(argv: Optional[Sequence[str]]) -> int:
                 owner[file] = plan
                 tasks.append((file, plan.options))
 
+    caches: Dict[str, LintCache] = {}
+
+    def cache_for(task) -> Optional[LintCache]:
+        folder = owner[task[0]].cache_dir
+        if folder is None:
+            return None
+        if folder not in caches:
+            caches[folder] = LintCache(folder)
+        return caches[folder]
+
     diagnostics: List[Diagnostic] = []
-    for result in run_tasks(tasks, args.jobs):
+    for result in runner.run(tasks, lint_task, args.jobs, cache_for):
         error |= result.internal_error
         plan = owner[result.path]
         for diag in result.diagnostics:

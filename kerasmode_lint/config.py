@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Tuple
 SECTION = "kerasmode-lint"
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 _BOOL_KEYS = ("force-exclude", "respect-gitignore")
-KEYS = _LIST_KEYS + _BOOL_KEYS + ("per-file-ignores", "keras-version")
+KEYS = _LIST_KEYS + _BOOL_KEYS + ("per-file-ignores", "keras-version", "cache-dir")
 
 
 class ConfigError(Exception):
@@ -77,6 +77,9 @@ def _validate(path: str, section: dict) -> Dict[str, object]:
         elif key == "keras-version":
             if not isinstance(value, (str, int)) or isinstance(value, bool):
                 raise ConfigError(f"{where} keras-version must be a string such as \"3\" or \"3.16\"")
+        elif key == "cache-dir":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{where} cache-dir must be a folder name")
         elif key == "per-file-ignores":
             if not isinstance(value, dict) or not all(
                 isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()
