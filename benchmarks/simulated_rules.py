@@ -74,12 +74,13 @@ def main() -> int:
     parser.add_argument("lint_args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     triggers = [w.encode() for w in args.triggers.split(",") if w]
-    from kerasmode_lint import rules
+    from kerasmode_lint import rules, triggers as index
 
     for number in range(args.rules):
         rule = make_rule(number, triggers)
         rules.ALL_RULES.append(rule)
         rules.RULES_BY_CODE[rule.code] = rule
+        index.TRIGGERS[rule.code] = rule.triggers
     from kerasmode_lint.cli import main as lint
 
     lint_args = args.lint_args[1:] if args.lint_args[:1] == ["--"] else args.lint_args

@@ -17,9 +17,8 @@ from .cache import CACHE_DIR_NAME, LintCache
 from .config import Config, ConfigError, config_for
 from .diagnostics import ENGINE_CODES, INVALID_FILE, Diagnostic
 from .discovery import DEFAULT_EXCLUDES, discover, validate_globs
-from .engine import FileResult, LintOptions, lint_bytes
+from .options import FileResult, LintOptions
 from .pages import page_text
-from .rules import ALL_RULES, RULES_BY_CODE
 from .selection import SelectionError, resolve_selection, split_codes
 from .versions import parse_keras_version, resolve_version
 
@@ -142,10 +141,14 @@ def _matches(pattern: str, path: str, base: str) -> bool:
 
 def lint_task(path: str, data: bytes, options: LintOptions) -> FileResult:
     """What the runner calls for each file, in this process or a worker."""
+    from .engine import lint_bytes  # libcst: loaded only when a file must be linted
+
     return lint_bytes(data, path, options)
 
 
 def list_rules() -> str:
+    from .rules import ALL_RULES
+
     lines = [f"{code}  {name}  (engine)  {summary}" for code, (name, summary) in ENGINE_CODES.items()]
     for rule in ALL_RULES:
         lines.append(f"{rule.code}  {rule.name}  ({rule.versions})  {rule.summary}")
@@ -153,6 +156,8 @@ def list_rules() -> str:
 
 
 def explain(code: str) -> str:
+    from .rules import RULES_BY_CODE
+
     code = code.strip().upper()
     if code not in RULES_BY_CODE and code not in ENGINE_CODES:
         raise UsageError(f"unknown rule code {code!r} (see --list-rules)")

@@ -11,36 +11,19 @@ import ast
 import codecs
 import re
 from symtable import symtable
-from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
+from typing import Dict, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 
 from .context import FileContext
 from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic
 from .noqa import file_is_exempt, filter_noqa
+from .options import FileResult, LintOptions  # noqa: F401 (re-exported)
 from .prefilter import rules_matching
 from .rule import Rule
 from .rules import ALL_RULES
 from .versions import resolve_version
 from .walker import walk
-
-
-@dataclass(frozen=True)
-class LintOptions:
-    """Settings that matter for linting one file (already resolved)."""
-
-    enabled: FrozenSet[str] = frozenset(r.code for r in ALL_RULES)
-    keras_version: str = "auto"
-    keras_version_origin: str = "--keras-version"
-    disable_noqa: bool = False
-
-
-@dataclass
-class FileResult:
-    path: str
-    diagnostics: List[Diagnostic] = field(default_factory=list)
-    internal_error: bool = False
 
 
 # -- rule dispatch tables ------------------------------------------------------

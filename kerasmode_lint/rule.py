@@ -22,8 +22,9 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]
     versions: ClassVar["VersionSet"]
-    # A file is parsed for this rule only if it contains one of these.
-    triggers: ClassVar[Tuple[bytes, ...]]
+    # A file is parsed for this rule only if it contains one of these (an
+    # entry may be a tuple of words that must all occur); see prefilter.py.
+    triggers: ClassVar[Tuple["bytes | Tuple[bytes, ...]", ...]]
 
     def __init__(self, context: "FileContext") -> None:
         self.context = context

@@ -15,7 +15,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .cache import LintCache, content_hash
 from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic
-from .engine import FileResult, LintOptions, file_version
+from .options import FileResult, LintOptions
+from .versions import project_version
 
 # A pool costs about 0.1 s to start and feed; below this much source to lint
 # (about half a second of work on one core) serial is as fast, and a
@@ -53,9 +54,27 @@ def options_key(options: LintOptions) -> str:
     return "|".join(parts)
 
 
-def settings_key(task: Task, data: bytes) -> str:
+def settings_key(task: Task) -> str:
+    """Everything but the content that the result depends on. The Keras
+    version is resolved from the setting, the file's content (already in the
+    key) and what the project says (its pins, the installed packages), so
+    the key holds the project's answer, looked up once per folder."""
     path, options, *extra = task
-    return f"{options_key(options)}|{extra!r}|keras={file_version(data, path, options)}"
+    keras = options.keras_version
+    if keras.strip().lower() == "auto":
+        keras = f"auto/{_project_version(os.path.dirname(path))}"
+    return f"{options_key(options)}|{extra!r}|keras={keras}"
+
+
+_PROJECT_VERSIONS: Dict[str, str] = {}
+
+
+def _project_version(folder: str) -> str:
+    found = _PROJECT_VERSIONS.get(folder)
+    if found is None:
+        resolved = project_version(os.path.join(folder or os.curdir, "_"))
+        found = _PROJECT_VERSIONS[folder] = str(resolved.version) if resolved else "-"
+    return found
 
 
 def lint_chunk(lint: Lint, chunk: Sequence[Tuple[int, Task]], digests: bool):
@@ -100,7 +119,7 @@ def run(
         except OSError as exc:
             results[index] = read_error(path, exc)
             continue
-        settings = settings_key(task, data)
+        settings = settings_key(task)
         hit = cache.get(path, settings, content_hash(data))
         if hit is not None:
             results[index] = FileResult(path, hit)
@@ -136,6 +155,8 @@ def _lint_all(pending, sizes, lint, jobs, digests):
         chunks.append(chunk)
 
     from concurrent.futures import ProcessPoolExecutor
+
+    from . import engine  # noqa: F401  loaded once here, not in every worker
 
     out = []
     with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=_pool_context()) as pool:
