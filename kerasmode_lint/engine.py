@@ -3,7 +3,7 @@
 It knows no particular rule: it asks the registry which rules are enabled and
 apply to the file's Keras version, skips the file if it contains none of their
 trigger words, parses it once, runs every rule in one walk, and turns what
-they report into positioned, noqa-filtered diagnostics.
+they report into positioned (positions.py), noqa-filtered diagnostics.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from .context import FileContext
 from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic
 from .noqa import file_is_exempt, filter_noqa
 from .options import FileResult, LintOptions  # noqa: F401 (re-exported)
+from .positions import positions
 from .prefilter import rules_matching
 from .rule import Rule
 from .rules import ALL_RULES
@@ -231,11 +232,9 @@ def lint_bytes(
         break
 
     if reports:
-        from libcst.metadata import MetadataWrapper, PositionProvider
-
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        where_is = positions(module, [node for _, node, _ in reports])
         for rule, node, message in reports:
-            where = positions[node]
+            where = where_is[node]
             result.diagnostics.append(
                 Diagnostic(
                     path, where.start.line, where.start.column + 1, rule.code, message,
