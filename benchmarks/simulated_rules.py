@@ -2,11 +2,14 @@
 broader trigger words and more rules would cost before those rules exist.
 
     python benchmarks/simulated_rules.py --rules 15 --triggers training,trainable -- [kerasmode-lint args]
+    python benchmarks/simulated_rules.py --rules 0 --no-syntax-check -- [kerasmode-lint args]
 
 Each simulated rule is parsed for any file containing one of the trigger words
 and has the handlers a typical rule has (calls, attributes, assignments,
-functions, classes, with blocks); it never reports anything. The benchmark
-uses this; it is not part of the package.
+functions, classes, with blocks); it never reports anything. ``--no-syntax-check`` drops CPython's syntax
+check of the files the prefilter skips (so they can no longer get KM001), to
+measure what that guarantee costs. The benchmark uses this; it is not part of
+the package.
 """
 from __future__ import annotations
 
@@ -71,6 +74,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rules", type=int, default=15)
     parser.add_argument("--triggers", default="training,trainable")
+    parser.add_argument("--no-syntax-check", action="store_true")
     parser.add_argument("lint_args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     triggers = [w.encode() for w in args.triggers.split(",") if w]
@@ -81,6 +85,10 @@ def main() -> int:
         rules.ALL_RULES.append(rule)
         rules.RULES_BY_CODE[rule.code] = rule
         index.TRIGGERS[rule.code] = rule.triggers
+    if args.no_syntax_check:
+        from kerasmode_lint import engine
+
+        engine._syntax_check = lambda text: None
     from kerasmode_lint.cli import main as lint
 
     lint_args = args.lint_args[1:] if args.lint_args[:1] == ["--"] else args.lint_args

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import codecs
+import gc
 import re
 from symtable import symtable
 from typing import Dict, List, Optional, Sequence, Tuple, Type
@@ -103,7 +104,7 @@ def parse(text: str) -> cst.Module:
         if problem is not None:
             raise problem
     try:
-        return cst.parse_module(text)
+        return _parse_without_gc(text)
     except cst.ParserSyntaxError as exc:
         # CPython's own parser places and words syntax errors better than
         # libcst's; ask it, now that we know the file is broken.
@@ -114,6 +115,19 @@ def parse(text: str) -> cst.Module:
         raise InvalidFile(f"cannot parse: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
     except RecursionError:
         raise InvalidFile("cannot parse: code is nested too deeply") from None
+
+
+def _parse_without_gc(text: str) -> cst.Module:
+    # The parse allocates millions of nodes and no reference cycles: the
+    # cyclic collector would only scan them again and again (about 15% of the
+    # parse time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return cst.parse_module(text)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 _OPENERS = ("(", "[", "{")
