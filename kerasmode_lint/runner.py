@@ -136,8 +136,16 @@ def run(
     return results  # type: ignore[return-value]
 
 
+def available_cores() -> int:
+    """The cores this process may run on (a container's or taskset's limit), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def _lint_all(pending, sizes, lint, jobs, digests):
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or available_cores()
     total = sum(sizes.values())
     if jobs < 2 or len(pending) < 2 or total < PARALLEL_MIN_BYTES:
         return lint_chunk(lint, pending, digests)
