@@ -154,6 +154,9 @@ def _lint_all(pending, sizes, lint, jobs, digests):
     target = max(1, total // (jobs * CHUNKS_PER_WORKER))
     chunks, chunk, size = [], [], 0
     for item in pending:
+        if sizes[item[0]] * 2 >= target:  # a big file goes alone: it may be the longest task
+            chunks.append([item])
+            continue
         chunk.append(item)
         size += sizes[item[0]]
         if size >= target:

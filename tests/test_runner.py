@@ -106,7 +106,7 @@ def test_chunks_start_with_the_largest_files(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "PARALLEL_MIN_BYTES", 0)
     results = runner.run(tasks, cli.lint_task, jobs=2)
     assert [os.path.basename(r.path) for r in results] == list(sizes)
-    assert seen[0] == ["huge.py"]
+    assert seen[0] == ["huge.py"]  # first, and alone
     assert [name for chunk in seen for name in chunk] == ["huge.py", "mid.py", "small.py"]
 
 
