@@ -27,6 +27,7 @@ run lints without caching and says so once on stderr.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -132,21 +133,10 @@ class LintCache:
                 for d in diagnostics
             ],
         }
-        import tempfile  # only runs that write need it
-
+        text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
         try:
             self._prepare()
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    json.dump(entry, out, ensure_ascii=False, separators=(",", ":"))
-                os.replace(temporary, self._entry(path, settings))
-            except BaseException:
-                try:
-                    os.unlink(temporary)
-                except OSError:
-                    pass
-                raise
+            write_atomically(self._entry(path, settings), text)
         except OSError as exc:
             self.writable = False
             self._warn(
@@ -164,10 +154,32 @@ class LintCache:
         for name, text in (("CACHEDIR.TAG", _TAG), (".gitignore", "# Created by kerasmode-lint\n*\n")):
             target = os.path.join(self.root, name)
             if not os.path.exists(target):
-                import tempfile
-
-                handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
-                with os.fdopen(handle, "w") as out:
-                    out.write(text)
-                os.replace(temporary, target)
+                write_atomically(target, text)
         self._prepared = True
+
+
+_TEMPORARY_NAMES = itertools.count()
+
+
+def write_atomically(target: str, text: str) -> None:
+    """Write a uniquely named temporary file beside ``target``, then rename it
+    over ``target``: readers see the old file or the new one, never a part.
+    (tempfile would do, but importing it costs a small file's whole lint.)"""
+    folder = os.path.dirname(target)
+    while True:
+        temporary = os.path.join(folder, f".tmp-{os.getpid()}-{next(_TEMPORARY_NAMES)}")
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            break
+        except FileExistsError:  # left by a killed run with our pid: take the next name
+            continue
+    try:
+        with open(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

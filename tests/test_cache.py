@@ -206,9 +206,7 @@ def test_read_only_cache_is_still_read(project, capsys, count_lints, monkeypatch
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    import tempfile
-
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(cache_module, "write_atomically", refuse)
     (project / "new.py").write_text(CLEAN)
     code, out, err = run(capsys, ".")
     assert count_lints == ["new.py"]  # the two old entries were read
