@@ -198,9 +198,8 @@ def _python_syntax_error(text: str) -> Optional[InvalidFile]:
 
 # -- linting -------------------------------------------------------------------
 def file_version(data: bytes, path: str, options: LintOptions):
-    """The Keras version ``data`` (read from ``path``) is linted against. It
-    depends on more than the options (the file, the project's pins, the
-    installed packages), so the cache keys on it too."""
+    """The Keras version ``data`` (read from ``path``) is linted against: the
+    setting, else the file's own signals, else what the project says."""
     return resolve_version(
         options.keras_version, None if path == "-" else path, data,
         setting_origin=options.keras_version_origin,
