@@ -92,10 +92,17 @@ def decode(data: bytes) -> str:
         ) from None
 
 
+def _nul_byte(text: str) -> Optional[InvalidFile]:
+    if "\x00" not in text:
+        return None
+    line = text.count("\n", 0, text.index("\x00")) + 1
+    return InvalidFile("cannot parse: source contains a NUL byte", line)
+
+
 def parse(text: str) -> cst.Module:
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise InvalidFile("cannot parse: source contains a NUL byte", line)
+    problem = _nul_byte(text)
+    if problem is not None:
+        raise problem
     if _may_nest_deeply(text):
         # libcst's native parser overflows the C stack (a segfault, not an
         # exception) on a few thousand nested brackets. CPython refuses more
@@ -180,7 +187,7 @@ def _syntax_check(text: str) -> Optional[InvalidFile]:
     try:
         symtable(text, "<linted>", "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return _python_syntax_error(text)
+        return _nul_byte(text) or _python_syntax_error(text)
     return None
 
 

@@ -154,3 +154,12 @@ def test_a_cached_run_does_not_load_libcst(tmp_path):
     runs = [subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
             for _ in range(2)]
     assert [r.stdout.split() for r in runs] == [["True"], ["False"]], runs
+
+
+@pytest.mark.parametrize("broken", [b"x = 1\x00\n", b"def f(:\n", b"print 'py2'\n", b"x = '\xff'\n",
+                                    b"x = " + b"(" * 300 + b"1" + b")" * 300 + b"\n"])
+def test_km001_reads_the_same_whether_or_not_the_file_is_parsed(broken):
+    options = LintOptions(keras_version="3")
+    skipped = lint_bytes(broken, "x.py", options).diagnostics
+    parsed = lint_bytes(broken, "x.py", options, prefilter=False).diagnostics
+    assert [d.code for d in skipped] == ["KM001"] and skipped == parsed
