@@ -1,4 +1,14 @@
 """kerasmode-lint: a static linter for mistakes with Keras's ``training`` mode."""
+import os as _os
+import sys as _sys
+
+# `python -m kerasmode_lint` puts the working folder first on sys.path: a
+# linted project's dataclasses.py or tomllib.py would be imported, and run,
+# in place of the standard library's. Take it off before importing anything
+# (os and sys are loaded before sys.path is read).
+if _sys.argv[:1] == ["-m"] and _sys.path and _os.path.abspath(_sys.path[0] or _os.curdir) == _os.getcwd():
+    del _sys.path[0]
+
 __version__ = "0.1.0"
 
 from .diagnostics import Diagnostic  # noqa: E402

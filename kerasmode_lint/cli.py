@@ -9,22 +9,24 @@ import argparse
 import fnmatch
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import __version__
 from .backends import parse_keras_backend, resolve_backend
 from .config import Config, ConfigError, config_for
-from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, Diagnostic
+from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, Diagnostic, internal_error
 from .discovery import DEFAULT_EXCLUDES, discover, validate_globs
 from .engine import FileResult, LintOptions, lint_bytes
 from .pages import page_text
+from .pool import run_isolated
+from .safe_io import configure_output_streams, read_source, silence_stdout
 from .rules import ALL_RULES, RULES_BY_CODE
 from .selection import SelectionError, resolve_selection, split_codes
 from .versions import parse_keras_version, resolve_version
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process killed by SIGPIPE
 # Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 32
 
@@ -149,8 +151,7 @@ def _matches(pattern: str, path: str, base: str) -> bool:
 def lint_file(task: Tuple[str, LintOptions]) -> FileResult:
     path, options = task
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_source(path)
     except OSError as exc:
         result = FileResult(path)
         result.diagnostics.append(
@@ -160,12 +161,34 @@ def lint_file(task: Tuple[str, LintOptions]) -> FileResult:
     return lint_bytes(data, path, options)
 
 
+def _missing_reason(path: str) -> str:
+    """Why a command-line path cannot be linted: usually it does not exist,
+    but a symlink loop or a forbidden folder deserve their own words."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return (exc.strerror or "no such file or directory").lower()
+    return "no such file or directory"
+
+
 def run_tasks(tasks: List[Tuple[str, LintOptions]], jobs: int) -> List[FileResult]:
     jobs = jobs or os.cpu_count() or 1
     if jobs > 1 and len(tasks) >= PARALLEL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(lint_file, tasks, chunksize=max(1, len(tasks) // (jobs * 8))))
+        size = max(1, len(tasks) // (jobs * 8))
+        chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+        done = run_isolated(lint_files, chunks, jobs, _crashed)
+        return [result for chunk in done for result in chunk]
+    return lint_files(tasks)
+
+
+def lint_files(tasks: Sequence[Tuple[str, LintOptions]]) -> List[FileResult]:
     return [lint_file(task) for task in tasks]
+
+
+def _crashed(task: Tuple[str, LintOptions], reason: str) -> FileResult:
+    path = task[0]
+    return FileResult(path, [internal_error(path, f": {reason}", "this file was not checked")],
+                      internal_error=True)
 
 
 def list_rules() -> str:
@@ -192,8 +215,10 @@ def show_settings(paths: Sequence[str], plans: Dict[str, Plan]) -> str:
         plan = plans[path]
         data = b""
         if os.path.isfile(path):
-            with open(path, "rb") as handle:
-                data = handle.read()
+            try:
+                data = read_source(path)
+            except OSError:  # the settings still apply; lint reports the file as KM001
+                pass
         resolved = resolve_version(plan.options.keras_version, path, data,
                                    setting_origin=plan.options.keras_version_origin)
         backend = resolve_backend(plan.options.keras_backend, data,
@@ -212,6 +237,7 @@ def show_settings(paths: Sequence[str], plans: Dict[str, Plan]) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    configure_output_streams()
     try:
         return _main(argv)
     except (UsageError, ConfigError, SelectionError) as exc:
@@ -219,6 +245,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader left (`| head`): stop quietly, as cat does
+        silence_stdout()
+        return EXIT_BROKEN_PIPE
 
 
 def _main(argv: Optional[Sequence[str]]) -> int:
@@ -253,7 +282,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
             force_exclude=plan.force_exclude, respect_gitignore=plan.respect_gitignore,
         )
         for missing in found.missing:
-            print(f"kerasmode-lint: error: {missing}: no such file or directory", file=sys.stderr)
+            print(f"kerasmode-lint: error: {missing}: {_missing_reason(missing)}", file=sys.stderr)
             error = True
         for file in found.files:
             if file not in owner:

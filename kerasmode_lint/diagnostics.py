@@ -31,3 +31,13 @@ ENGINE_CODES = {
         "nothing else in it was checked.",
     ),
 }
+
+
+def internal_error(path: str, what: str, consequence: str) -> Diagnostic:
+    """A bug of ours met on ``path`` (``what`` follows "internal error"),
+    reported as KM001 so that the run goes on and exits 2."""
+    return Diagnostic(
+        path, 1, 1, INVALID_FILE,
+        f"internal error{what}; {consequence}. Please report this bug with the file that triggers it.",
+        name=INVALID_FILE_NAME,
+    )
