@@ -1,0 +1,38 @@
+"""Fuzzing the engine and every rule: generated programs must lint without
+an exception or an internal error (tests/fuzzing.py has the generators and
+the invariant). A modest count here, on every run; scripts/fuzz.py runs
+10,000 programs and more and reports what it found."""
+import hypothesmith
+from hypothesis import HealthCheck, given, settings
+
+from fuzzing import OPTIONS, check, keras_programs, mutated_programs, with_triggers
+
+
+
+def fast(examples):
+    return settings(max_examples=examples, deadline=None, database=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+@fast(60)
+@given(hypothesmith.from_grammar().map(with_triggers))
+def test_valid_python_from_the_grammar(source):
+    check(source)
+
+
+@fast(15)
+@given(hypothesmith.from_node().map(with_triggers))
+def test_valid_python_from_libcst_nodes(source):
+    check(source)
+
+
+@fast(150)
+@given(keras_programs(), OPTIONS)
+def test_keras_flavoured_programs(source, options):
+    check(source, options)
+
+
+@fast(150)
+@given(mutated_programs(), OPTIONS)
+def test_broken_keras_flavoured_programs(source, options):
+    check(source, options)
