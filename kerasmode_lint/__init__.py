@@ -12,6 +12,15 @@ if _sys.argv[:1] == ["-m"] and _sys.path and _os.path.abspath(_sys.path[0] or _o
 __version__ = "0.1.0"
 
 from .diagnostics import Diagnostic  # noqa: E402
-from .engine import lint_source  # noqa: E402
 
 __all__ = ["Diagnostic", "lint_source", "__version__"]
+
+
+def __getattr__(name):
+    # The engine imports libcst (slow to load): only when it is used, so that
+    # the flake8 plugin costs nothing on files that cannot match.
+    if name == "lint_source":
+        from .engine import lint_source
+
+        return lint_source
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

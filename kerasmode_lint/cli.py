@@ -1,7 +1,9 @@
 """The ``kerasmode-lint`` command.
 
-Exit codes: 0 nothing found, 1 findings, 2 usage error, bad config, missing
-path or internal error. Findings go to stdout, everything else to stderr.
+Exit codes: 0 nothing found (or, after ``--fix``, nothing left), 1 findings,
+2 usage error, bad config, missing path or internal error. Findings go to
+stdout, everything else to stderr (with ``-`` and a fix option the source goes
+to stdout and the findings to stderr).
 """
 from __future__ import annotations
 
@@ -9,24 +11,25 @@ import argparse
 import fnmatch
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import __version__
+from . import reporting
+from .autofix import Job, run_job
 from .backends import parse_keras_backend, resolve_backend
 from .config import Config, ConfigError, config_for
 from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, Diagnostic, internal_error
 from .discovery import DEFAULT_EXCLUDES, discover, validate_globs
-from .engine import FileResult, LintOptions, lint_bytes
+from .engine import FileResult, LintOptions
 from .pages import page_text
 from .pool import run_isolated
-from .safe_io import configure_output_streams, read_source, silence_stdout
+from .safe_io import configure_output_streams, read_source
 from .rules import ALL_RULES, RULES_BY_CODE
 from .selection import SelectionError, resolve_selection, split_codes
 from .versions import parse_keras_version, resolve_version
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process killed by SIGPIPE
 # Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 32
 
@@ -45,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kerasmode-lint",
         description="Find mistakes with Keras's `training` mode before they silently ruin a model.",
     )
-    p.add_argument("paths", nargs="*", help="files or folders to lint (default: .)")
+    p.add_argument("paths", nargs="*", help="files or folders to lint (default: .); - reads stdin")
     sel = p.add_argument_group("rule selection")
     sel.add_argument("--select", type=split_codes, help="codes or prefixes to enable (replaces config)")
     sel.add_argument("--extend-select", type=split_codes, default=[], help="codes or prefixes to add")
@@ -62,10 +65,26 @@ def build_parser() -> argparse.ArgumentParser:
     files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false",
                        default=None, help="lint files that .gitignore lists")
     files.add_argument("--config", help="pyproject.toml to read instead of the nearest one")
+    files.add_argument("--stdin-filename", metavar="PATH",
+                       help="the path of the source read from stdin (-), for config and output")
     out = p.add_argument_group("output")
+    out.add_argument("--output-format", choices=reporting.FORMATS, default="text",
+                     help="text (flake8 lines, default), json, sarif or github (Actions annotations)")
+    out.add_argument("--statistics", action="store_true",
+                     help="print the number of findings per code instead of the findings")
+    out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                     help="colour the text output (auto: on a terminal unless NO_COLOR is set)")
     out.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
     out.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     out.add_argument("--disable-noqa", action="store_true", help="ignore # noqa comments")
+    fixing = p.add_argument_group("fixes")
+    fixing.add_argument("--fix", action="store_true", help="apply safe fixes to the files")
+    fixing.add_argument("--unsafe-fixes", action="store_true",
+                        help="with --fix or --diff: unsafe fixes (which change run-time behaviour) too")
+    fixing.add_argument("--diff", action="store_true",
+                        help="print the changes --fix would make as a diff; write nothing")
+    fixing.add_argument("--add-noqa", action="store_true",
+                        help="append # noqa: CODE to every line with a finding")
     out.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: all cores)")
     info = p.add_argument_group("information")
     info.add_argument("--list-rules", action="store_true", help="list the rules and exit")
@@ -148,8 +167,22 @@ def _matches(pattern: str, path: str, base: str) -> bool:
     return any(fnmatch.fnmatch(c, pattern) for c in (relative, os.path.basename(path), absolute))
 
 
-def lint_file(task: Tuple[str, LintOptions]) -> FileResult:
-    path, options = task
+def options_for(path: str, plan: Plan) -> LintOptions:
+    """The plan's options minus the codes per-file-ignores drop for ``path``
+    (so those rules do not even run, and KM002 knows they did not)."""
+    ignored = frozenset().union(*(
+        codes for pattern, codes in plan.per_file_ignores if _matches(pattern, path, plan.config.directory)
+    ))
+    if not ignored:
+        return plan.options
+    return replace(plan.options, enabled=plan.options.enabled - ignored)
+
+
+Task = Tuple[str, LintOptions, Job]
+
+
+def lint_file(task: Task) -> FileResult:
+    path, options, job = task
     try:
         data = read_source(path)
     except OSError as exc:
@@ -158,7 +191,7 @@ def lint_file(task: Tuple[str, LintOptions]) -> FileResult:
             Diagnostic(path, 1, 1, INVALID_FILE, f"cannot read: {exc.strerror or exc}", name=INVALID_FILE_NAME)
         )
         return result
-    return lint_bytes(data, path, options)
+    return run_job(path, data, options, job)
 
 
 def _missing_reason(path: str) -> str:
@@ -171,7 +204,7 @@ def _missing_reason(path: str) -> str:
     return "no such file or directory"
 
 
-def run_tasks(tasks: List[Tuple[str, LintOptions]], jobs: int) -> List[FileResult]:
+def run_tasks(tasks: List[Task], jobs: int) -> List[FileResult]:
     jobs = jobs or os.cpu_count() or 1
     if jobs > 1 and len(tasks) >= PARALLEL_THRESHOLD:
         size = max(1, len(tasks) // (jobs * 8))
@@ -181,14 +214,13 @@ def run_tasks(tasks: List[Tuple[str, LintOptions]], jobs: int) -> List[FileResul
     return lint_files(tasks)
 
 
-def lint_files(tasks: Sequence[Tuple[str, LintOptions]]) -> List[FileResult]:
+def lint_files(tasks: Sequence[Task]) -> List[FileResult]:
     return [lint_file(task) for task in tasks]
 
 
-def _crashed(task: Tuple[str, LintOptions], reason: str) -> FileResult:
+def _crashed(task: Task, reason: str) -> FileResult:
     path = task[0]
-    return FileResult(path, [internal_error(path, f": {reason}", "this file was not checked")],
-                      internal_error=True)
+    return FileResult(path, [internal_error(path, f": {reason}; this file was not checked")], internal_error=True)
 
 
 def list_rules() -> str:
@@ -245,9 +277,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # the reader left (`| head`): stop quietly, as cat does
-        silence_stdout()
-        return EXIT_BROKEN_PIPE
+    except BrokenPipeError:
+        # The reader went away (``kerasmode-lint src | head``): stop quietly,
+        # as flake8 does, without a traceback at interpreter exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FINDINGS
 
 
 def _main(argv: Optional[Sequence[str]]) -> int:
@@ -260,61 +295,111 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         return EXIT_CLEAN
     if args.jobs < 0:
         raise UsageError("--jobs must be 0 (all cores) or more")
+    if args.add_noqa and (args.fix or args.diff):
+        raise UsageError("--add-noqa cannot be combined with --fix or --diff")
+    if args.statistics and args.output_format not in ("text", "json"):
+        raise UsageError("--statistics prints text or json, not " + args.output_format)
     paths = args.paths or ["."]
+    stdin = "-" in paths
+    if stdin and len(paths) > 1:
+        raise UsageError("- (stdin) cannot be combined with other paths")
+    if args.stdin_filename is not None and not stdin:
+        raise UsageError("--stdin-filename needs - (stdin) as the path")
+    config_paths = [args.stdin_filename or "."] if stdin else paths
     plans: Dict[str, Plan] = {}
     by_config: Dict[Optional[str], Plan] = {}
-    for path in paths:
+    for path in config_paths:
         config = config_for(path, args.config)
         if config.path not in by_config:
             by_config[config.path] = make_plan(args, config)
         plans[path] = by_config[config.path]
     if args.show_settings:
-        print(show_settings(paths, plans))
+        print(show_settings(config_paths, plans))
         return EXIT_CLEAN
 
-    tasks: List[Tuple[str, LintOptions]] = []
-    owner: Dict[str, Plan] = {}
+    job = Job(
+        fix=args.fix or args.diff, unsafe=args.unsafe_fixes, add_noqa=args.add_noqa,
+        diff=args.diff, write=not (args.diff or stdin),
+    )
     error = False
-    for path in paths:
-        plan = plans[path]
-        found = discover(
-            [path], exclude=plan.exclude, extend_exclude=plan.extend_exclude,
-            force_exclude=plan.force_exclude, respect_gitignore=plan.respect_gitignore,
-        )
-        for missing in found.missing:
-            print(f"kerasmode-lint: error: {missing}: {_missing_reason(missing)}", file=sys.stderr)
-            error = True
-        for file in found.files:
-            if file not in owner:
-                owner[file] = plan
-                tasks.append((file, plan.options))
+    if stdin:
+        name = args.stdin_filename or "-"
+        data = sys.stdin.buffer.read()
+        results = [run_job(name, data, options_for(name, plans[config_paths[0]]), job)]
+    else:
+        tasks: List[Task] = []
+        seen = set()
+        for path in paths:
+            plan = plans[path]
+            found = discover(
+                [path], exclude=plan.exclude, extend_exclude=plan.extend_exclude,
+                force_exclude=plan.force_exclude, respect_gitignore=plan.respect_gitignore,
+                suffixes=(".py", ".ipynb"),
+            )
+            for missing in found.missing:
+                print(f"kerasmode-lint: error: {missing}: {_missing_reason(missing)}", file=sys.stderr)
+                error = True
+            for file in found.files:
+                if file not in seen:
+                    seen.add(file)
+                    tasks.append((file, options_for(file, plan), job))
+        results = run_tasks(tasks, args.jobs)
 
     diagnostics: List[Diagnostic] = []
-    for result in run_tasks(tasks, args.jobs):
+    fixed = silenced = 0
+    diffs = []
+    for result in sorted(results, key=lambda r: r.path):
         error |= result.internal_error
-        plan = owner[result.path]
-        for diag in result.diagnostics:
-            if diag.code != INVALID_FILE and any(
-                diag.code in codes and _matches(pattern, diag.path, plan.config.directory)
-                for pattern, codes in plan.per_file_ignores
-            ):
-                continue
-            diagnostics.append(diag)
+        diagnostics.extend(result.diagnostics)
+        fixed += result.fixed
+        silenced += result.noqa_added
+        if result.diff:
+            diffs.append(result.diff)
     diagnostics.sort(key=Diagnostic.sort_key)
-    write = sys.stdout.write
-    for diag in diagnostics:
-        write(f"{diag.path}:{diag.line}:{diag.column}: {diag.code} {diag.message}\n")
-    sys.stdout.flush()
-    if diagnostics and not args.quiet:
-        files = len({d.path for d in diagnostics})
-        problems = len(diagnostics)
-        print(
-            f"Found {problems} problem{'s' if problems != 1 else ''} in "
-            f"{files} file{'s' if files != 1 else ''}.",
-            file=sys.stderr,
-        )
+
+    findings_out = sys.stdout
+    if stdin and job.changes_files and not args.diff:
+        # An editor pipes the file through us: the source goes to stdout.
+        output = results[0].output
+        sys.stdout.buffer.write(output if output is not None else data)
+        sys.stdout.flush()
+        findings_out = sys.stderr
+    style = reporting.Style(args.output_format == "text" and reporting.use_colour(args.color, findings_out))
+    if args.diff:
+        reporting.write(sys.stdout, reporting.colour_diff("".join(diffs), style))
+    elif args.statistics:
+        reporting.write(findings_out, reporting.statistics_report(diagnostics, args.output_format, args.unsafe_fixes))
+    else:
+        reporting.write(findings_out, reporting.report(diagnostics, args.output_format, style))
+    if not args.quiet:
+        summary = _summary(args, diagnostics, fixed, silenced)
+        if summary:
+            print(summary, file=sys.stderr)
     if error:
         return EXIT_ERROR
-    if diagnostics and not args.exit_zero:
+    if (diagnostics or (args.diff and fixed)) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _summary(args, diagnostics: Sequence[Diagnostic], fixed: int, silenced: int) -> str:
+    plural = reporting.plural
+    files = len({d.path for d in diagnostics})
+    remaining = f"{plural(len(diagnostics), 'problem')} in {plural(files, 'file')}"
+    lines = []
+    if not diagnostics and not fixed and not silenced:
+        return ""
+    if args.diff:
+        lines.append(f"Would fix {plural(fixed, 'problem')}" + (f"; {remaining} would remain." if diagnostics else "."))
+    elif args.fix:
+        lines.append(f"Fixed {plural(fixed, 'problem')}" + (f"; {remaining} left." if diagnostics else "."))
+    elif args.add_noqa:
+        lines.append(f"Added noqa comments for {plural(silenced, 'finding')}"
+                     + (f"; {remaining} left." if diagnostics else "."))
+    elif diagnostics:
+        lines.append(f"Found {remaining}.")
+    if diagnostics and not args.add_noqa:
+        hint = reporting.fixable_hint(diagnostics, args.unsafe_fixes)
+        if hint:
+            lines.append(hint)
+    return "\n".join(lines)

@@ -6,7 +6,7 @@ from typing import Optional
 
 import libcst as cst
 
-from .model_contents import BatchNormContents, ModelContents
+from .model_contents import KindView, ModelContents
 from .names import ImportTracker
 from .versions import KerasVersion
 
@@ -20,7 +20,7 @@ class FileContext:
     imports: ImportTracker = field(default_factory=ImportTracker)
     _models: Optional[ModelContents] = None
     keras_backend: str = "tensorflow"  # the resolved Keras 3 backend (backends.py)
-    _batchnorm: Optional[BatchNormContents] = None
+    _batchnorm: Optional[KindView] = None
 
     @property
     def models(self) -> ModelContents:
@@ -30,8 +30,8 @@ class FileContext:
         return self._models
 
     @property
-    def batchnorm(self) -> BatchNormContents:
+    def batchnorm(self) -> KindView:
         """Lazy: "does X contain BatchNormalization?" (shares the models index)."""
         if self._batchnorm is None:
-            self._batchnorm = BatchNormContents(self.models)
+            self._batchnorm = self.models.view("batchnorm")
         return self._batchnorm

@@ -20,8 +20,10 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .backends import resolve_backend
 from . import deep_stack
 from .context import FileContext
-from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic, internal_error
-from .noqa import file_is_exempt, filter_noqa
+from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic, internal_error
+from .fixes import Fix
+from .fixes import resolve as resolve_fix
+from .noqa import apply_noqa, file_is_exempt, may_hold_our_noqa, unused_noqa
 from .rule import Rule
 from .rules import ALL_RULES
 from .versions import resolve_version
@@ -32,7 +34,7 @@ from .walker import walk
 class LintOptions:
     """Settings that matter for linting one file (already resolved)."""
 
-    enabled: FrozenSet[str] = frozenset(r.code for r in ALL_RULES)
+    enabled: FrozenSet[str] = frozenset([r.code for r in ALL_RULES] + [UNUSED_NOQA])
     keras_version: str = "auto"
     keras_version_origin: str = "--keras-version"
     disable_noqa: bool = False
@@ -45,6 +47,11 @@ class FileResult:
     path: str
     diagnostics: List[Diagnostic] = field(default_factory=list)
     internal_error: bool = False
+    # Set by --fix, --diff and --add-noqa (autofix.py).
+    fixed: int = 0          # fixes applied
+    noqa_added: int = 0     # findings silenced by --add-noqa
+    diff: str = ""          # unified diff of the changes
+    output: Optional[bytes] = None  # the changed file; None when unchanged
 
 
 # -- rule dispatch tables ------------------------------------------------------
@@ -114,6 +121,12 @@ def _position(data, offset: int) -> Tuple[int, int]:
     for match in pattern.finditer(data, 0, offset):
         line, start = line + 1, match.end()
     return line, offset - start + 1
+
+
+def source_encoding(data: bytes) -> str:
+    """The codec ``decode`` uses for ``data`` ("utf-8-sig" when it has a BOM),
+    for writing a fixed file back the way it came."""
+    return _encoding(data)
 
 
 def decode(data: bytes) -> str:
@@ -216,18 +229,41 @@ def _python_syntax_error(text: str) -> Optional[InvalidFile]:
 
 # -- linting -------------------------------------------------------------------
 def lint_bytes(data: bytes, path: str, options: LintOptions = LintOptions()) -> FileResult:
-    """Lint one file's bytes. Never raises (but KeyboardInterrupt): a bug
-    outside any rule becomes a KM001 internal error on this file alone."""
+    """Lint one Python file's bytes."""
+    if not options.disable_noqa and file_is_exempt(data) is True:
+        return FileResult(path)
+    try:
+        text = decode(data)
+    except InvalidFile as exc:
+        return _invalid(path, exc)
+    return lint_text(text, path, options, data=data)
+
+
+def lint_text(
+    text: str,
+    path: str,
+    options: LintOptions = LintOptions(),
+    *,
+    data: Optional[bytes] = None,
+    syntax_checked: bool = False,
+) -> FileResult:
+    """Lint decoded source. ``data`` is what the Keras version detection, the
+    trigger prefilter and file-level noqa read (the raw bytes, or a notebook's
+    cells before magics were neutralised); ``syntax_checked`` says the caller
+    already knows CPython accepts ``text`` (flake8 does).
+
+    Never raises (but KeyboardInterrupt): a bug outside any rule becomes a
+    KM001 internal error on this file alone."""
     try:
         try:
-            return _lint_bytes(data, path, options)
+            return _lint_text(text, path, options, data, syntax_checked)
         except Exception as exc:
             if not _from_recursion(exc):
                 raise
         # Valid but deeply nested code (thousands of chained `and`, `elif` or
         # implicitly concatenated strings): libcst's code generation and the
         # rules recurse once per level. Again, with room for that.
-        return deep_stack.call_deeply_recursive(_lint_bytes, data, path, options, True)
+        return deep_stack.call_deeply_recursive(_lint_text, text, path, options, data, syntax_checked, True)
     except Exception as exc:
         if _from_recursion(exc):
             result = FileResult(path)
@@ -236,7 +272,7 @@ def lint_bytes(data: bytes, path: str, options: LintOptions = LintOptions()) -> 
             ))
         else:
             result = FileResult(path, internal_error=True)
-            result.diagnostics.append(internal_error(path, f": {_describe(exc)}", "this file was not checked"))
+            result.diagnostics.append(internal_error(path, f": {_describe(exc)}; this file was not checked"))
         return result
 
 
@@ -267,11 +303,15 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def _lint_bytes(data: bytes, path: str, options: LintOptions, deep: bool = False) -> FileResult:
-    """lint_bytes' work; ``deep``: running with a raised recursion limit."""
+def _lint_text(
+    text: str, path: str, options: LintOptions, data: Optional[bytes], syntax_checked: bool, deep: bool = False
+) -> FileResult:
+    """lint_text's work; ``deep``: running with a raised recursion limit."""
     result = FileResult(path)
-    exempt = file_is_exempt(data)
-    if exempt is True and not options.disable_noqa:
+    if data is None:
+        data = text.encode("utf-8", "surrogatepass")
+    exempt = False if options.disable_noqa else file_is_exempt(data)
+    if exempt is True:
         return result
     version = resolve_version(
         options.keras_version, None if path == "-" else path, data,
@@ -282,26 +322,23 @@ def _lint_bytes(data: bytes, path: str, options: LintOptions, deep: bool = False
         options.keras_backend, data, setting_origin=options.keras_backend_origin
     ).backend
     rules = [r for r in rules if r.backends is None or backend in r.backends]
-    if not options.disable_noqa and isinstance(exempt, frozenset):
+    if isinstance(exempt, frozenset):
         rules = [r for r in rules if not any(r.code.startswith(c) for c in exempt)]
+    module = None
     try:
-        text = decode(data)
-        if not any(t in data for r in rules for t in r.triggers):
+        if any(t in data for r in rules for t in r.triggers):
+            module = parse(text)
+        elif not syntax_checked:
             # Nothing here can match: no libcst parse, only CPython's much
             # cheaper syntax check, so broken files are still reported.
             problem = _python_syntax_error(text)
             if problem is not None:
                 raise problem
-            return result
-        module = parse(text)
     except InvalidFile as exc:
-        result.diagnostics.append(
-            Diagnostic(path, exc.line, exc.column, INVALID_FILE, str(exc), name=INVALID_FILE_NAME)
-        )
-        return result
+        return _invalid(path, exc)
 
-    reports: List[Tuple[Rule, cst.CSTNode, str]] = []
-    while rules:
+    reports: List[Tuple[Rule, cst.CSTNode, str, Optional[Fix]]] = []
+    while module is not None and rules:
         context = FileContext(path, text, module, version, keras_backend=backend)
         instances = [r(context) for r in rules]
         try:
@@ -309,30 +346,59 @@ def _lint_bytes(data: bytes, path: str, options: LintOptions, deep: bool = False
         except Exception as exc:  # a bug in a rule must not stop the run
             culprit = _failing_rule(exc, instances)
             if culprit is None or (_from_recursion(exc) and not deep):
-                raise  # a deep tree, not necessarily a bug: lint_bytes retries
+                raise  # a deep tree, not necessarily a bug: lint_text retries
             result.internal_error = True
-            result.diagnostics.append(internal_error(
-                path, f" in rule {culprit.code} ({culprit.name}): {_describe(exc)}", "the other rules still ran"
-            ))
+            result.diagnostics.append(_internal_error(path, culprit, f"{_describe(exc)}; the other rules still ran"))
             rules = [r for r in rules if r is not type(culprit)]
             continue
-        reports = [(rule, node, msg) for rule in instances for node, msg in rule.reports]
+        reports = [(rule, node, msg, fix) for rule in instances for node, msg, fix in rule.reports]
         break
 
     if reports:
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        for rule, node, message in reports:
+        for rule, node, message, fix in reports:
             where = positions[node]
+            if fix is not None:
+                try:
+                    fix = resolve_fix(fix, positions)
+                except KeyError:
+                    result.internal_error = True
+                    result.diagnostics.append(_internal_error(
+                        path, rule, "its fix edits a node that is not in the file; the fix was dropped"))
+                    fix = None
             result.diagnostics.append(
                 Diagnostic(
                     path, where.start.line, where.start.column + 1, rule.code, message,
-                    end_line=where.end.line, end_column=where.end.column + 1, name=rule.name,
+                    end_line=where.end.line, end_column=where.end.column + 1, name=rule.name, fix=fix,
                 )
             )
-        if not options.disable_noqa:
-            result.diagnostics = filter_noqa(result.diagnostics, text)
+    if not options.disable_noqa:
+        result.diagnostics, matches = apply_noqa(result.diagnostics, text)
+        if (
+            UNUSED_NOQA in options.enabled
+            and not (isinstance(exempt, frozenset) and any(UNUSED_NOQA.startswith(c) for c in exempt))
+            and may_hold_our_noqa(text)
+        ):
+            ran = frozenset(r.code for r in rules) | {INVALID_FILE}
+            result.diagnostics += unused_noqa(text, path, matches, ran, known_codes())
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
+
+
+def known_codes() -> List[str]:
+    return list(ENGINE_CODES) + [r.code for r in ALL_RULES]
+
+
+def _invalid(path: str, exc: InvalidFile) -> FileResult:
+    result = FileResult(path)
+    result.diagnostics.append(
+        Diagnostic(path, exc.line, exc.column, INVALID_FILE, str(exc), name=INVALID_FILE_NAME)
+    )
+    return result
+
+
+def _internal_error(path: str, rule, what: str) -> Diagnostic:
+    return internal_error(path, f" in rule {rule.code} ({rule.name}): {what}")
 
 
 def _run(context: FileContext, rules: Sequence[Rule]) -> None:
@@ -341,8 +407,13 @@ def _run(context: FileContext, rules: Sequence[Rule]) -> None:
         cst.Import: [imports.visit_Import],
         cst.ImportFrom: [imports.visit_ImportFrom],
         cst.Assign: [imports.visit_Assign],
+        cst.FunctionDef: [imports.enter_function],
+        cst.Lambda: [imports.enter_function],
     }
-    leavers: Dict[type, list] = {}
+    leavers: Dict[type, list] = {
+        cst.FunctionDef: [imports.leave_function],
+        cst.Lambda: [imports.leave_function],
+    }
     for rule in rules:
         for node_class, attr, leave in _handler_names(type(rule)):
             (leavers if leave else visitors).setdefault(node_class, []).append(getattr(rule, attr))
@@ -372,7 +443,8 @@ def lint_source(
     ignore: Sequence[str] = (),
     disable_noqa: bool = False,
 ) -> List[Diagnostic]:
-    """Lint Python source (str or bytes) and return its diagnostics.
+    """Lint Python source (str or bytes) and return its diagnostics; a
+    ``filename`` ending in ``.ipynb`` lints ``source`` as a notebook.
 
     ``select``/``ignore`` take codes or prefixes as on the command line.
     ``keras_backend`` is ``auto`` (the file's code, $KERAS_BACKEND, keras.json,
@@ -396,4 +468,8 @@ def lint_source(
         keras_backend=keras_backend,
         keras_backend_origin="keras_backend=",
     )
+    if filename.lower().endswith(".ipynb"):
+        from .notebooks import lint_notebook
+
+        return lint_notebook(data, filename, options).diagnostics
     return lint_bytes(data, filename, options).diagnostics

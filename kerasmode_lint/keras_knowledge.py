@@ -104,9 +104,57 @@ MODE_FREE = frozenset(
     }
 )
 
-# keras.applications constructors. All contain BatchNormalization except the
-# VGG family, which has neither BatchNormalization nor Dropout.
-APPLICATIONS_WITHOUT_MODE_LAYERS = frozenset({"VGG16", "VGG19"})
+# keras.applications constructors: (contains BatchNormalization, where it has
+# Dropout). Read from keras 3.15.1 keras/src/applications/ and tf_keras 2.21
+# tf_keras/src/applications/ (RegNet and ResNetRS exist only in tf_keras).
+#   "none":   no Dropout at all;
+#   "top":    Dropout only in the classifier head, built when include_top=True
+#             (the default): MobileNet (`dropout=1e-3`), MobileNetV3 (`dropout_rate`
+#             0.2), ResNetRS50-152 (`dropout_rate` 0.25);
+#   "blocks": Dropout (drop-connect, noise_shape=(None, 1, 1, 1)) inside the
+#             backbone's blocks, so also with include_top=False: EfficientNet
+#             B0-B7 and V2 (drop_connect_rate 0.2), ResNetRS200-420 (0.1).
+# VGG16/VGG19 hold neither; ConvNeXt uses LayerNormalization and its
+# StochasticDepth is replaced by an identity at the fixed drop_path_rate=0.0.
+_REGNETS = tuple(
+    f"RegNet{kind}{size}" for kind in "XY"
+    for size in ("002", "004", "006", "008", "016", "032", "040", "064", "080", "120", "160", "320")
+)
+APPLICATION_CONTENTS = {
+    **{name: (False, "none") for name in ("VGG16", "VGG19")},
+    **{f"ConvNeXt{size}": (False, "none") for size in ("Tiny", "Small", "Base", "Large", "XLarge")},
+    **{
+        name: (True, "none")
+        for name in (
+            "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2",
+            "ResNet152V2", "DenseNet121", "DenseNet169", "DenseNet201",
+            "InceptionV3", "InceptionResNetV2", "Xception", "MobileNetV2",
+            "NASNetMobile", "NASNetLarge", *_REGNETS,
+        )
+    },
+    **{
+        name: (True, "top")
+        for name in ("MobileNet", "MobileNetV3Small", "MobileNetV3Large",
+                     "ResNetRS50", "ResNetRS101", "ResNetRS152")
+    },
+    **{f"EfficientNetB{i}": (True, "blocks") for i in range(8)},
+    **{
+        f"EfficientNetV2{size}": (True, "blocks")
+        for size in ("B0", "B1", "B2", "B3", "S", "M", "L")
+    },
+    **{f"ResNetRS{depth}": (True, "blocks") for depth in (200, 270, 350, 420)},
+}
+# The constructor argument that sets the head's Dropout rate ("top" models).
+APPLICATION_DROPOUT_ARGUMENT = {
+    "MobileNet": "dropout", "MobileNetV3Small": "dropout_rate",
+    "MobileNetV3Large": "dropout_rate", "ResNetRS50": "dropout_rate",
+    "ResNetRS101": "dropout_rate", "ResNetRS152": "dropout_rate",
+}
+
+# keras.applications constructors with neither BatchNormalization nor Dropout.
+APPLICATIONS_WITHOUT_MODE_LAYERS = frozenset(
+    name for name, (bn, dropout) in APPLICATION_CONTENTS.items() if not bn and dropout == "none"
+)
 
 # keras.applications constructors built without BatchNormalization (checked
 # in keras 3.15.1 keras/src/applications/: ConvNeXt uses LayerNormalization).
@@ -129,3 +177,77 @@ def layer_class_mode_dependence(name: str, has_dropout_argument: bool) -> Tri:
     if name in MODE_FREE:
         return Tri.NO
     return Tri.UNKNOWN
+
+
+# Keras 2 (tf_keras 2.21, introspected): the positional parameters of a
+# built-in layer's call, i.e. where ``layer(a, b, c)`` puts ``b`` and ``c``.
+# RNN layers and Bidirectional bind through their own ``__call__(inputs,
+# initial_state, constants, **kwargs)``. ``Sequential`` and ``Model`` stand for
+# Keras's own model classes. Classes not listed are unknown. (Keras 3 rejects
+# every non-tensor positional argument: SEMANTICS R10.)
+_INPUTS_ONLY = (
+    "Activation", "ActivityRegularization", "Add", "Average", "AveragePooling1D",
+    "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+    "CenterCrop", "Concatenate", "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose",
+    "Conv3D", "Conv3DTranspose", "Convolution1D", "Convolution2D", "Convolution3D",
+    "Cropping1D", "Cropping2D", "Cropping3D", "Dense", "DepthwiseConv1D", "DepthwiseConv2D",
+    "Discretization", "Dot", "ELU", "EinsumDense", "Embedding", "Flatten",
+    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "Hashing", "Identity",
+    "InputLayer", "IntegerLookup", "LayerNormalization", "LeakyReLU", "Masking", "MaxPool1D",
+    "MaxPool2D", "MaxPool3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Maximum",
+    "Minimum", "Multiply", "Normalization", "PReLU", "Permute", "ReLU", "RepeatVector",
+    "Rescaling", "Reshape", "Resizing", "SeparableConv1D", "SeparableConv2D", "StringLookup",
+    "Subtract", "TextVectorization", "ThresholdedReLU", "UnitNormalization", "UpSampling1D",
+    "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+)
+_INPUTS_TRAINING = (
+    "AlphaDropout", "Dropout", "GaussianDropout", "GaussianNoise", "RandomBrightness",
+    "RandomContrast", "RandomCrop", "RandomFlip", "RandomHeight", "RandomRotation",
+    "RandomTranslation", "RandomWidth", "RandomZoom", "SpatialDropout1D", "SpatialDropout2D",
+    "SpatialDropout3D", "SpectralNormalization",
+)
+KERAS2_CALL_POSITIONALS = {
+    **dict.fromkeys(_INPUTS_ONLY, ("inputs",)),
+    **dict.fromkeys(_INPUTS_TRAINING, ("inputs", "training")),
+    **dict.fromkeys(
+        ("BatchNormalization", "Model", "Sequential", "SyncBatchNormalization", "TimeDistributed"),
+        ("inputs", "training", "mask"),
+    ),
+    **dict.fromkeys(("GlobalAveragePooling1D", "GroupNormalization", "Softmax"), ("inputs", "mask")),
+    "CategoryEncoding": ("inputs", "count_weights"),
+    "DenseFeatures": ("features", "cols_to_output_tensors", "training"),
+    **dict.fromkeys(
+        ("Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "GRU", "LSTM", "RNN", "SimpleRNN"),
+        ("inputs", "initial_state", "constants"),
+    ),
+    "Lambda": ("inputs", "mask", "training"),
+    **dict.fromkeys(("GRUCell", "LSTMCell", "SimpleRNNCell"), ("inputs", "states", "training")),
+    "StackedRNNCells": ("inputs", "states", "constants", "training"),
+    **dict.fromkeys(
+        ("AdditiveAttention", "Attention"),
+        ("inputs", "mask", "training", "return_attention_scores", "use_causal_mask"),
+    ),
+    "MultiHeadAttention": (
+        "query", "value", "key", "attention_mask", "return_attention_scores", "training",
+        "use_causal_mask",
+    ),
+}
+# Parameters of those signatures that take a Python bool.
+KERAS2_BOOL_PARAMETERS = frozenset({"training", "return_attention_scores", "use_causal_mask"})
+
+# Keras 3.15 layers whose ``call`` defaults to ``training=True`` (the image
+# preprocessing layers and ``Pipeline``); with ``AUGMENTATION`` this tells
+# which of them really change behaviour with the mode.
+KERAS3_DEFAULT_TRAINING_TRUE = frozenset(
+    {
+        "AugMix", "AutoContrast", "CenterCrop", "ContrastLimitedAdaptiveHistogramEqualization",
+        "CutMix", "Equalization", "MaxNumBoundingBoxes", "MixUp", "Pipeline", "RandAugment",
+        "RandomBrightness", "RandomColorDegeneration", "RandomColorJitter", "RandomContrast",
+        "RandomCrop", "RandomElasticTransform", "RandomErasing", "RandomFlip",
+        "RandomGaussianBlur", "RandomGrayscale", "RandomHeight", "RandomHue", "RandomInvert",
+        "RandomPerspective", "RandomPosterization", "RandomRotation", "RandomSaturation",
+        "RandomSharpness", "RandomShear", "RandomTranslation", "RandomWidth", "RandomZoom",
+        "Resizing", "Solarization",
+    }
+)

@@ -1,42 +1,253 @@
-"""Does the model or layer behind a name contain mode-dependent layers?
+"""What is inside the model or layer behind a name, and how it is used.
 
 Most ``training`` mistakes only matter when the model really holds a layer
-whose behaviour depends on the mode (Dropout, BatchNormalization, random
-augmentation). This module answers that for a name used in a file, from what
-the file itself shows: ``Sequential([...])`` and ``.add()``, functional graphs
-(the layers built in the same function), helper functions and Layer/Model
-subclasses defined in the file, ``keras.applications`` constructors. Whatever
-the file cannot show (``load_model``, hub presets, imports from elsewhere) is
-UNKNOWN, and each rule decides what UNKNOWN means for it.
+whose behaviour depends on the mode. This module answers that for a name used
+in a file, from what the file itself shows: ``Sequential([...])`` and
+``.add()``, functional graphs (the layers built in the same function), helper
+functions and Layer/Model subclasses defined in the file (the layers their
+methods build, their base classes), ``keras.applications`` constructors (a
+table in keras_knowledge). Whatever the file cannot show (``load_model``, hub
+and keras_hub presets, classes imported from elsewhere) is UNKNOWN, and each
+rule decides what UNKNOWN means for it.
+
+The answer comes per kind (``Contents``): Dropout-like layers (random in
+training: Dropout, SpatialDropout, noise, RNN/attention dropout), BatchNorm-
+like layers (batch statistics and moving-statistics updates in training), and
+other mode-dependent layers (random augmentation). ``of_name(name)`` keeps
+answering "any of them"; ``of_name(name, kind="dropout")`` asks about one.
+
+It also answers two questions about how a name is used, for the rules on
+frozen models and functional graphs: ``training_state(name)`` (is it frozen
+with ``trainable=False``, made trainable again, and are its BatchNormalization
+layers frozen again after that?) and ``is_graph_node(call)`` (is this call a
+node of a functional graph, i.e. applied to a symbolic tensor that comes from
+``keras.Input`` or a model's ``.output``?).
 
 The index is built lazily, on the first question, with one extra walk of the
 tree: most files never ask.
 """
 from __future__ import annotations
 
+import builtins
 from collections import defaultdict
-from typing import Dict, List, Optional, Set
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from . import keras_knowledge as kk
 from .keras_knowledge import Tri
 from .names import ImportTracker, dotted
-from .walker import walk
+from .walker import iter_children, walk
 
 _MAX_DEPTH = 8
+
+KINDS = ("any", "dropout", "batchnorm", "other")
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What an object holds, per kind of mode-dependent layer."""
+
+    dropout: Tri = Tri.NO  # Dropout, SpatialDropout*, Gaussian*, AlphaDropout, RNN/attention dropout
+    batchnorm: Tri = Tri.NO  # BatchNormalization, SyncBatchNormalization
+    other: Tri = Tri.NO  # random augmentation, …
+    # ``trainable=False`` already forces inference mode for everything in it
+    # (tensorflow_hub.KerasLayer passes training=False when not trainable).
+    frozen_means_inference: bool = False
+    # Its ``call`` pins ``training`` itself (a literal ``training=`` to what it
+    # calls, and never reads its own argument): a ``training=`` given to it is
+    # ignored, in every Keras version.
+    ignores_training: bool = False
+
+    @property
+    def any(self) -> Tri:
+        return Tri.any_of((self.dropout, self.batchnorm, self.other))
+
+    def kind(self, kind: str) -> Tri:
+        if kind == "any":
+            return self.any
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
+        return getattr(self, kind)
+
+    @staticmethod
+    def combine(items: Iterable["Contents"]) -> "Contents":
+        """Everything in several objects (or several possible values of one)."""
+        items = list(items)
+        if not items:
+            return NOTHING
+        return Contents(
+            dropout=Tri.any_of(c.dropout for c in items),
+            batchnorm=Tri.any_of(c.batchnorm for c in items),
+            other=Tri.any_of(c.other for c in items),
+            frozen_means_inference=all(c.frozen_means_inference for c in items),
+            ignores_training=all(c.ignores_training for c in items),
+        )
+
+
+NOTHING = Contents()
+UNKNOWN = Contents(Tri.UNKNOWN, Tri.UNKNOWN, Tri.UNKNOWN)
+
+
+@dataclass(frozen=True)
+class TrainingState:
+    """How a name's ``trainable`` flag is set in the file."""
+
+    frozen: bool = False  # trainable=False: attribute, constructor argument, or a loop over all its layers
+    unfrozen: bool = False  # made (or possibly made) trainable again, wholly or partly
+    # After the (last) unfreezing, a loop sets the BatchNormalization layers'
+    # trainable=False again (or unfreezes every layer except them).
+    batchnorm_refrozen: bool = False
+
+
+# keras.Input and the like: their result is a symbolic tensor.
+_INPUTS = frozenset({"keras.Input", "keras.layers.Input"})
+# Calls whose result is a model or a number, never a symbolic tensor.
+_MODEL_CONSTRUCTORS = frozenset(
+    {"keras.Model", "keras.models.Model", "keras.Sequential", "keras.models.Sequential"}
+)
+_NOT_TENSOR_METHODS = frozenset(
+    {
+        "fit", "predict", "evaluate", "train_on_batch", "test_on_batch",
+        "predict_on_batch", "compile", "summary", "save", "get_weights",
+        "count_params", "numpy",
+    }
+)
+_SYMBOLIC_ATTRIBUTES = frozenset({"output", "outputs", "input", "inputs"})
+# Roots of calls that never build a layer.
+_NOT_LAYER_ROOTS = frozenset(
+    {
+        "np", "numpy", "pd", "pandas", "math", "os", "sys", "re", "json",
+        "collections", "functools", "itertools", "typing", "dataclasses",
+        "pathlib", "logging", "random", "time", "datetime", "plt",
+        "matplotlib", "scipy", "sklearn", "argparse", "enum", "abc", "copy",
+        "super", "self", "cls",
+    }
+)
+_BUILTINS = frozenset(dir(builtins))
+_OPAQUE_ROOTS = frozenset({"keras_hub", "keras_cv", "keras_nlp", "tensorflow_hub"})
+
+
+def _literal_bool(node: Optional[cst.CSTNode]) -> Optional[bool]:
+    if isinstance(node, cst.Name) and node.value in ("True", "False"):
+        return node.value == "True"
+    return None
+
+
+def _keyword(call: cst.Call, name: str) -> Optional[cst.CSTNode]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
+
+
+def _target_names(target: cst.CSTNode) -> List[str]:
+    if isinstance(target, (cst.Tuple, cst.List)):
+        names: List[str] = []
+        for element in target.elements:
+            names.extend(_target_names(element.value))
+        return names
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    name = dotted(target)
+    return [name] if name is not None else []
+
+
+def _chain_root(node: cst.CSTNode) -> Optional[str]:
+    """``base`` for ``base.layers[-1]``, ``base.get_layer("x")``, ``base``."""
+    while True:
+        if isinstance(node, cst.Subscript):
+            node = node.value
+        elif isinstance(node, cst.Call):
+            node = node.func
+        elif isinstance(node, cst.Attribute) and dotted(node) is None:
+            node = node.value
+        else:
+            return dotted(node)
+
+
+def _belongs_to(owner: Optional[str], name: str) -> bool:
+    return owner is not None and (owner == name or owner.startswith(name + "."))
+
+
+def _mentions_batchnorm(node: cst.CSTNode) -> bool:
+    """A test such as ``isinstance(layer, layers.BatchNormalization)`` or
+    ``"bn" in layer.name``."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name) and "BatchNorm" in current.value:
+            return True
+        if isinstance(current, cst.Attribute) and "BatchNorm" in current.attr.value:
+            return True
+        if isinstance(current, cst.SimpleString):
+            text = current.value.lower()
+            if "batchnorm" in text or "batch_norm" in text or "bn" in text:
+                return True
+        stack.extend(iter_children(current))
+    return False
+
+
+def _negated(test: cst.CSTNode) -> bool:
+    return isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+
+
+@dataclass
+class _Loop:
+    order: int
+    scope: cst.CSTNode
+    owner: Optional[str]  # root name of the iterated expression
+    whole: bool  # iterates ``owner.layers`` itself, not a slice of it
+    # (value, polarity): polarity True = under a BatchNorm test, False = under
+    # a negated one, None = unconditional.
+    assignments: List[Tuple[cst.CSTNode, Optional[bool]]]
+
+    def keeps_batchnorm_frozen(self) -> bool:
+        for value, polarity in self.assignments:
+            flag = _literal_bool(value)
+            if polarity is True and flag is False:
+                return True  # if isinstance(l, BN): l.trainable = False
+            if polarity is False and flag is True:
+                return True  # if not isinstance(l, BN): l.trainable = True
+            if polarity is None and _negated(value) and _mentions_batchnorm(value):
+                return True  # l.trainable = not isinstance(l, BN)
+        return False
+
+
+@dataclass
+class _TrainableSet:
+    order: int
+    scope: cst.CSTNode
+    owner: Optional[str]  # ``base`` in ``base.trainable = …`` / ``base.layers[0].trainable = …``
+    exact: bool  # the target is ``owner.trainable`` itself
+    value: cst.CSTNode
+
+
+_Scoped = Tuple[cst.CSTNode, cst.CSTNode]  # (scope, value)
 
 
 class _Index:
     def __init__(self, module: cst.Module) -> None:
-        self.assignments: Dict[str, List[cst.CSTNode]] = defaultdict(list)
-        self.added: Dict[str, List[cst.CSTNode]] = defaultdict(list)  # x.add(layer)
+        self.module = module
+        self.assignments: Dict[str, List[_Scoped]] = defaultdict(list)
+        self.added: Dict[str, List[_Scoped]] = defaultdict(list)  # x.add(layer)
         self.classes: Dict[str, cst.ClassDef] = {}
         self.functions: Dict[str, cst.FunctionDef] = {}
         # Constructor-like calls made directly in each scope (function,
         # class or module), keyed by id(scope node).
         self.scope_calls: Dict[int, List[cst.Call]] = defaultdict(list)
         self.scope_of_call: Dict[int, cst.CSTNode] = {}
+        self.parent: Dict[int, Optional[cst.CSTNode]] = {id(module): None}
+        # Plain names bound in each scope (assignments, parameters, loop targets).
+        self.bound: Dict[int, Set[str]] = defaultdict(set)
+        self.globals: Dict[int, Set[str]] = defaultdict(set)
+        # (order, target names, value) of every assignment, per scope.
+        self.scope_assigns: Dict[int, List[Tuple[int, List[str], cst.CSTNode]]] = defaultdict(list)
+        self.call_order: Dict[int, int] = {}
+        self.trainable_sets: List[_TrainableSet] = []
+        self.loops: List[_Loop] = []
+        self._order = 0
         self._scopes: List[cst.CSTNode] = [module]
         walk(
             module,
@@ -45,49 +256,180 @@ class _Index:
                 cst.ClassDef: [self._enter],
                 cst.Assign: [self._assign],
                 cst.AnnAssign: [self._ann_assign],
+                cst.AugAssign: [self._aug_assign],
                 cst.Call: [self._call],
+                cst.For: [self._for],
+                cst.Global: [self._global],
+                cst.Nonlocal: [self._global],
+                cst.AsName: [self._as_name],
             },
             {cst.FunctionDef: [self._leave], cst.ClassDef: [self._leave]},
         )
 
+    # -- scopes -------------------------------------------------------------
     def _enter(self, node) -> None:
         if isinstance(node, cst.ClassDef):
             self.classes.setdefault(node.name.value, node)
         else:
             self.functions.setdefault(node.name.value, node)
+            self.bound[id(self._scopes[-1])].add(node.name.value)
+            params = node.params
+            for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                self.bound[id(node)].add(param.name.value)
+            for star in (params.star_arg, params.star_kwarg):
+                if isinstance(star, cst.Param):
+                    self.bound[id(node)].add(star.name.value)
+        self.parent[id(node)] = self._scopes[-1]
         self._scopes.append(node)
 
     def _leave(self, node) -> None:
         self._scopes.pop()
 
+    def _bind(self, names: Iterable[str]) -> None:
+        bound = self.bound[id(self._scopes[-1])]
+        for name in names:
+            if "." not in name:
+                bound.add(name)
+
+    def _global(self, node) -> None:
+        self.globals[id(self._scopes[-1])].update(n.name.value for n in node.names)
+
+    def _as_name(self, node: cst.AsName) -> None:
+        self._bind(_target_names(node.name))
+
+    def binding(self, name: str, scope: cst.CSTNode) -> cst.CSTNode:
+        """The scope whose variable ``name`` (``base``, ``self.base``) is, seen
+        from ``scope``: Python's rules, with ``self.x`` belonging to the class."""
+        root = name.split(".", 1)[0]
+        current: Optional[cst.CSTNode] = scope
+        if root in ("self", "cls"):
+            while current is not None and not isinstance(current, cst.ClassDef):
+                current = self.parent.get(id(current))
+            return current if current is not None else self.module
+        start = scope
+        while current is not None:
+            if isinstance(current, cst.ClassDef) and current is not start:
+                current = self.parent.get(id(current))
+                continue  # class bodies do not enclose their methods
+            if root in self.globals.get(id(current), ()):
+                return self.module
+            if root in self.bound.get(id(current), ()):
+                return current
+            current = self.parent.get(id(current))
+        return self.module
+
+    def values(self, table: Dict[str, List[_Scoped]], name: str, scope: Optional[cst.CSTNode]):
+        """The (scope, value) pairs assigned to the same variable as ``name``
+        seen from ``scope``; every assignment of the name when scope is None."""
+        pairs = table.get(name, [])
+        if scope is None or not pairs:
+            return pairs
+        target = self.binding(name, scope)
+        return [(s, v) for s, v in pairs if self.binding(name, s) is target]
+
+    # -- facts --------------------------------------------------------------
     def _assign(self, node: cst.Assign) -> None:
+        self._order += 1
+        scope = self._scopes[-1]
+        names: List[str] = []
         for target in node.targets:
+            names.extend(_target_names(target.target))
             name = dotted(target.target)
             if name is not None:
-                self.assignments[name].append(node.value)
+                self.assignments[name].append((scope, node.value))
+            if isinstance(target.target, cst.Attribute) and target.target.attr.value == "trainable":
+                owner = target.target.value
+                exact = dotted(owner)
+                self.trainable_sets.append(
+                    _TrainableSet(
+                        self._order, scope, exact or _chain_root(owner), exact is not None, node.value
+                    )
+                )
+        self._bind(names)
+        self.scope_assigns[id(scope)].append((self._order, names, node.value))
 
     def _ann_assign(self, node: cst.AnnAssign) -> None:
         name = dotted(node.target)
         if name is not None and node.value is not None:
-            self.assignments[name].append(node.value)
+            scope = self._scopes[-1]
+            self.assignments[name].append((scope, node.value))
+            self._order += 1
+            self._bind([name])
+            self.scope_assigns[id(scope)].append((self._order, [name], node.value))
+
+    def _aug_assign(self, node: cst.AugAssign) -> None:
+        name = dotted(node.target)
+        if name is not None:
+            self._order += 1
+            self._bind([name])
+            self.scope_assigns[id(self._scopes[-1])].append((self._order, [name], node.value))
 
     def _call(self, node: cst.Call) -> None:
         scope = self._scopes[-1]
+        self._order += 1
+        self.call_order[id(node)] = self._order
         self.scope_calls[id(scope)].append(node)
         self.scope_of_call[id(node)] = scope
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "add" and node.args:
             receiver = dotted(node.func.value)
             if receiver is not None:
-                self.added[receiver].append(node.args[0].value)
+                self.added[receiver].append((scope, node.args[0].value))
+
+    def _for(self, node: cst.For) -> None:
+        self._order += 1
+        self._bind(_target_names(node.target))
+        if not isinstance(node.target, cst.Name):
+            return
+        variable = node.target.value
+        assignments: List[Tuple[cst.CSTNode, Optional[bool]]] = []
+        _scan_loop_body(node.body, variable, None, assignments)
+        if not assignments:
+            return
+        iterated = node.iter
+        if isinstance(iterated, cst.Attribute) and iterated.attr.value == "layers":
+            owner, whole = dotted(iterated.value), True  # for layer in base.layers
+        else:
+            owner, whole = _chain_root(iterated), False
+        self.loops.append(_Loop(self._order, self._scopes[-1], owner, whole, assignments))
+
+
+def _scan_loop_body(node, variable, polarity, found) -> None:
+    """``variable.trainable = value`` assignments in a loop body, with the
+    BatchNorm test (if any) they sit under."""
+    if isinstance(node, cst.If):
+        about_bn = _mentions_batchnorm(node.test)
+        inner = (not _negated(node.test)) if about_bn else polarity
+        _scan_loop_body(node.body, variable, inner, found)
+        if node.orelse is not None:
+            other = (not inner) if about_bn else polarity
+            _scan_loop_body(node.orelse, variable, other, found)
+        return
+    if isinstance(node, cst.Assign):
+        for target in node.targets:
+            t = target.target
+            if (
+                isinstance(t, cst.Attribute)
+                and t.attr.value == "trainable"
+                and isinstance(t.value, cst.Name)
+                and t.value.value == variable
+            ):
+                found.append((node.value, polarity))
+        return
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.BaseExpression)):
+        return
+    for child in iter_children(node):
+        _scan_loop_body(child, variable, polarity, found)
 
 
 class ModelContents:
-    """Answers "does X contain mode-dependent layers?" for one file."""
+    """Answers "what does X contain, and how is it used?" for one file."""
 
     def __init__(self, module: cst.Module, imports: ImportTracker) -> None:
         self._module = module
         self._imports = imports
         self._index: Optional[_Index] = None
+        self._symbolic_cache: Dict[int, Set[str]] = {}
+        self._graph_cache: Dict[int, Set[int]] = {}
 
     @property
     def index(self) -> _Index:
@@ -95,44 +437,234 @@ class ModelContents:
             self._index = _Index(self._module)
         return self._index
 
+    def _scope_at(self, at: Optional[cst.CSTNode]) -> Optional[cst.CSTNode]:
+        if at is None:
+            return None
+        return self.index.scope_of_call.get(id(at))
+
     # -- public questions ---------------------------------------------------
-    def of_name(self, name: str) -> Tri:
-        """Contents of the object bound to ``name`` (``model``, ``self.base``)."""
-        return self._name(name, 0, set())
+    def of_name(self, name: str, kind: str = "any", at: Optional[cst.Call] = None) -> Tri:
+        """Does the object bound to ``name`` (``model``, ``self.base``) contain
+        mode-dependent layers of ``kind`` ("any", "dropout", "batchnorm", "other")?
+        ``at``: a call where the name is used, to read the name in that call's
+        scope (Python's scoping; ``self.x`` is the class's); without it, every
+        assignment of the name in the file counts."""
+        return self.contents_of_name(name, at).kind(kind)
 
-    def of_expression(self, node: cst.CSTNode) -> Tri:
-        return self._expr(node, 0, set())
+    def of_expression(self, node: cst.CSTNode, kind: str = "any") -> Tri:
+        return self.contents_of_expression(node).kind(kind)
 
-    def of_scope(self, node: cst.CSTNode) -> Tri:
+    def contents_of_name(self, name: str, at: Optional[cst.Call] = None) -> Contents:
+        return self._name(name, self._scope_at(at), 0, set())
+
+    def contents_of_expression(self, node: cst.CSTNode) -> Contents:
+        scope = self.index.scope_of_call.get(id(node)) if isinstance(node, cst.Call) else None
+        return self._expr(node, scope, 0, set())
+
+    def training_state(self, name: str, at: Optional[cst.Call] = None) -> TrainingState:
+        """How ``name.trainable`` is set anywhere in the file (for the same
+        variable as ``name`` in ``at``'s scope, when ``at`` is given)."""
+        index = self.index
+        scope = self._scope_at(at)
+        root = name.split(".", 1)[0]
+        target = index.binding(name, scope) if scope is not None else None
+
+        def same_variable(owner: Optional[str], where: cst.CSTNode) -> bool:
+            if not _belongs_to(owner, name):
+                return False
+            return target is None or index.binding(root, where) is target
+
+        frozen = unfrozen = False
+        last_unfreeze = 0
+        for item in index.trainable_sets:
+            if not same_variable(item.owner, item.scope):
+                continue
+            flag = _literal_bool(item.value)
+            if item.exact and item.owner == name:
+                if flag is False:
+                    frozen = True
+                else:
+                    unfrozen = True
+                    last_unfreeze = max(last_unfreeze, item.order)
+            elif flag is not False:
+                unfrozen = True  # base.layers[-3].trainable = True
+        for _, value in index.values(index.assignments, name, scope):
+            if isinstance(value, cst.Call) and _literal_bool(_keyword(value, "trainable")) is False:
+                frozen = True
+        refrozen = False
+        for loop in index.loops:
+            if loop.keeps_batchnorm_frozen() and loop.order > last_unfreeze:
+                refrozen = True
+            if not same_variable(loop.owner, loop.scope):
+                continue
+            flags = [_literal_bool(value) for value, _ in loop.assignments]
+            if any(flag is not False for flag in flags):
+                unfrozen = True
+            elif loop.whole and loop.owner == name and all(
+                polarity is None for _, polarity in loop.assignments
+            ):
+                frozen = True  # for layer in base.layers: layer.trainable = False
+        return TrainingState(frozen, unfrozen, refrozen and unfrozen)
+
+    def is_graph_node(self, call: cst.Call) -> bool:
+        """Is ``call`` a node of a functional graph: applied to a symbolic
+        tensor (from ``keras.Input`` or a model's ``.output``) of its function,
+        with a result that flows into a ``keras.Model(...)`` (or
+        ``super().__init__(inputs, outputs)``) built in that function? A call
+        that only builds a model on a dummy input is not a node."""
+        scope = self.index.scope_of_call.get(id(call))
+        if scope is None or id(call) not in self._graph_nodes(scope):
+            return False
+        symbolic = self._symbolic(scope)
+        for arg in call.args:
+            if arg.star:
+                continue
+            if arg.keyword is None or arg.keyword.value in ("inputs", "x"):
+                if self._is_symbolic(arg.value, symbolic):
+                    return True
+        return False
+
+    # -- functional graphs --------------------------------------------------
+    def _graph_nodes(self, scope: cst.CSTNode) -> Set[int]:
+        """ids of every node inside an expression that feeds a model built in
+        ``scope``."""
+        cached = self._graph_cache.get(id(scope))
+        if cached is not None:
+            return cached
+        index = self.index
+        roots: List[cst.CSTNode] = []
+        work: List[Tuple[str, int]] = []
+        for call in index.scope_calls.get(id(scope), []):
+            if self._builds_model(call):
+                for arg in call.args:
+                    roots.append(arg.value)
+                    work.extend((n, index.call_order[id(call)]) for n in _names_in(arg.value))
+        # Follow each name back to its latest assignment before the use.
+        assigns = index.scope_assigns.get(id(scope), [])
+        visited: Set[Tuple[str, int]] = set()
+        taken: Set[int] = set()
+        while work:
+            item = work.pop()
+            if item in visited:
+                continue
+            visited.add(item)
+            name, before = item
+            latest = None
+            for order, names, value in assigns:
+                if order < before and name in names and (latest is None or order > latest[0]):
+                    latest = (order, value)
+            if latest is not None and id(latest[1]) not in taken:
+                taken.add(id(latest[1]))
+                roots.append(latest[1])
+                work.extend((n, latest[0]) for n in _names_in(latest[1]))
+        ids: Set[int] = set()
+        stack = list(roots)
+        while stack:
+            current = stack.pop()
+            ids.add(id(current))
+            stack.extend(iter_children(current))
+        self._graph_cache[id(scope)] = ids
+        return ids
+
+    def _builds_model(self, call: cst.Call) -> bool:
+        if not call.args:
+            return False
+        func = call.func
+        qualified = self._imports.resolve(func)
+        if qualified is not None:
+            last = qualified.rsplit(".", 1)[-1]
+            return qualified.startswith("keras.") and last in ("Model", "Functional")
+        if isinstance(func, cst.Attribute) and func.attr.value == "__init__":
+            owner = func.value  # super().__init__(inputs=..., outputs=...)
+            return isinstance(owner, cst.Call) and dotted(owner.func) == "super" and (
+                len([a for a in call.args if a.keyword is None and not a.star]) >= 2
+                or any(a.keyword is not None and a.keyword.value == "outputs" for a in call.args)
+            )
+        name = dotted(func)
+        return name is not None and name.rsplit(".", 1)[-1] in ("Model", "Functional") and any(
+            a.keyword is not None and a.keyword.value == "outputs" for a in call.args
+        )
+
+    # -- symbolic tensors ---------------------------------------------------
+    def _symbolic(self, scope: cst.CSTNode) -> Set[str]:
+        cached = self._symbolic_cache.get(id(scope))
+        if cached is not None:
+            return cached
+        symbolic: Set[str] = set()
+        assigns = self.index.scope_assigns.get(id(scope), [])
+        changed = True
+        while changed:
+            changed = False
+            for _, names, value in assigns:
+                if all(n in symbolic for n in names):
+                    continue
+                if self._is_symbolic(value, symbolic):
+                    symbolic.update(names)
+                    changed = True
+        self._symbolic_cache[id(scope)] = symbolic
+        return symbolic
+
+    def _is_symbolic(self, node: cst.CSTNode, symbolic: Set[str]) -> bool:
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, (cst.Name, cst.Attribute)):
+                if dotted(current) in symbolic:
+                    return True
+                if isinstance(current, cst.Attribute):
+                    owner = dotted(current.value)
+                    if current.attr.value in _SYMBOLIC_ATTRIBUTES and owner not in ("self", "cls"):
+                        return True
+                    stack.append(current.value)
+                continue
+            if isinstance(current, cst.Call):
+                qualified = self._imports.resolve(current.func)
+                if qualified in _INPUTS:
+                    return True
+                if qualified in _MODEL_CONSTRUCTORS:
+                    continue
+                if isinstance(current.func, cst.Attribute) and current.func.attr.value in _NOT_TENSOR_METHODS:
+                    continue
+            if isinstance(current, cst.Arg):
+                stack.append(current.value)
+                continue
+            if isinstance(current, (cst.Lambda, cst.FunctionDef)):
+                continue
+            stack.extend(iter_children(current))
+        return False
+
+    def of_scope(self, node: cst.CSTNode, kind: str = "any") -> Tri:
         """Layers constructed in a function, a class (its methods) or the module body."""
-        return self._scope(node, 0, set())
+        return self._scope(node, 0, set()).kind(kind)
+
+    def view(self, kind: str) -> "KindView":
+        """The same questions, answered for one kind of layer only."""
+        return KindView(self, kind)
 
     # -- evaluation ---------------------------------------------------------
-    def _name(self, name: str, depth: int, seen: Set[int]) -> Tri:
+    def _name(self, name: str, scope: Optional[cst.CSTNode], depth: int, seen: Set[int]) -> Contents:
         index = self.index
-        values = index.assignments.get(name, []) + index.added.get(name, [])
-        if not values:
-            return Tri.UNKNOWN  # a parameter, a global from elsewhere …
-        return Tri.any_of(self._expr(v, depth + 1, seen) for v in values)
+        pairs = index.values(index.assignments, name, scope) + index.values(index.added, name, scope)
+        if not pairs:
+            return UNKNOWN  # a parameter, a global from elsewhere …
+        return Contents.combine(self._expr(v, s, depth + 1, seen) for s, v in pairs)
 
-    def _expr(self, node: cst.CSTNode, depth: int, seen: Set[int]) -> Tri:
+    def _expr(self, node: cst.CSTNode, scope: Optional[cst.CSTNode], depth: int, seen: Set[int]) -> Contents:
         if depth > _MAX_DEPTH or id(node) in seen:
-            return Tri.UNKNOWN
+            return UNKNOWN
         seen.add(id(node))
         if isinstance(node, (cst.Name, cst.Attribute)):
             name = dotted(node)
-            return self._name(name, depth, seen) if name else Tri.UNKNOWN
+            return self._name(name, scope, depth, seen) if name else UNKNOWN
         if isinstance(node, (cst.List, cst.Tuple)):
-            return Tri.any_of(
-                self._expr(el.value, depth + 1, seen) for el in node.elements
-            )
+            return Contents.combine(self._expr(el.value, scope, depth + 1, seen) for el in node.elements)
         if isinstance(node, cst.Call):
             return self._call(node, depth, seen)
-        return Tri.UNKNOWN
+        return UNKNOWN
 
-    def _call(self, node: cst.Call, depth: int, seen: Set[int]) -> Tri:
+    def _call(self, node: cst.Call, depth: int, seen: Set[int]) -> Contents:
         if depth > _MAX_DEPTH:
-            return Tri.UNKNOWN
+            return UNKNOWN
         func = node.func
         if isinstance(func, cst.Call):
             # ``Layer(...)(x)``: the layer built by the inner call.
@@ -143,50 +675,83 @@ class ModelContents:
         name = dotted(func)
         index = self.index
         if name in index.classes:
-            return self._scope(index.classes[name], depth, seen)
+            return self._class(index.classes[name], depth, seen)
         if name in index.functions:
             return self._scope(index.functions[name], depth, seen)
-        if name is not None and name.rsplit(".", 1)[-1] in kk.OPAQUE_MODEL_SOURCES:
-            return Tri.UNKNOWN
-        return Tri.UNKNOWN
+        return UNKNOWN
 
-    def _keras_call(self, qualified: str, node: cst.Call, depth: int, seen: Set[int]) -> Tri:
+    def _keras_call(self, qualified: str, node: cst.Call, depth: int, seen: Set[int]) -> Contents:
         last = qualified.rsplit(".", 1)[-1]
+        scope = self.index.scope_of_call.get(id(node))
         if not qualified.startswith("keras."):
-            return Tri.UNKNOWN  # keras_hub presets, tensorflow_hub layers, tf.saved_model …
+            if qualified == "tensorflow_hub.KerasLayer":
+                trainable = _literal_bool(_keyword(node, "trainable"))
+                return Contents(
+                    Tri.UNKNOWN, Tri.UNKNOWN, Tri.UNKNOWN, frozen_means_inference=trainable is not True
+                )
+            return UNKNOWN  # keras_hub presets, tf.saved_model.load …
         if last in ("Input", "InputLayer"):
-            return Tri.NO
+            return NOTHING
         if qualified.startswith("keras.applications."):
-            return Tri.NO if last in kk.APPLICATIONS_WITHOUT_MODE_LAYERS else Tri.YES
+            return self._application(last, node)
         if last == "Sequential":
             layers = [a.value for a in node.args[:1] if a.keyword is None]
             layers += [a.value for a in node.args if a.keyword and a.keyword.value == "layers"]
-            return Tri.any_of(self._expr(v, depth + 1, seen) for v in layers)
+            return Contents.combine(self._expr(v, scope, depth + 1, seen) for v in layers)
         if last in ("Model", "Functional"):
-            scope = self.index.scope_of_call.get(id(node))
-            return self._scope(scope, depth, seen) if scope is not None else Tri.UNKNOWN
+            return self._scope(scope, depth, seen) if scope is not None else UNKNOWN
+        if last == "clone_model" and node.args:
+            return self._expr(node.args[0].value, scope, depth + 1, seen)
         if qualified.startswith("keras.layers."):
             return self._layer(last, node, depth, seen)
-        return Tri.UNKNOWN
+        return UNKNOWN
 
-    def _layer(self, name: str, node: cst.Call, depth: int, seen: Set[int]) -> Tri:
-        if name in kk.WRAPPERS and node.args:
-            return self._expr(node.args[0].value, depth + 1, seen)
-        rates = kk.DROPOUT_ARGUMENTS.get(name, ())
-        has_rate = any(
-            arg.keyword is not None
-            and arg.keyword.value in rates
-            and not _is_zero(arg.value)
-            for arg in node.args
-        )
-        return kk.layer_class_mode_dependence(name, has_rate)
+    def _application(self, name: str, node: cst.Call) -> Contents:
+        entry = kk.APPLICATION_CONTENTS.get(name)
+        if entry is None:
+            # preprocess_input, decode_predictions …; an unknown model: unknown.
+            return NOTHING if name[:1].islower() else UNKNOWN
+        batchnorm, where = entry
+        dropout = Tri.YES if where == "blocks" else Tri.NO
+        if where == "top":
+            include_top = _keyword(node, "include_top")
+            dropout = Tri.YES if include_top is None else {True: Tri.YES, False: Tri.NO}.get(
+                _literal_bool(include_top), Tri.UNKNOWN
+            )
+            rate = _keyword(node, kk.APPLICATION_DROPOUT_ARGUMENT.get(name, ""))
+            if rate is not None and _is_zero(rate):
+                dropout = Tri.NO
+        return Contents(dropout=dropout, batchnorm=Tri.YES if batchnorm else Tri.NO)
 
-    def _scope(self, scope: cst.CSTNode, depth: int, seen: Set[int]) -> Tri:
+    def _layer(self, name: str, node: Optional[cst.Call], depth: int, seen: Set[int]) -> Contents:
+        if name in kk.WRAPPERS and node is not None and node.args:
+            scope = self.index.scope_of_call.get(id(node))
+            return self._expr(node.args[0].value, scope, depth + 1, seen)
+        if name in kk.DROPOUT_ARGUMENTS:
+            if node is None:
+                return Contents(dropout=Tri.UNKNOWN)
+            rates = kk.DROPOUT_ARGUMENTS[name]
+            has_rate = any(
+                arg.keyword is not None and arg.keyword.value in rates and not _is_zero(arg.value)
+                for arg in node.args
+            )
+            return Contents(dropout=Tri.YES if has_rate else Tri.NO)
+        if name in kk.DROPOUT_LIKE:
+            return Contents(dropout=Tri.YES)
+        if name in kk.BATCHNORM_LIKE:
+            return Contents(batchnorm=Tri.YES)
+        if name in kk.AUGMENTATION:
+            return Contents(other=Tri.YES)
+        if name in kk.MODE_FREE or name in ("Layer", "Wrapper"):
+            return NOTHING
+        return UNKNOWN
+
+    def _scope(self, scope: cst.CSTNode, depth: int, seen: Set[int]) -> Contents:
         """Layers constructed in a function, class or module body."""
         if depth > _MAX_DEPTH:
-            return Tri.UNKNOWN
+            return UNKNOWN
         if id(scope) in seen:
-            return Tri.NO  # already being evaluated: it adds nothing new
+            return NOTHING  # already being evaluated: it adds nothing new
         seen.add(id(scope))
         calls = list(self.index.scope_calls.get(id(scope), []))
         if isinstance(scope, cst.ClassDef):
@@ -201,58 +766,142 @@ class ModelContents:
                 answers.append(self._constructor(call.func, depth + 1, seen, applied=True))
             else:
                 answers.append(self._constructor(call, depth + 1, seen))
-        return Tri.any_of(answers)
+        contents = Contents.combine(answers)
+        return Contents(contents.dropout, contents.batchnorm, contents.other)
+
+    def _class(self, node: cst.ClassDef, depth: int, seen: Set[int]) -> Contents:
+        """An instance of a class defined in the file: the layers its methods
+        build, plus what its base classes are."""
+        if id(node) in seen:
+            return NOTHING
+        parts = [self._scope(node, depth, seen)]
+        for base in node.bases:
+            if base.keyword is None:
+                parts.append(self._base_class(base.value, depth + 1, seen))
+        contents = Contents.combine(parts)
+        return Contents(
+            contents.dropout, contents.batchnorm, contents.other,
+            ignores_training=_call_pins_training(node),
+        )
+
+    def _base_class(self, node: cst.CSTNode, depth: int, seen: Set[int]) -> Contents:
+        qualified = self._imports.resolve(node)
+        if qualified is not None:
+            if qualified.startswith("keras.layers."):
+                return self._layer(qualified.rsplit(".", 1)[-1], None, depth, seen)
+            if qualified.split(".", 1)[0] in _OPAQUE_ROOTS:
+                return UNKNOWN
+            return NOTHING  # keras.Model, keras.Sequential, tf.Module …
+        name = dotted(node)
+        if name in self.index.classes:
+            return self._class(self.index.classes[name], depth, seen)
+        if name in _BUILTINS or name is None:
+            return NOTHING
+        return UNKNOWN  # a base class imported from elsewhere
 
     def _constructor(
         self, call: cst.Call, depth: int, seen: Set[int], applied: bool = False
-    ) -> Tri:
+    ) -> Contents:
         """A call met in a model-building scope: a layer, a sub-model, a helper,
         or noise. ``applied`` says its result is called on a tensor, so it is a
         layer even when we cannot see its class."""
         qualified = self._imports.resolve(call.func)
+        name = dotted(call.func)
+        last = (qualified or name or "").rsplit(".", 1)[-1]
+        if last == "dropout":
+            return Contents(dropout=Tri.YES)  # tf.nn.dropout, keras.random.dropout …
         if qualified is not None:
             if qualified.startswith(("keras.layers.", "keras.applications.")) or qualified in (
                 "keras.Sequential", "keras.models.Sequential", "keras.Model",
-                "keras.models.Model",
+                "keras.models.Model", "keras.models.clone_model",
             ):
                 return self._keras_call(qualified, call, depth, seen)
-            return Tri.UNKNOWN if applied else Tri.NO  # keras.Input, keras.ops.*, tf.concat …
-        name = dotted(call.func)
+            if qualified.split(".", 1)[0] in _OPAQUE_ROOTS or last in kk.OPAQUE_MODEL_SOURCES:
+                return self._keras_call(qualified, call, depth, seen)
+            return UNKNOWN if applied else NOTHING  # keras.Input, keras.ops.*, tf.concat …
         index = self.index
         if name in index.classes or name in index.functions:
             return self._call(call, depth, seen)
-        # print(), np.zeros(), self.method() are not layers; an unseen class
-        # applied to a tensor is one we know nothing about.
-        return Tri.UNKNOWN if applied else Tri.NO
+        if applied:
+            return UNKNOWN  # an unseen class applied to a tensor
+        if name is None:
+            return NOTHING
+        if last in kk.OPAQUE_MODEL_SOURCES:
+            return UNKNOWN
+        root = name.split(".", 1)[0]
+        if (
+            last[:1].isupper()
+            and root not in _NOT_LAYER_ROOTS
+            and name not in _BUILTINS
+            and not last.endswith(("Error", "Exception", "Warning"))
+        ):
+            return UNKNOWN  # ``Block(64)``: a class from elsewhere, likely a layer
+        # print(), np.zeros(), self.method() are not layers.
+        return NOTHING
+
+
+def _names_in(node: cst.CSTNode) -> Set[str]:
+    """Every dotted name (and its prefixes) read in an expression."""
+    found: Set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.Name, cst.Attribute)):
+            name = dotted(current)
+            if name is not None:
+                parts = name.split(".")
+                found.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+                continue
+        if isinstance(current, cst.Arg):
+            stack.append(current.value)
+            continue
+        stack.extend(iter_children(current))
+    return found
+
+
+def _call_pins_training(node: cst.ClassDef) -> bool:
+    """Its ``call`` passes a literal ``training=`` and never reads its own
+    ``training`` argument (``super().call(x, training=True)``; a wrapper
+    calling ``self.base(x, training=False)``)."""
+    for member in node.body.body:
+        if isinstance(member, cst.FunctionDef) and member.name.value == "call":
+            break
+    else:
+        return False
+    pins = reads = 0
+    stack = [member.body]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Arg):
+            if current.keyword is not None and current.keyword.value == "training":
+                if _literal_bool(current.value) is not None:
+                    pins += 1
+            stack.append(current.value)
+            continue
+        if isinstance(current, cst.Name) and current.value == "training":
+            reads += 1
+        stack.extend(iter_children(current))
+    return pins > 0 and reads == 0
 
 
 def _is_zero(node: cst.CSTNode) -> bool:
     return isinstance(node, (cst.Integer, cst.Float)) and float(node.value) == 0.0
 
 
-class BatchNormContents(ModelContents):
-    """Answers "does X contain BatchNormalization?" (Dropout does not count).
+class KindView:
+    """``of_name``/``of_expression``/``of_scope`` for one kind ("batchnorm", …),
+    sharing the index, for code that asks the same questions about one kind."""
 
-    Same evaluation as ModelContents, sharing its index; only the leaves
-    differ: a built-in layer is YES if it is batch normalisation and NO
-    otherwise, and a ``keras.applications`` model is YES unless it is one of
-    the families built without it.
-    """
+    def __init__(self, contents: ModelContents, kind: str) -> None:
+        self._contents = contents
+        self.kind = kind
+        self.index = contents.index
 
-    def __init__(self, contents: ModelContents) -> None:
-        super().__init__(contents._module, contents._imports)
-        self._index = contents.index
+    def of_name(self, name: str, at: Optional[cst.Call] = None) -> Tri:
+        return self._contents.of_name(name, self.kind, at)
 
-    def _keras_call(self, qualified: str, node: cst.Call, depth: int, seen: Set[int]) -> Tri:
-        if qualified.startswith("keras.applications."):
-            last = qualified.rsplit(".", 1)[-1]
-            return Tri.NO if last in kk.APPLICATIONS_WITHOUT_BATCHNORM else Tri.YES
-        return super()._keras_call(qualified, node, depth, seen)
+    def of_expression(self, node: cst.CSTNode) -> Tri:
+        return self._contents.of_expression(node, self.kind)
 
-    def _layer(self, name: str, node: cst.Call, depth: int, seen: Set[int]) -> Tri:
-        if name in kk.WRAPPERS and node.args:
-            return self._expr(node.args[0].value, depth + 1, seen)
-        if name in kk.BATCHNORM_LIKE:
-            return Tri.YES
-        known = kk.layer_class_mode_dependence(name, True)
-        return Tri.UNKNOWN if known is Tri.UNKNOWN else Tri.NO
+    def of_scope(self, node: cst.CSTNode) -> Tri:
+        return self._contents.of_scope(node, self.kind)

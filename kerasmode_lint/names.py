@@ -65,6 +65,16 @@ class ImportTracker:
     def __init__(self) -> None:
         self.aliases: Dict[str, str] = {}
         self.star_modules: List[str] = []
+        self.function_depth = 0
+
+    # Assignments inside a function bind local names: ``layers = []`` in one
+    # function must not make the module's ``layers = keras.layers`` unknown to
+    # every rule for the rest of the file. Imports count wherever they are.
+    def enter_function(self, node: cst.CSTNode) -> None:
+        self.function_depth += 1
+
+    def leave_function(self, node: cst.CSTNode) -> None:
+        self.function_depth -= 1
 
     # -- feeding -----------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
@@ -96,7 +106,7 @@ class ImportTracker:
 
     def visit_Assign(self, node: cst.Assign) -> None:
         # ``keras = tf.keras`` / ``layers = keras.layers``: a common way to alias.
-        if len(node.targets) != 1:
+        if len(node.targets) != 1 or self.function_depth:
             return
         target = node.targets[0].target
         if not isinstance(target, cst.Name):

@@ -5,6 +5,10 @@ Keras versions it applies to, a one-line summary, the byte strings that must
 occur in a file for it to possibly match (so files that cannot match are never
 parsed), and ``visit_<NodeType>`` / ``leave_<NodeType>`` methods named after
 libcst node classes. All rules share one walk of the tree.
+
+A rule that can repair what it reports passes a ``Fix`` (see fixes.py) to
+``report`` and declares ``fix_safety`` ("safe", "unsafe" or "sometimes"), which
+its page explains under "## Fix safety".
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import libcst as cst
 
 if TYPE_CHECKING:  # pragma: no cover
     from .context import FileContext
+    from .fixes import Fix
     from .versions import VersionSet
 
 
@@ -26,13 +31,19 @@ class Rule:
     triggers: ClassVar[Tuple[bytes, ...]]
     # Keras 3 backends the rule applies to (see backends.py); None: every backend.
     backends: ClassVar[Optional[FrozenSet[str]]] = None
+    # None: the rule never offers a fix; else "safe", "unsafe" or "sometimes".
+    fix_safety: ClassVar[Optional[str]] = None
 
     def __init__(self, context: "FileContext") -> None:
         self.context = context
-        self.reports: List[Tuple[cst.CSTNode, str]] = []
+        self.reports: List[Tuple[cst.CSTNode, str, Optional["Fix"]]] = []
 
-    def report(self, node: cst.CSTNode, message: Optional[str] = None) -> None:
-        self.reports.append((node, message or self.summary))
+    def report(self, node: cst.CSTNode, message: Optional[str] = None, *, fix: Optional["Fix"] = None) -> None:
+        self.reports.append((node, message or self.summary, fix))
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        """The source text of ``node`` (e.g. to build a fix's replacement)."""
+        return self.context.module.code_for_node(node)
 
     # Shortcuts the rules use all the time.
     def resolve(self, node: cst.CSTNode) -> Optional[str]:

@@ -2,8 +2,7 @@
 
 A linter meets whatever a repository holds: FIFOs and device files named on
 the command line, file names that are not valid UTF-8, terminals that cannot
-show a character of a message, and readers such as ``head`` that stop
-reading. None of these may end a run with a traceback.
+show a character of a message. None of these may end a run with a traceback.
 """
 from __future__ import annotations
 
@@ -63,14 +62,3 @@ def configure_output_streams() -> None:
             except (ValueError, OSError):  # a stream that cannot change now: leave it
                 pass
 
-
-def silence_stdout() -> None:
-    """After the reader of our stdout went away (``| head``): send what is
-    still buffered to /dev/null, so the interpreter's final flush does not
-    raise BrokenPipeError again at exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass

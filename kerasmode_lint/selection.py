@@ -16,7 +16,9 @@ class SelectionError(ValueError):
 
 
 def all_codes() -> Sequence[str]:
-    return [r.code for r in ALL_RULES]
+    from .diagnostics import SELECTABLE_ENGINE_CODES
+
+    return [r.code for r in ALL_RULES] + list(SELECTABLE_ENGINE_CODES)
 
 
 def _normalise(selectors: Iterable[str], what: str) -> list:

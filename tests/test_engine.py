@@ -60,7 +60,7 @@ def test_file_without_trigger_is_never_parsed(monkeypatch):
         raise AssertionError("parsed a file that cannot match")
 
     monkeypatch.setattr(engine, "parse", boom)
-    assert lint_source("import keras\nmodel(x)\n", "x.py", keras_version="3") == []
+    assert lint_source("import numpy\nmodel(x)\n", "x.py", keras_version="3") == []
 
 
 def test_noqa_forms():
@@ -125,3 +125,12 @@ def test_deep_nesting_does_not_crash():
 def test_trigger_words_cover_every_rule():
     for rule in ALL_RULES:
         assert rule.triggers and all(isinstance(t, bytes) and t for t in rule.triggers), rule.code
+
+
+def test_the_light_trigger_index_matches_the_rules():
+    from kerasmode_lint.triggers import TRIGGERS
+
+    for rule in ALL_RULES:
+        assert TRIGGERS.get(rule.code) == rule.triggers, (
+            f"add {rule.code}: {rule.triggers!r} to kerasmode_lint/triggers.py")
+    assert set(TRIGGERS) == {rule.code for rule in ALL_RULES}

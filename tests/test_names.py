@@ -67,3 +67,24 @@ def test_helpers():
     assert keras_class("keras.layers.Dense") == "Dense" and keras_class("numpy.zeros") is None
     assert dotted(cst.parse_expression("a.b.c")) == "a.b.c"
     assert dotted(cst.parse_expression("a().b")) is None
+
+
+def test_local_assignment_does_not_forget_a_module_alias():
+    from kerasmode_lint import lint_source
+
+    src = textwrap.dedent("""\
+        import tensorflow as tf
+        layers = tf.keras.layers
+        def helper():
+            layers = []
+            return layers
+        model = tf.keras.Sequential([layers.Dense(4), layers.Dropout(0.5)])
+        with tf.GradientTape() as tape:
+            pred = model(x)
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+    """)
+    dense_only = src.replace("layers.Dropout(0.5)", "layers.Dense(1)")
+    # With the alias kept, the Dense-only variant is known to be harmless.
+    assert [d.code for d in lint_source(src, "x.py", keras_version="3", select=["KM101"])] == ["KM101"]
+    assert lint_source(dense_only, "x.py", keras_version="3", select=["KM101"]) == []

@@ -1,4 +1,5 @@
 """The pre-commit hook, run for real with `pre-commit try-repo` on this repository."""
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +18,14 @@ FLAGGED = textwrap.dedent("""\
 """)
 
 
+NOTEBOOK = json.dumps({
+    "cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# Training"]},
+              {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+               "source": FLAGGED.splitlines(keepends=True)}],
+    "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+}, indent=1)
+
+
 def git(cwd, *args):
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
@@ -28,7 +37,8 @@ def test_hook_fails_on_a_flagged_file_and_passes_once_fixed(tmp_path):
     git(work, "config", "user.email", "dev@example.com")
     git(work, "config", "user.name", "dev")
     (work / "train.py").write_text(FLAGGED)
-    git(work, "add", "train.py")
+    (work / "explore.ipynb").write_text(NOTEBOOK)
+    git(work, "add", "train.py", "explore.ipynb")
     env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
     command = [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "kerasmode-lint",
                "--all-files", "--color", "never"]
@@ -36,9 +46,11 @@ def test_hook_fails_on_a_flagged_file_and_passes_once_fixed(tmp_path):
     failed = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=900)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "train.py:3:12: KM101" in failed.stdout
+    assert "explore.ipynb:cell_2:3:12: KM101" in failed.stdout
 
     (work / "train.py").write_text(FLAGGED.replace("model(x)", "model(x, training=True)"))
-    git(work, "add", "train.py")
+    (work / "explore.ipynb").write_text(NOTEBOOK.replace("model(x)", "model(x, training=True)"))
+    git(work, "add", "train.py", "explore.ipynb")
     passed = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=900)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "KM101" not in passed.stdout

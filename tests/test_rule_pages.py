@@ -3,6 +3,10 @@
 Each page names its rule's code, name, versions and summary as the code
 declares them; its Example is flagged by the rule and its Fix is not, under
 every Keras version the rule applies to; ``--explain`` prints the same page.
+A rule that offers a fix (``fix_safety``) explains it under "## Fix safety",
+offers it on its Example with that applicability, and applying it gives code
+that parses and is no longer flagged. Rules without a fix need no such
+section (they may have one saying why there is none).
 """
 import re
 from pathlib import Path
@@ -11,8 +15,11 @@ import pytest
 
 from kerasmode_lint import lint_source
 from kerasmode_lint.cli import main
+from kerasmode_lint.diagnostics import ENGINE_CODES, UNUSED_NOQA
+from kerasmode_lint.engine import parse
+from kerasmode_lint.fixes import apply_edits
 from kerasmode_lint.rules import ALL_RULES, RULES_BY_CODE
-from kerasmode_lint.versions import parse_keras_version
+from kerasmode_lint.versions import ALL, parse_keras_version
 
 PAGES = Path(__file__).resolve().parent.parent / "rules"
 VERSION_SETTINGS = ("2", "3", "3.16")
@@ -34,9 +41,24 @@ def applicable_settings(rule):
     return [s for s in VERSION_SETTINGS if parse_keras_version(s) in rule.versions]
 
 
+class EngineCode:
+    """An engine code (KM001, KM002) seen as a rule, for the page checks."""
+
+    def __init__(self, code):
+        self.code = code
+        self.name, self.summary = ENGINE_CODES[code]
+        self.versions = ALL
+        self.fix_safety = "safe" if code == UNUSED_NOQA else None
+
+
+ALL_CODES = [EngineCode(code) for code in ENGINE_CODES] + list(ALL_RULES)
+# How the "## Fix safety" section must begin.
+FIX_SAFETY_OPENING = {"safe": "Safe", "unsafe": "Unsafe", "sometimes": "Sometimes"}
+
+
 def test_every_page_has_a_rule_and_every_rule_a_page():
     pages = {p.stem for p in PAGES.glob("KM*.md")}
-    assert pages == set(RULES_BY_CODE)
+    assert pages == set(RULES_BY_CODE) | set(ENGINE_CODES)
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
@@ -49,7 +71,7 @@ def test_page_header_matches_the_code(rule):
         assert heading in text, heading
 
 
-@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+@pytest.mark.parametrize("rule", ALL_CODES, ids=lambda r: r.code)
 def test_example_is_flagged_and_fix_is_not(rule):
     text = (PAGES / f"{rule.code}.md").read_text(encoding="utf-8")
     examples = python_blocks(section(text, "Example"))
@@ -66,7 +88,38 @@ def test_example_is_flagged_and_fix_is_not(rule):
             assert rule.code not in found, (setting, block)
 
 
-@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+@pytest.mark.parametrize("rule", ALL_CODES, ids=lambda r: r.code)
+def test_fix_safety_section_and_the_examples_fix(rule):
+    text = (PAGES / f"{rule.code}.md").read_text(encoding="utf-8")
+    assert rule.fix_safety in (None, "safe", "unsafe", "sometimes")
+    examples = python_blocks(section(text, "Example"))
+    for setting in applicable_settings(rule):
+        for block in examples:
+            found = [d for d in lint_source(block, "example.py", keras_version=setting) if d.code == rule.code]
+            fixes = [d.fix for d in found if d.fix is not None]
+            if rule.fix_safety is None:
+                assert not fixes, "the rule offers fixes: declare fix_safety and add '## Fix safety'"
+                continue
+            assert fixes, "fix_safety is declared but the Example gets no fix"
+            if rule.fix_safety != "sometimes":
+                assert {f.applicability for f in fixes} == {rule.fix_safety}
+            fixed = apply_edits(block, [e for f in fixes for e in f.edits])
+            parse(fixed)
+            again = [d.code for d in lint_source(fixed, "example.py", keras_version=setting)]
+            assert rule.code not in again, fixed
+    if rule.fix_safety is not None:
+        safety = section(text, "Fix safety").strip()
+        assert safety.startswith(FIX_SAFETY_OPENING[rule.fix_safety]), safety[:80]
+
+
+def test_engine_pages_name_their_code():
+    for code, (name, summary) in ENGINE_CODES.items():
+        text = (PAGES / f"{code}.md").read_text(encoding="utf-8")
+        assert text.splitlines()[0] == f"# {code} {name}"
+        assert f"**Summary:** {summary}\n" in text
+
+
+@pytest.mark.parametrize("rule", ALL_CODES, ids=lambda r: r.code)
 def test_explain_prints_the_page(rule, capsys):
     assert main(["--explain", rule.code.lower()]) == 0
     assert capsys.readouterr().out == (PAGES / f"{rule.code}.md").read_text(encoding="utf-8")

@@ -12,6 +12,10 @@ respect to inputs or images and are left alone), any explicit ``training=``
 silences it, and a model built in the file from layers with no training
 behaviour (Dense/Conv only) is not flagged. ``self(...)``/``self.x(...)``
 inside ``train_step`` belong to KM102.
+
+Fix (unsafe): add ``training=True``. It changes what the model computes (that
+is the point), and the callee may be a plain callable without a ``training``
+parameter, so it is never applied without ``--unsafe-fixes``.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from ..fixes import Fix, insert_after
 from ..keras_knowledge import Tri
 from ..names import dotted
 from ..rule import Rule
@@ -51,6 +56,7 @@ class TapeCallWithoutTraining(Rule):
     )
     versions = ALL
     triggers = (b"GradientTape",)
+    fix_safety = "unsafe"
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -119,6 +125,7 @@ class TapeCallWithoutTraining(Rule):
                 "weights are trained: it runs in inference mode (Dropout does not drop, "
                 "BatchNormalization uses and never updates its moving statistics). "
                 "Pass `training=True`.",
+                fix=_add_training_true(call),
             )
 
     def _models_of(self, node: cst.CSTNode, scope: _Scope, depth: int) -> Set[str]:
@@ -153,6 +160,14 @@ def _argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.CSTNo
             return arg.value
     positional = [a for a in call.args if a.keyword is None and not a.star]
     return positional[position].value if len(positional) > position else None
+
+
+def _add_training_true(call: cst.Call) -> Fix:
+    if call.args:  # after the last argument, before any trailing comma
+        edit = insert_after(call.args[-1], ", training=True")
+    else:  # right after "("
+        edit = insert_after(call.whitespace_before_args, "training=True")
+    return Fix.unsafe("Pass `training=True`", [edit])
 
 
 def _passes_training(call: cst.Call) -> bool:

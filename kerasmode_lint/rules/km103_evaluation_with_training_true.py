@@ -232,8 +232,8 @@ class EvaluationWithTrainingTrue(Rule):
         return callee
 
     def _augmentation_only(self, name: str) -> bool:
-        values = self.context.models.index.assignments.get(name, [])
-        return bool(values) and all(self._is_augmentation(v) for v in values)
+        pairs = self.context.models.index.assignments.get(name, [])
+        return bool(pairs) and all(self._is_augmentation(value) for _, value in pairs)
 
     def _is_augmentation(self, node: cst.CSTNode) -> bool:
         if not isinstance(node, cst.Call):

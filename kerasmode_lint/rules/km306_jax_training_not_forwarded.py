@@ -135,8 +135,8 @@ class JaxTrainingNotForwarded(Rule):
         index = self.context.models.index
         nested = top_level = False
         variables = set()
-        for target, values in index.assignments.items():
-            for value in values:
+        for target, pairs in index.assignments.items():
+            for _, value in pairs:
                 if _instantiates(value, name):
                     if target.startswith("self."):
                         nested = True

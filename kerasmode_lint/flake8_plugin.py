@@ -1,0 +1,81 @@
+"""The flake8 plugin (entry point ``flake8.extension``, prefix ``KM``).
+
+flake8 runs every installed plugin on every file, selected or not, so the
+plugin first looks for the rules' trigger words in the text flake8 already
+read (triggers.py, which loads without libcst); a file without any of them
+costs a string search, and the linter itself (libcst, slow to import) is
+loaded only when the first file that could match arrives.
+flake8 has already parsed the file (it hands every tree plugin the ``ast``),
+so the engine's own syntax check is skipped. Columns are returned 0-based;
+flake8 adds 1 when it prints them, giving the same ``line:col`` as
+``kerasmode-lint``. flake8 owns selection, per-file-ignores and
+``--disable-noqa``; ``--keras-version`` can be set on its command line or in
+its config (``keras-version = 2`` under ``[flake8]``).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Iterator, List, Tuple
+
+from . import __version__
+from .triggers import trigger_words
+
+# Starts with a literal "#": the regex engine skips ahead fast.
+_CONTAINS_OUR_NOQA = re.compile(r"#\s*noqa.*?KM\d", re.IGNORECASE)
+
+
+def _keras_version(value: str) -> str:
+    """argparse type: flake8 applies it to config values too, so a bad value
+    is a one-line usage error there as well."""
+    value = str(value).strip()
+    if value.lower() != "auto":
+        from .versions import parse_keras_version
+
+        try:
+            parse_keras_version(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+class Plugin:
+    name = "kerasmode-lint"
+    version = __version__
+
+    keras_version = "auto"
+    disable_noqa = False
+    triggers = trigger_words()
+
+    def __init__(self, tree, filename: str, lines: List[str]) -> None:
+        # ``tree`` is required by flake8 to class this as a tree plugin; it
+        # costs nothing here (flake8 builds it anyway) and is not used.
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, manager) -> None:
+        manager.add_option(
+            "--keras-version", default="auto", type=_keras_version, parse_from_config=True,
+            help="kerasmode-lint: Keras version to lint against: 2, 3, X.Y[.Z] or auto (default: auto)",
+        )
+
+    @classmethod
+    def parse_options(cls, options) -> None:
+        cls.keras_version = options.keras_version
+        cls.disable_noqa = bool(getattr(options, "disable_noqa", False))
+
+    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        text = "".join(self.lines)
+        if not any(trigger in text for trigger in self.triggers) and not _CONTAINS_OUR_NOQA.search(text):
+            return  # nothing can match, and no "# noqa: KM…" for KM002 to judge
+        from .engine import LintOptions, lint_text
+
+        options = LintOptions(
+            keras_version=self.keras_version,
+            keras_version_origin="--keras-version (flake8)",
+            disable_noqa=self.disable_noqa,
+        )
+        path = None if self.filename in ("stdin", "-") else self.filename
+        for diag in lint_text(text, path or "-", options, syntax_checked=True).diagnostics:
+            yield diag.line, diag.column - 1, f"{diag.code} {diag.message}", type(self)

@@ -1,0 +1,313 @@
+"""Jupyter notebooks (.ipynb, nbformat 4).
+
+The code cells are linted as one program, in order, so a model built in cell 2
+and trained in cell 5 is one model. IPython syntax (``%magic``, ``%%cell
+magic``, ``!shell``, ``x = !cmd``, ``obj?``) is neutralised line by line
+without shifting any line: a line magic or shell escape becomes ``pass`` at
+its indentation, a cell magic's first line becomes blank, and a cell magic
+whose body is not Python (``%%bash``, ``%%writefile``, …) blanks the whole
+cell. Findings are reported as (cell, line within the cell), where the cell
+is its 1-based position among *all* cells, as Jupyter and VS Code show it.
+
+The Keras version detection and the file-level noqa read the cells before
+neutralisation, so ``%env TF_USE_LEGACY_KERAS=1`` counts.
+"""
+from __future__ import annotations
+
+import bisect
+import difflib
+import json
+import re
+from dataclasses import dataclass, replace
+from typing import Dict, List, Optional, Sequence, Set, Tuple
+
+from .diagnostics import Diagnostic
+from .engine import FileResult, InvalidFile, LintOptions, lint_text, parse
+from .fixes import Edit, Fix, apply_edits
+from .lines import split_lines, split_lines_keepends
+
+# Cell magics whose body is Python; every other cell magic's body is not.
+_PYTHON_BODY_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
+_ASSIGNED_ESCAPE = re.compile(r"^[ \t]*[\w.]+(?:[ \t]*,[ \t]*[\w.]+)*[ \t]*=[ \t]*[!%]")
+
+
+def neutralise(source: str) -> Tuple[str, Set[int]]:
+    """``source`` with IPython syntax made into plain Python, line for line,
+    and the (1-based) numbers of the lines that were changed."""
+    lines = split_lines(source)
+    changed: Set[int] = set()
+    first = lines[0].strip() if lines else ""
+    if first.startswith("%%"):
+        magic = first[2:].split(None, 1)[0] if len(first) > 2 else ""
+        if magic not in _PYTHON_BODY_CELL_MAGICS:
+            return "\n".join("" for _ in lines), set(range(1, len(lines) + 1))
+        lines[0] = ""
+        changed.add(1)
+    scanner = _Scanner()
+    escape_continues = False
+    for index, line in enumerate(lines):
+        if index == 0 and changed:
+            continue  # the cell magic's own line
+        if escape_continues or (scanner.at_statement_start and _is_ipython_line(line)):
+            continuation = escape_continues  # of an escape on the line above
+            escape_continues = line.rstrip().endswith("\\")
+            indent = line[: len(line) - len(line.lstrip())]
+            lines[index] = "" if continuation else indent + "pass"
+            changed.add(index + 1)
+            continue
+        scanner.feed(line)
+    return "\n".join(lines), changed
+
+
+def _is_ipython_line(line: str) -> bool:
+    stripped = line.strip()
+    if not stripped:
+        return False
+    if stripped[0] in "%!?":
+        return True
+    if _ASSIGNED_ESCAPE.match(line):
+        return True
+    # obj? / obj?? (help); Python never ends a statement with "?".
+    return stripped.endswith("?") and "#" not in stripped
+
+
+class _Scanner:
+    """Just enough of a tokenizer to know whether the next line starts a
+    statement: open brackets, open triple-quoted strings, backslashes."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.quote: Optional[str] = None  # the open triple quote
+        self.continued = False
+
+    @property
+    def at_statement_start(self) -> bool:
+        return self.depth == 0 and self.quote is None and not self.continued
+
+    def feed(self, line: str) -> None:
+        i, n = 0, len(line)
+        self.continued = False
+        while i < n:
+            if self.quote is not None:
+                end = line.find(self.quote, i)
+                while end > 0 and _escaped(line, end):
+                    end = line.find(self.quote, end + 1)
+                if end < 0:
+                    return
+                i = end + 3
+                self.quote = None
+                continue
+            c = line[i]
+            if c == "#":
+                return
+            if c in "([{":
+                self.depth += 1
+            elif c in ")]}":
+                self.depth = max(0, self.depth - 1)
+            elif c in "'\"":
+                if line.startswith(c * 3, i):
+                    self.quote = c * 3
+                    i += 3
+                    continue
+                end = i + 1
+                while end < n and line[end] != c:
+                    end += 2 if line[end] == "\\" else 1
+                i = end + 1
+                continue
+            elif c == "\\" and i == n - 1:
+                self.continued = True
+            i += 1
+
+
+def _escaped(line: str, index: int) -> bool:
+    backslashes = 0
+    while index - backslashes - 1 >= 0 and line[index - backslashes - 1] == "\\":
+        backslashes += 1
+    return backslashes % 2 == 1
+
+
+@dataclass
+class _Cell:
+    number: int          # 1-based among all cells
+    source: str
+    stored_as_list: bool
+    first_line: int = 0  # where the cell starts in the program (1-based)
+    line_count: int = 0
+    neutralised: Set[int] = None
+
+
+class Notebook:
+    """A parsed notebook: its code cells, and the program made of them."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidFile(f"cannot decode notebook as UTF-8: invalid byte 0x{data[exc.start]:02x}") from None
+        try:
+            self.document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidFile(f"notebook is not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        except RecursionError:
+            raise InvalidFile("notebook is not valid JSON: nested too deeply") from None
+        self.text = text
+        self.cells = self._code_cells(self.document)
+        self._build_program()
+
+    @staticmethod
+    def _code_cells(document) -> List[_Cell]:
+        if not isinstance(document, dict):
+            raise InvalidFile("not an nbformat 4 notebook: the top level is not an object")
+        version = document.get("nbformat")
+        if version != 4:
+            raise InvalidFile(f"not an nbformat 4 notebook: nbformat is {version!r}")
+        cells = document.get("cells")
+        if not isinstance(cells, list):
+            raise InvalidFile("not an nbformat 4 notebook: no list of cells")
+        code = []
+        for number, cell in enumerate(cells, start=1):
+            if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+                raise InvalidFile(f"not an nbformat 4 notebook: cell {number} has no cell_type")
+            if cell["cell_type"] != "code":
+                continue
+            source = cell.get("source", "")
+            if isinstance(source, list) and all(isinstance(s, str) for s in source):
+                code.append(_Cell(number, "".join(source), True))
+            elif isinstance(source, str):
+                code.append(_Cell(number, source, False))
+            else:
+                raise InvalidFile(f"not an nbformat 4 notebook: cell {number} source is not text")
+        return code
+
+    def _build_program(self) -> None:
+        program, raw, line = [], [], 1
+        for cell in self.cells:
+            text, cell.neutralised = neutralise(cell.source)
+            lines = split_lines(cell.source)
+            count = len(lines) - (1 if lines[-1] == "" else 0)
+            cell.first_line, cell.line_count = line, count
+            if count:
+                program.append(text if text.endswith("\n") else text + "\n")
+                raw.append(cell.source if cell.source.endswith("\n") else cell.source + "\n")
+                line += count
+        self.program = "".join(program)
+        self.raw_program = "".join(raw)
+        self._starts = [c.first_line for c in self.cells if c.line_count]
+        self._located = [c for c in self.cells if c.line_count]
+
+    # -- positions -------------------------------------------------------------
+    def locate(self, line: int) -> Tuple[Optional[_Cell], int]:
+        """(cell, line within it) of a program line."""
+        if not self._located:
+            return None, line
+        index = max(0, bisect.bisect_right(self._starts, line) - 1)
+        cell = self._located[index]
+        return cell, min(line - cell.first_line + 1, cell.line_count)
+
+    def to_cells(self, diag: Diagnostic) -> Diagnostic:
+        cell, line = self.locate(diag.line)
+        if cell is None:
+            return diag
+        end_cell, end_line = self.locate(diag.end_line) if diag.end_line else (cell, 0)
+        end_column = diag.end_column
+        if end_cell is not cell:  # cannot happen for a valid cell; stay inside it
+            end_line, end_column = line, diag.column
+        fix = diag.fix
+        if fix is not None:
+            fix = self._fix_to_cells(fix)
+        return replace(diag, cell=cell.number, line=line, end_line=end_line, end_column=end_column, fix=fix)
+
+    def _fix_to_cells(self, fix: Fix) -> Optional[Fix]:
+        edits = []
+        for edit in fix.edits:
+            cell, line = self.locate(edit.line)
+            end_cell, end_line = self.locate(edit.end_line)
+            if cell is None or end_cell is not cell or {line, end_line} & cell.neutralised:
+                return None  # spans cells or touches IPython syntax: not applicable
+            edits.append(replace(edit, cell=cell.number, line=line, end_line=end_line))
+        return replace(fix, edits=tuple(edits))
+
+    # -- editing ---------------------------------------------------------------
+    def edited(self, edits: Sequence[Edit]) -> "Notebook":
+        """A new notebook with ``edits`` (in cell coordinates) applied."""
+        by_cell: Dict[int, List[Edit]] = {}
+        for edit in edits:
+            by_cell.setdefault(edit.cell, []).append(edit)
+        cells = {c.number: c for c in self.cells}
+        document = json.loads(self.text)  # a fresh copy to change
+        for number, cell_edits in by_cell.items():
+            cell = cells.get(number)
+            if cell is None:
+                raise InvalidFile(f"a fix edits cell {number}, which is not a code cell")
+            source = apply_edits(cell.source, cell_edits)
+            document["cells"][number - 1]["source"] = (
+                split_lines_keepends(source) if cell.stored_as_list else source
+            )
+        bom = b"\xef\xbb\xbf" if self.data.startswith(b"\xef\xbb\xbf") else b""
+        return Notebook(bom + self._dump(document).encode("utf-8"))
+
+    def _dump(self, document) -> str:
+        """JSON in the file's own layout, so only the edited lines change."""
+        text = self.text
+        newline = text.find("\n")
+        indent = None
+        if newline >= 0:
+            following = text[newline + 1:]
+            indent = len(following) - len(following.lstrip(" "))
+        dumped = json.dumps(document, indent=indent, ensure_ascii=text.isascii())
+        if text.endswith("\n"):
+            dumped += "\n"
+        if newline > 0 and text[newline - 1] == "\r":
+            dumped = dumped.replace("\n", "\r\n")  # JSON strings hold no raw newlines
+        return dumped
+
+    def cell_text(self, number: int) -> str:
+        """A code cell's neutralised text (what was linted)."""
+        for cell in self.cells:
+            if cell.number == number:
+                return neutralise(cell.source)[0]
+        raise KeyError(number)
+
+    def diff(self, other: "Notebook", path: str) -> str:
+        """Unified diffs of the code cells that differ in ``other``."""
+        out = []
+        theirs = {c.number: c.source for c in other.cells}
+        for cell in self.cells:
+            new = theirs.get(cell.number, cell.source)
+            if new != cell.source:
+                out.extend(difflib.unified_diff(
+                    split_lines_keepends(cell.source), split_lines_keepends(new),
+                    f"a/{path}:cell_{cell.number}", f"b/{path}:cell_{cell.number}",
+                ))
+                if out and not out[-1].endswith("\n"):
+                    out.append("\n\\ No newline at end of file\n")
+        return "".join(out)
+
+
+def lint_notebook(data: bytes, path: str, options: LintOptions = LintOptions()) -> FileResult:
+    try:
+        notebook = Notebook(data)
+    except InvalidFile as exc:
+        from .engine import _invalid
+
+        return _invalid(path, exc)
+    return lint_parsed_notebook(notebook, path, options)
+
+
+def lint_parsed_notebook(notebook: Notebook, path: str, options: LintOptions) -> FileResult:
+    result = lint_text(notebook.program, path, options, data=notebook.raw_program.encode("utf-8"))
+    result.diagnostics = [notebook.to_cells(d) for d in result.diagnostics]
+    return result
+
+
+def check_program(notebook: Notebook) -> Optional[InvalidFile]:
+    try:
+        parse(notebook.program)
+    except InvalidFile as exc:
+        return exc
+    return None
+
+
+def is_notebook(path: str) -> bool:
+    return path.lower().endswith(".ipynb")

@@ -1,0 +1,138 @@
+"""KM301 call-default-training-true (SEMANTICS.md R7, R5).
+
+``def call(self, x, training=True)`` in a Layer/Model subclass does not force
+training mode. ``predict()``, ``evaluate()`` and any outer
+``training=False`` override the default, so an "always on" layer (MC
+dropout) is silently off at inference, while a bare ``layer(x)`` or
+``model(x)`` runs in training mode (Dropout drops, BatchNormalization uses
+batch statistics and updates its moving ones). In Keras 3.0–3.15 the default
+also leaks: when nothing else set ``training``, Keras stores the default in
+the call context shared by the whole outer call, so every layer called after
+it without ``training=`` runs in training mode too (keras-hub#2495; fixed by
+keras-team/keras#23166 in 3.16).
+
+Precision: a layer that follows the preprocessing-layer convention (random
+augmentation meant to be off at inference) is flagged on 3.0–3.15 only, for
+the leak. It is recognised by its name or base (Random…, …Augment…,
+…Preprocess…, Jitter, MixUp, CutMix, Keras augmentation layers), by a
+``call`` that gates random operations on ``training``, or by a ``call`` that
+ignores ``training`` altogether (nothing to override, only the leak). Only
+classes that derive from a Keras layer or model (or from a base the file
+cannot show, when the class defines ``call`` in a file that uses Keras).
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import libcst as cst
+
+from .. import keras_knowledge as kk
+from ..layer_calls import LayerCalls, layer_call_methods, layer_calls, reads_name, training_param
+from ..names import dotted
+from ..rule import Rule
+from ..versions import ALL, KERAS3_TO_315
+from ..walker import iter_descendants
+
+_CONVENTION_NAME = re.compile(r"Random|Augment|Preprocess|Jitter|Mix[Uu]p|CutMix|Cut[Oo]ut")
+
+
+class CallDefaultTrainingTrue(Rule):
+    code = "KM301"
+    name = "call-default-training-true"
+    summary = (
+        "`call(..., training=True)` does not force training mode: predict/evaluate "
+        "pass False, a bare call trains, and Keras 3.0-3.15 leaks it to later layers"
+    )
+    versions = ALL
+    triggers = (b"training=True", b"training = True", b"bool=True", b"bool = True", b"]=True", b"] = True")
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.candidates = set()  # ids of `call` methods defaulting to training=True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.name.value == "call":
+            param = training_param(node)
+            if param is not None and _is_true(param.default):
+                self.candidates.add(id(node))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        if not self.candidates:
+            return  # no need for the layer index
+        index = layer_calls(self.context)
+        leaks = self.context.keras_version in KERAS3_TO_315
+        for cls, function in layer_call_methods(index):
+            if id(function) not in self.candidates:
+                continue
+            param = training_param(function)
+            name = cls.name.value
+            convention = _convention(index, cls, function)
+            if convention is not None:
+                if leaks:
+                    self.report(param, _leak_only_message(name, convention))
+                continue
+            self.report(param, _message(name, leaks))
+
+
+def _is_true(node: Optional[cst.CSTNode]) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
+
+
+def _convention(index: LayerCalls, cls: cst.ClassDef, function: cst.FunctionDef) -> Optional[str]:
+    """Why this layer follows the preprocessing-layer convention, or None."""
+    names = [cls.name.value]
+    for arg in cls.bases:
+        base = dotted(arg.value)
+        if base:
+            names.append(base.rsplit(".", 1)[-1])
+    builtin = index.builtin_base(cls)
+    if builtin:
+        names.append(builtin)
+    for name in names:
+        if name in kk.AUGMENTATION or name in kk.KERAS3_DEFAULT_TRAINING_TRUE or _CONVENTION_NAME.search(name):
+            return "augmentation"
+    if not reads_name(function.body, "training"):
+        return "ignored"
+    for node in iter_descendants(function.body):
+        if isinstance(node, cst.Call):
+            callee = (dotted(node.func) or "").lower()
+            if "random" in callee or "augment" in callee:
+                return "augmentation"
+    return None
+
+
+def _message(name: str, leaks: bool) -> str:
+    text = (
+        f"`{name}.call` defaults to `training=True`, which does not force training mode: "
+        "predict(), evaluate() and any outer call with training=False pass False, so "
+        "an always-on layer (e.g. MC dropout) is off at inference, while a bare "
+        f"`{name}()(x)` or `model(x)` runs it in training mode (Dropout drops, "
+        "BatchNormalization uses and updates batch statistics)."
+    )
+    if leaks:
+        text += (
+            " In Keras 3.0-3.15 the default also leaks: when nothing set `training`, "
+            "every layer called after it in the same outer call runs in training mode too "
+            "(keras-hub#2495, fixed in Keras 3.16)."
+        )
+    return text + (
+        " Default to `training=None` and pass `training=True` where training mode is meant; "
+        "to keep it always on, ignore the argument inside `call`."
+    )
+
+
+def _leak_only_message(name: str, why: str) -> str:
+    lead = (
+        f"`{name}.call` defaults to `training=True` (the augmentation-layer convention)"
+        if why == "augmentation"
+        else f"`{name}.call` defaults to `training=True` and ignores it"
+    )
+    return (
+        f"{lead}: in Keras 3.0-3.15 that default leaks. In a call where nothing set "
+        "`training` (a bare `model(x)`), Keras stores it in the context shared by the outer "
+        "call, so every layer called after it without `training=` (a BatchNormalization, "
+        "a Dropout) also runs in training mode (keras-hub#2495; fixed in Keras 3.16 by "
+        "keras-team/keras#23166). Upgrade to Keras 3.16+, or call the model with an "
+        "explicit `training=False` for inference (predict() and evaluate() already do)."
+    )

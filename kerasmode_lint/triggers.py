@@ -1,0 +1,33 @@
+"""Every rule's trigger words, importable without libcst.
+
+The flake8 plugin (and anything else that must decide cheaply whether a file
+can match at all) reads this instead of importing the rules, whose modules
+load libcst (over half a second). The rule classes stay the authority:
+tests/test_engine.py fails if a rule's ``triggers`` differ from its entry here,
+so add a new rule's line when you add the rule.
+"""
+from typing import Dict, Tuple
+
+TRIGGERS: Dict[str, Tuple[bytes, ...]] = {
+    "KM101": (b"GradientTape",),
+    "KM102": (b"train_step",),
+    "KM103": (b"training=True", b"training = True"),
+    "KM201": (b"trainable = False", b"trainable=False", b"trainable =False", b"trainable= False"),
+    "KM202": (b"training=False", b"training=True", b"training = False", b"training = True"),
+    "KM203": (b"training=True", b"training = True"),
+    "KM301": (b"training=True", b"training = True", b"bool=True", b"bool = True", b"]=True", b"] = True"),
+    "KM302": (b"def call",),
+    "KM303": (b"keras",),
+    "KM304": (b"training=False", b"training=None", b"training = False", b"training = None"),
+    "KM305": (b"training=None", b"training = None"),
+    "KM306": (b"def call",),
+    "KM401": (b"learning_phase",),
+    "KM501": (b"trainable",),
+    "KM502": (b"trainable",),
+    "KM503": (b"trainable",),
+}
+
+
+def trigger_words() -> Tuple[str, ...]:
+    """All trigger words as text, for searching decoded source."""
+    return tuple(sorted({word.decode("utf-8") for words in TRIGGERS.values() for word in words}))
