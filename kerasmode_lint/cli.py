@@ -144,10 +144,12 @@ def make_plan(args, config: Config) -> Plan:
         per_file.append((pattern, resolve_selection(codes, [], [], where=f"per-file-ignores in {where}")))
     exclude = args.exclude if args.exclude is not None else config.get("exclude", DEFAULT_EXCLUDES)
     extend = list(config.get("extend-exclude", [])) + list(args.extend_exclude)
-    try:
-        validate_globs(list(exclude) + extend + [p for p, _ in per_file])
-    except ValueError as exc:
-        raise UsageError(f"{where}: {exc}") from None
+    for key, globs in (("exclude", exclude), ("extend-exclude", extend),
+                       ("per-file-ignores", [p for p, _ in per_file])):
+        try:
+            validate_globs(globs)
+        except ValueError as exc:
+            raise UsageError(f"{where}: {key}: {exc}") from None
     return Plan(
         config=config,
         options=LintOptions(enabled=enabled, keras_version=setting, keras_version_origin=origin,
