@@ -6,10 +6,14 @@ run; this is the large run).
     python scripts/fuzz.py --programs 2000 --only keras mutated
 
 Generators (tests/fuzzing.py): ``grammar`` and ``node`` (hypothesmith's valid
-Python), ``keras`` (Keras-flavoured programs spliced from the rules' shapes),
-``mutated`` (those, broken by random edits). The invariant checked on each
-program: no exception, no internal error, positions inside the file, the same
-result twice. Exit status 1 if any generator found a failure.
+Python), ``keras`` (Keras-flavoured programs spliced from the rules' shapes,
+and the rules' fixtures with fragments spliced in),
+``mutated`` (those, broken by random edits), ``fixes`` (--fix --unsafe-fixes on
+rule fixtures bent out of shape, with LF, CRLF or CR line endings). The
+invariant checked on each program: no exception, no internal error, positions
+inside the file, the same result twice; for ``fixes``: the fixed code parses,
+a second pass changes nothing, line endings and BOM are kept. Exit status 1
+if any generator found a failure.
 """
 from __future__ import annotations
 
@@ -24,27 +28,34 @@ sys.path[:0] = [os.path.dirname(HERE), os.path.join(os.path.dirname(HERE), "test
 
 import hypothesmith  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis.strategies import just  # noqa: E402
+from hypothesis.strategies import just, sampled_from  # noqa: E402
 
 from kerasmode_lint.engine import LintOptions  # noqa: E402
-from fuzzing import OPTIONS, check, keras_programs, mutated_programs, with_triggers  # noqa: E402
+from fuzzing import (  # noqa: E402
+    OPTIONS, check, check_fixes, fixture_programs, keras_programs, mutated_programs, with_triggers,
+)
 
 DEFAULT_OPTIONS = just(LintOptions(keras_version="3"))
+LF = just("\n")
 GENERATORS = {
-    "grammar": lambda: given(hypothesmith.from_grammar().map(with_triggers), DEFAULT_OPTIONS),
-    "node": lambda: given(hypothesmith.from_node().map(with_triggers), DEFAULT_OPTIONS),
-    "keras": lambda: given(keras_programs(), OPTIONS),
-    "mutated": lambda: given(mutated_programs(), OPTIONS),
+    "grammar": lambda: given(hypothesmith.from_grammar().map(with_triggers), DEFAULT_OPTIONS, LF),
+    "node": lambda: given(hypothesmith.from_node().map(with_triggers), DEFAULT_OPTIONS, LF),
+    "keras": lambda: given(keras_programs() | fixture_programs(), OPTIONS, LF),
+    "fixes": lambda: given(fixture_programs(), OPTIONS, sampled_from(["\n", "\r\n", "\r"])),
+    "mutated": lambda: given(mutated_programs(), OPTIONS, LF),
 }
 
 
 def run(name: str, programs: int):
     count = 0
 
-    def body(source, options):
+    def body(source, options, newline):
         nonlocal count
         count += 1
-        check(source, options)
+        if name == "fixes":
+            check_fixes(source, options, newline)
+        else:
+            check(source, options)
 
     test = settings(max_examples=programs, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))(GENERATORS[name]()(body))

@@ -11,7 +11,9 @@ programs and more, with a report).
 """
 from __future__ import annotations
 
+import re
 import textwrap
+from pathlib import Path
 
 from hypothesis import strategies as st
 
@@ -111,6 +113,30 @@ def keras_programs(draw) -> str:
     return TRIGGER_COMMENT + "\n".join(imports) + "\n" + draw(_block(0)) + "\n"
 
 
+FIXTURES = sorted((Path(__file__).resolve().parent.parent / "fixtures").glob("KM*/*.py"))
+_INDENT = re.compile(r"[ \t]*")
+
+
+@st.composite
+def fixture_programs(draw) -> str:
+    """A rule fixture (a real flagged, fixed or look-alike program) with
+    fragments spliced in at random lines, at those lines' indentation, and
+    names swapped: programs the rules do report on, bent out of shape."""
+    flagged = [f for f in FIXTURES if f.name.startswith("flagged")]
+    text = draw(st.sampled_from(flagged) | st.sampled_from(FIXTURES)).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    for _ in range(draw(st.integers(0, 4))):
+        at = draw(st.integers(0, len(lines)))
+        indent = _INDENT.match(lines[at]).group() if at < len(lines) else ""
+        fragment = draw(_fill(draw(st.sampled_from(STATEMENTS + ["{call}"] * 4 + ["pass"] * 8))))
+        lines[at:at] = [indent + line for line in fragment.splitlines()]
+    text = "\n".join(lines) + "\n"
+    if draw(st.booleans()):
+        old, new = draw(st.sampled_from(["model", "base", "tape", "x", "self", "training"])), draw(st.sampled_from(NAMES))
+        text = re.sub(rf"\b{old}\b", new, text)
+    return text
+
+
 _EDITS = ["(", ")", "[", "]", ":", "\n", "    ", "\t", "\\\n", "'", '"""', "#", ",", "=", "lambda", "@", "\r",
           "training=", "not ", "*", "**", ".", "\x00", "\ufeff", "\xe9"]
 
@@ -119,7 +145,7 @@ _EDITS = ["(", ")", "[", "]", ":", "\n", "    ", "\t", "\\\n", "'", '"""', "#", 
 def mutated_programs(draw) -> bytes:
     """A Keras-flavoured program with a few random edits: deletions,
     insertions, duplicated or truncated tails, bytes that are not UTF-8."""
-    text = draw(keras_programs())
+    text = draw(st.one_of(keras_programs(), fixture_programs()))
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(text)))
         action = draw(st.integers(0, 3))
@@ -163,3 +189,41 @@ def check(source, options: LintOptions = LintOptions(keras_version="3")) -> None
 def with_triggers(source: str) -> str:
     """hypothesmith's programs rarely name Keras: make every rule look at them."""
     return TRIGGER_COMMENT + source
+
+
+def check_fixes(source, options: LintOptions, newline: str = "\n") -> None:
+    """Fixes, safe and unsafe, on ``source`` with ``newline`` line endings:
+    no internal error (a refused fix is one); the fixed code parses whenever
+    the original did; a second pass changes nothing; line endings, BOM and
+    encoding are kept."""
+    from kerasmode_lint.autofix import Job, run_job
+
+    text = source.decode("utf-8", "surrogateescape") if isinstance(source, bytes) else source
+    data = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", newline).encode("utf-8", "surrogateescape")
+    job = Job(fix=True, unsafe=True, write=False)
+    result = run_job("fuzz.py", data, options, job)
+    problems = [d.message for d in result.diagnostics if d.message.startswith("internal error")]
+    assert not result.internal_error and not problems, problems
+    fixed = result.output
+    if fixed is None:
+        return
+    if _compiles(data):
+        assert _compiles(fixed), fixed
+    assert run_job("fuzz.py", fixed, options, job).output is None, "a second --fix changed the file"
+    assert fixed.startswith(b"\xef\xbb\xbf") == data.startswith(b"\xef\xbb\xbf")
+    breaks = {b"\r\n": fixed.count(b"\r\n")}
+    breaks[b"\r"] = fixed.count(b"\r") - breaks[b"\r\n"]
+    breaks[b"\n"] = fixed.count(b"\n") - breaks[b"\r\n"]
+    assert all(count == 0 for style, count in breaks.items() if style != newline.encode()), breaks
+
+
+def _compiles(data: bytes) -> bool:
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(data, "fuzz.py", "exec", dont_inherit=True, flags=1024)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True

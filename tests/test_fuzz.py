@@ -4,8 +4,9 @@ the invariant). A modest count here, on every run; scripts/fuzz.py runs
 10,000 programs and more and reports what it found."""
 import hypothesmith
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from fuzzing import OPTIONS, check, keras_programs, mutated_programs, with_triggers
+from fuzzing import OPTIONS, check, check_fixes, fixture_programs, keras_programs, mutated_programs, with_triggers
 
 
 
@@ -27,7 +28,7 @@ def test_valid_python_from_libcst_nodes(source):
 
 
 @fast(150)
-@given(keras_programs(), OPTIONS)
+@given(keras_programs() | fixture_programs(), OPTIONS)
 def test_keras_flavoured_programs(source, options):
     check(source, options)
 
@@ -36,3 +37,9 @@ def test_keras_flavoured_programs(source, options):
 @given(mutated_programs(), OPTIONS)
 def test_broken_keras_flavoured_programs(source, options):
     check(source, options)
+
+
+@fast(40)
+@given(fixture_programs(), OPTIONS, st.sampled_from(["\n", "\r\n", "\r"]))
+def test_fixes_on_keras_flavoured_programs(source, options, newline):
+    check_fixes(source, options, newline)
