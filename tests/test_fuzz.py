@@ -21,19 +21,19 @@ def test_valid_python_from_the_grammar(source):
     check(source)
 
 
-@fast(15)
+@fast(8)
 @given(hypothesmith.from_node().map(with_triggers))
 def test_valid_python_from_libcst_nodes(source):
     check(source)
 
 
-@fast(150)
+@fast(100)
 @given(keras_programs() | fixture_programs(), OPTIONS)
 def test_keras_flavoured_programs(source, options):
     check(source, options)
 
 
-@fast(150)
+@fast(100)
 @given(mutated_programs(), OPTIONS)
 def test_broken_keras_flavoured_programs(source, options):
     check(source, options)
