@@ -18,7 +18,6 @@ Work = Callable[[Sequence[Any]], List[Any]]  # a chunk of items -> one result pe
 OnCrash = Callable[[Any, str], Any]  # (item, reason) -> the result for that item
 
 
-
 def run_isolated(
     work: Work,
     chunks: Sequence[Sequence[Any]],

@@ -61,4 +61,3 @@ def configure_output_streams() -> None:
                 reconfigure(errors=_ERRORS)
             except (ValueError, OSError):  # a stream that cannot change now: leave it
                 pass
-

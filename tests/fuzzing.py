@@ -55,7 +55,8 @@ STATEMENTS = [
     "{m}.trainable = {b}", "{m}.trainable = {n}.trainable = {b}", "{m}.trainable, {n}.trainable = {b}, {b}",
     "{m}.layers[{k}].trainable = {b}", "{m}.get_layer('x').trainable = {b}",
     "for layer in {m}.layers: layer.trainable = {b}",
-    "for layer in {m}.layers[:{k}]:\n    if isinstance(layer, layers.BatchNormalization):\n        layer.trainable = {b}",
+    "for layer in {m}.layers[:{k}]:\n    if isinstance(layer, layers.BatchNormalization):\n"
+    "        layer.trainable = {b}",
     "grads = {tape}.gradient(loss, {m}.trainable_variables)",
     "grads = {tape}.gradient(loss, {m}.trainable_weights + {n}.trainable_weights)",
     "grads = {tape}.gradient(loss, [{x}])", "opt.apply_gradients(zip(grads, {m}.trainable_variables))",
@@ -132,7 +133,8 @@ def fixture_programs(draw) -> str:
         lines[at:at] = [indent + line for line in fragment.splitlines()]
     text = "\n".join(lines) + "\n"
     if draw(st.booleans()):
-        old, new = draw(st.sampled_from(["model", "base", "tape", "x", "self", "training"])), draw(st.sampled_from(NAMES))
+        old = draw(st.sampled_from(["model", "base", "tape", "x", "self", "training"]))
+        new = draw(st.sampled_from(NAMES))
         text = re.sub(rf"\b{old}\b", new, text)
     return text
 

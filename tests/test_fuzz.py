@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from fuzzing import OPTIONS, check, check_fixes, fixture_programs, keras_programs, mutated_programs, with_triggers
 
 
-
 def fast(examples):
     return settings(max_examples=examples, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))

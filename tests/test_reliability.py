@@ -10,7 +10,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from kerasmode_lint import cli, engine, lint_source
+from kerasmode_lint import cli, engine
 from kerasmode_lint.engine import LintOptions, lint_bytes
 from kerasmode_lint.rule import Rule
 from kerasmode_lint.versions import ALL
@@ -202,11 +201,13 @@ def test_every_codec_named_in_a_cookie_gives_a_result():
         data = f"# coding: {name}\n".encode() + body
         for line, column, code, message in lint(data):  # raised LookupError for rot13 before
             assert code == "KM001" and not message.startswith("internal error"), (name, message)
-    assert lint(b"# coding: rot13\n# GradientTape\n") == [(1, 1, "KM001", "cannot decode: 'rot13' is not a text encoding")]
+    assert lint(b"# coding: rot13\n# GradientTape\n") == [
+        (1, 1, "KM001", "cannot decode: 'rot13' is not a text encoding")]
 
 
 def test_cr_only_file_cookie_and_positions():
-    assert lint(b"# GradientTape\rx = 1\ry = '\xff'\r") == [(3, 6, "KM001", "cannot decode as utf-8: invalid byte 0xff")]
+    assert lint(b"# GradientTape\rx = 1\ry = '\xff'\r") == [
+        (3, 6, "KM001", "cannot decode as utf-8: invalid byte 0xff")]
     latin1 = b"#!/usr/bin/env python\r# -*- coding: latin-1 -*-\r# caf\xe9\r" + FLAGGED.encode().replace(b"\n", b"\r")
     assert [(line, code) for line, _, code, _ in lint(latin1)] == [(6, "KM101")]
 
