@@ -10,9 +10,10 @@ included. Reports files, lines, time, findings per code, the KM001 reasons
 grouped, and every internal error or crash. Exit status 1 if there was any
 internal error or crash, else 0.
 
-Fixes (--fix/--unsafe-fixes: the fixed code parses, a second pass changes
-nothing, files written atomically in their encoding and line endings) are
-not swept yet: that check is to be added here on top of autofix.py.
+With --fix, every file is also fixed in memory (safe and unsafe fixes, as
+``--fix --unsafe-fixes`` would, nothing written) and each fixed file checked:
+it parses whenever the original did, a second pass changes nothing, and its
+BOM and line endings are the original's.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import re
 import sys
 import sysconfig
 import time
+import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -44,16 +46,48 @@ def python_files(roots):
                     yield os.path.join(folder, name)
 
 
+def fix_problems(path: str, fixed: bytes, options, job):
+    """What is wrong with ``fixed``, the fixed version of the file at ``path``."""
+    with open(path, "rb") as handle:
+        original = handle.read()
+    if compiles(original) and not compiles(fixed):
+        yield "the fixed file does not parse"
+    if cli.run_job(path, fixed, options, job).output is not None:
+        yield "a second --fix changes the file again"
+    if fixed.startswith(b"\xef\xbb\xbf") != original.startswith(b"\xef\xbb\xbf"):
+        yield "the BOM was not kept"
+    if line_endings(fixed) - line_endings(original):
+        yield f"line endings changed: {sorted(line_endings(original))} -> {sorted(line_endings(fixed))}"
+
+
+def line_endings(data: bytes) -> set:
+    crlf = data.count(b"\r\n")
+    counts = {"CRLF": crlf, "CR": data.count(b"\r") - crlf, "LF": data.count(b"\n") - crlf}
+    return {style for style, count in counts.items() if count}
+
+
+def compiles(data: bytes) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(data, "<swept>", "exec", flags=1024, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("roots", nargs="*", default=[sysconfig.get_paths()["purelib"]])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", help="write the full report here")
+    parser.add_argument("--fix", action="store_true", help="also apply all fixes in memory and check them")
     args = parser.parse_args(argv)
 
     files = list(python_files(args.roots))
     options = LintOptions(enabled=frozenset([r.code for r in ALL_RULES] + list(ENGINE_CODES)))
-    tasks = [(path, options, Job()) for path in files]
+    job = Job(fix=True, unsafe=True, write=False) if args.fix else Job()
+    tasks = [(path, options, job) for path in files]
     lines = 0
     for path in files:
         try:
@@ -93,6 +127,13 @@ def main(argv=None) -> int:
         print(f"  {count:5d}  {reason}")
         for where in invalid_files[reason][:3]:
             print(f"         e.g. {where}")
+    if args.fix:
+        fixed = [(path, r) for path, r in zip(files, results) if r.output is not None]
+        bad = [f"{path}: {problem}" for path, r in fixed for problem in fix_problems(path, r.output, options, job)]
+        print(f"files fixed: {len(fixed)} ({sum(r.fixed for _, r in fixed)} fixes); bad fixes: {len(bad)}")
+        for line in bad:
+            print(f"  {line}")
+        internal += bad
     print(f"internal errors and crashes: {len(internal)}")
     for line in internal:
         print(f"  {line}")
