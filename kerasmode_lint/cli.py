@@ -21,7 +21,7 @@ from .backends import parse_keras_backend, resolve_backend
 from .config import Config, ConfigError, config_for
 from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, Diagnostic, internal_error
 from .discovery import DEFAULT_EXCLUDES, discover, validate_globs
-from .engine import FileResult, LintOptions
+from .engine import FileResult, LintOptions, describe_exception
 from .pages import page_text
 from .pool import run_isolated
 from .safe_io import configure_output_streams, read_source
@@ -193,7 +193,10 @@ def lint_file(task: Task) -> FileResult:
             Diagnostic(path, 1, 1, INVALID_FILE, f"cannot read: {exc.strerror or exc}", name=INVALID_FILE_NAME)
         )
         return result
-    return run_job(path, data, options, job)
+    try:
+        return run_job(path, data, options, job)
+    except Exception as exc:  # a bug in fixing or reading a notebook: this file only
+        return _crashed(task, describe_exception(exc))
 
 
 def _missing_reason(path: str) -> str:

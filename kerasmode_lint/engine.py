@@ -272,7 +272,8 @@ def lint_text(
             ))
         else:
             result = FileResult(path, internal_error=True)
-            result.diagnostics.append(internal_error(path, f": {_describe(exc)}; this file was not checked"))
+            what = f": {describe_exception(exc)}; this file was not checked"
+            result.diagnostics.append(internal_error(path, what))
         return result
 
 
@@ -288,7 +289,7 @@ def _from_recursion(exc: BaseException) -> bool:
     return False
 
 
-def _describe(exc: BaseException) -> str:
+def describe_exception(exc: BaseException) -> str:
     """``Type: message``, short: an exception may carry a whole syntax tree,
     whose repr is huge and itself recursive."""
     if any(isinstance(arg, cst.CSTNode) for arg in exc.args):
@@ -348,7 +349,8 @@ def _lint_text(
             if culprit is None or (_from_recursion(exc) and not deep):
                 raise  # a deep tree, not necessarily a bug: lint_text retries
             result.internal_error = True
-            result.diagnostics.append(_internal_error(path, culprit, f"{_describe(exc)}; the other rules still ran"))
+            what = f"{describe_exception(exc)}; the other rules still ran"
+            result.diagnostics.append(_internal_error(path, culprit, what))
             rules = [r for r in rules if r is not type(culprit)]
             continue
         reports = [(rule, node, msg, fix) for rule in instances for node, msg, fix in rule.reports]

@@ -338,6 +338,28 @@ def test_bug_outside_any_rule_costs_only_that_file(monkeypatch):
     assert diag.message.startswith("internal error: KeyError: Import;") and len(diag.message) < 200
 
 
+def test_bug_in_fixing_costs_only_that_file(tmp_path, monkeypatch, capsys):
+    from kerasmode_lint import autofix
+
+    def broken(source, options, unsafe):
+        if source.path.endswith("bad.py"):
+            raise ValueError("fix bug")
+        return real(source, options, unsafe)
+
+    real = autofix.fix_file
+    monkeypatch.setattr(autofix, "fix_file", broken)
+    for name in ("bad.py", "good.py"):
+        (tmp_path / name).write_text(FLAGGED)
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["-j", "1", "--fix", "--unsafe-fixes", "."])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 2
+    assert out == ["bad.py:1:1: KM001 internal error: ValueError: fix bug; this file was not checked. "
+                   "Please report this bug with the file that triggers it."]
+    assert "training=True" in (tmp_path / "good.py").read_text()  # fixed all the same
+    assert (tmp_path / "bad.py").read_text() == FLAGGED  # left as it was
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs fork to carry the patch to workers")
 def test_worker_that_dies_costs_only_its_file(tmp_path, monkeypatch, capsys):
     real = cli.run_job
