@@ -161,8 +161,12 @@ def parse(text: str) -> cst.Module:
         better = _python_syntax_error(text)
         if better is not None:
             raise better from None
-        # Valid for CPython but not for libcst (newer syntax): say so.
-        raise InvalidFile(f"cannot parse: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
+        # Valid for CPython but not for libcst (newer syntax, `(x): int = 1`,
+        # thousands of concatenated strings): the file is fine, our parser is not.
+        raise InvalidFile(
+            f"cannot parse with libcst, although Python accepts this code: {exc.message}",
+            exc.raw_line, exc.raw_column + 1,
+        ) from None
     except RecursionError:
         raise InvalidFile("cannot parse: code is nested too deeply") from None
 

@@ -223,6 +223,12 @@ def test_syntax_warnings_of_the_linted_code_never_show_nor_become_errors():
         assert caught == []
 
 
+def test_valid_code_libcst_cannot_parse_is_not_called_invalid():
+    [(line, _, code, message)] = lint(b"# GradientTape\n(pars): bool = True\n")
+    assert (line, code) == (2, "KM001")
+    assert message.startswith("cannot parse with libcst, although Python accepts this code: ")
+
+
 def test_200000_line_file_without_trigger_words_is_checked_fast():
     """Files that cannot match skip libcst: a huge one gets CPython's syntax
     check only (the same file with trigger words: test_huge_file, -m slow)."""
