@@ -23,23 +23,9 @@ from .engine import FileResult, InvalidFile, LintOptions, decode, lint_bytes, pa
 from .fixes import Edit, EditError, Fix, apply_edits, non_overlapping
 from .lines import dominant_newline, split_lines, split_lines_keepends
 from .noqa import NOQA
+from .options import Job  # noqa: F401 (re-exported)
 
 MAX_PASSES = 10
-
-
-@dataclass(frozen=True)
-class Job:
-    """What to do with each file besides linting it."""
-
-    fix: bool = False       # apply fixes
-    unsafe: bool = False    # unsafe ones too
-    add_noqa: bool = False  # silence every finding with a noqa comment
-    diff: bool = False      # compute the diff of the changes
-    write: bool = True      # write changed files (False: --diff, stdin)
-
-    @property
-    def changes_files(self) -> bool:
-        return self.fix or self.add_noqa
 
 
 # -- the two kinds of file ----------------------------------------------------

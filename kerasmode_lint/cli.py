@@ -14,24 +14,19 @@ import sys
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import __version__
-from . import reporting
-from .autofix import Job, run_job
+from . import __version__, reporting, runner
 from .backends import parse_keras_backend, resolve_backend
+from .cache import CACHE_DIR_NAME, LintCache
 from .config import Config, ConfigError, config_for
-from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, Diagnostic, internal_error
+from .diagnostics import ENGINE_CODES, Diagnostic, internal_error
 from .discovery import DEFAULT_EXCLUDES, discover, validate_globs
-from .engine import FileResult, LintOptions, describe_exception
+from .options import FileResult, Job, LintOptions
 from .pages import page_text
-from .pool import run_isolated
 from .safe_io import configure_output_streams, read_source
-from .rules import ALL_RULES, RULES_BY_CODE
 from .selection import SelectionError, resolve_selection, split_codes
 from .versions import parse_keras_version, resolve_version
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-# Below this many files a process pool costs more than it saves.
-PARALLEL_THRESHOLD = 32
 
 
 class UsageError(Exception):
@@ -86,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     fixing.add_argument("--add-noqa", action="store_true",
                         help="append # noqa: CODE to every line with a finding")
     out.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    out.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    out.add_argument("--cache-dir", help=f"cache folder (default: {CACHE_DIR_NAME} beside the config)")
     info = p.add_argument_group("information")
     info.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     info.add_argument("--explain", metavar="CODE", help="print a rule's page and exit")
@@ -106,6 +103,7 @@ class Plan:
     extend_exclude: Sequence[str]
     force_exclude: bool
     respect_gitignore: bool
+    cache_dir: Optional[str] = None  # None: no caching
 
 
 def make_plan(args, config: Config) -> Plan:
@@ -150,6 +148,12 @@ def make_plan(args, config: Config) -> Plan:
             validate_globs(globs)
         except ValueError as exc:
             raise UsageError(f"{where}: {key}: {exc}") from None
+    if args.no_cache:
+        cache_dir = None
+    elif args.cache_dir:
+        cache_dir = os.path.abspath(args.cache_dir)
+    else:
+        cache_dir = os.path.join(config.directory, config.get("cache-dir", CACHE_DIR_NAME))
     return Plan(
         config=config,
         options=LintOptions(enabled=enabled, keras_version=setting, keras_version_origin=origin,
@@ -160,6 +164,7 @@ def make_plan(args, config: Config) -> Plan:
         extend_exclude=extend,
         force_exclude=bool(args.force_exclude if args.force_exclude is not None else config.get("force-exclude", False)),
         respect_gitignore=bool(args.respect_gitignore if args.respect_gitignore is not None else config.get("respect-gitignore", True)),
+        cache_dir=cache_dir,
     )
 
 
@@ -183,20 +188,17 @@ def options_for(path: str, plan: Plan) -> LintOptions:
 Task = Tuple[str, LintOptions, Job]
 
 
-def lint_file(task: Task) -> FileResult:
-    path, options, job = task
-    try:
-        data = read_source(path)
-    except OSError as exc:
-        result = FileResult(path)
-        result.diagnostics.append(
-            Diagnostic(path, 1, 1, INVALID_FILE, f"cannot read: {exc.strerror or exc}", name=INVALID_FILE_NAME)
-        )
-        return result
+def lint_task(path: str, data: bytes, options: LintOptions, job: Job = Job()) -> FileResult:
+    """What the runner calls for each file, in this process or a worker."""
+    from .autofix import run_job  # libcst: loaded only when a file must be linted
+
     try:
         return run_job(path, data, options, job)
     except Exception as exc:  # a bug in fixing or reading a notebook: this file only
-        return _crashed(task, describe_exception(exc))
+        from .engine import describe_exception
+
+        what = f": {describe_exception(exc)}; this file was not checked"
+        return FileResult(path, [internal_error(path, what)], internal_error=True)
 
 
 def _missing_reason(path: str) -> str:
@@ -209,26 +211,9 @@ def _missing_reason(path: str) -> str:
     return "no such file or directory"
 
 
-def run_tasks(tasks: List[Task], jobs: int) -> List[FileResult]:
-    jobs = jobs or os.cpu_count() or 1
-    if jobs > 1 and len(tasks) >= PARALLEL_THRESHOLD:
-        size = max(1, len(tasks) // (jobs * 8))
-        chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
-        done = run_isolated(lint_files, chunks, jobs, _crashed)
-        return [result for chunk in done for result in chunk]
-    return lint_files(tasks)
-
-
-def lint_files(tasks: Sequence[Task]) -> List[FileResult]:
-    return [lint_file(task) for task in tasks]
-
-
-def _crashed(task: Task, reason: str) -> FileResult:
-    path = task[0]
-    return FileResult(path, [internal_error(path, f": {reason}; this file was not checked")], internal_error=True)
-
-
 def list_rules() -> str:
+    from .rules import ALL_RULES
+
     lines = [f"{code}  {name}  (engine)  {summary}" for code, (name, summary) in ENGINE_CODES.items()]
     for rule in ALL_RULES:
         lines.append(f"{rule.code}  {rule.name}  ({rule.versions})  {rule.summary}")
@@ -236,6 +221,8 @@ def list_rules() -> str:
 
 
 def explain(code: str) -> str:
+    from .rules import RULES_BY_CODE
+
     code = code.strip().upper()
     if code not in RULES_BY_CODE and code not in ENGINE_CODES:
         raise UsageError(f"unknown rule code {code!r} (see --list-rules)")
@@ -269,6 +256,7 @@ def show_settings(paths: Sequence[str], plans: Dict[str, Plan]) -> str:
             f"  per-file-ignores: {', '.join(p + ' -> ' + ','.join(sorted(c)) for p, c in plan.per_file_ignores) or '(none)'}",
             f"  exclude: {', '.join(plan.exclude)}",
             f"  extend-exclude: {', '.join(plan.extend_exclude) or '(none)'}",
+            f"  cache-dir: {plan.cache_dir or '(no cache)'}",
         ]
     return "\n".join(out)
 
@@ -322,6 +310,19 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         print(show_settings(config_paths, plans))
         return EXIT_CLEAN
 
+    caches: Dict[str, LintCache] = {}
+    owner: Dict[str, Plan] = {}
+
+    def cache_for(task) -> Optional[LintCache]:
+        if task[2].changes_files or task[2].diff:
+            return None  # runs that write or diff files always lint afresh
+        folder = owner[task[0]].cache_dir
+        if folder is None:
+            return None
+        if folder not in caches:
+            caches[folder] = LintCache(folder)
+        return caches[folder]
+
     job = Job(
         fix=args.fix or args.diff, unsafe=args.unsafe_fixes, add_noqa=args.add_noqa,
         diff=args.diff, write=not (args.diff or stdin),
@@ -330,7 +331,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     if stdin:
         name = args.stdin_filename or "-"
         data = sys.stdin.buffer.read()
-        results = [run_job(name, data, options_for(name, plans[config_paths[0]]), job)]
+        results = [lint_task(name, data, options_for(name, plans[config_paths[0]]), job)]
     else:
         tasks: List[Task] = []
         seen = set()
@@ -347,8 +348,9 @@ def _main(argv: Optional[Sequence[str]]) -> int:
             for file in found.files:
                 if file not in seen:
                     seen.add(file)
+                    owner[file] = plan
                     tasks.append((file, options_for(file, plan), job))
-        results = run_tasks(tasks, args.jobs)
+        results = runner.run(tasks, lint_task, args.jobs, cache_for)
 
     diagnostics: List[Diagnostic] = []
     fixed = silenced = 0

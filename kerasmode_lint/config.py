@@ -15,7 +15,7 @@ from .backends import parse_keras_backend
 SECTION = "kerasmode-lint"
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 _BOOL_KEYS = ("force-exclude", "respect-gitignore")
-KEYS = _LIST_KEYS + _BOOL_KEYS + ("per-file-ignores", "keras-version", "keras-backend")
+KEYS = _LIST_KEYS + _BOOL_KEYS + ("per-file-ignores", "keras-version", "keras-backend", "cache-dir")
 
 
 class ConfigError(Exception):
@@ -84,6 +84,9 @@ def _validate(path: str, section: dict) -> Dict[str, object]:
                 parse_keras_backend(value)
             except ValueError as exc:
                 raise ConfigError(f"{where} {exc}") from None
+        elif key == "cache-dir":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{where} cache-dir must be a folder name")
         elif key == "per-file-ignores":
             if not isinstance(value, dict) or not all(
                 isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()

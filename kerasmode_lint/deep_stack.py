@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, Optional, TypeVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from concurrent.futures import ThreadPoolExecutor
 
 T = TypeVar("T")
 
@@ -23,12 +25,14 @@ STACK_BYTES = 512 * 1024 * 1024
 # thread's stack holds that many of libcst's code generation frames.
 DEEP_RECURSION_LIMIT = 200_000
 
-_executor: Optional[ThreadPoolExecutor] = None
+_executor: "Optional[ThreadPoolExecutor]" = None
 _executor_pid = 0
 _lock = threading.Lock()
 
 
-def _deep_executor() -> Optional[ThreadPoolExecutor]:
+def _deep_executor() -> "Optional[ThreadPoolExecutor]":
+    from concurrent.futures import ThreadPoolExecutor
+
     global _executor, _executor_pid
     with _lock:
         # A forked worker inherits the executor but not its thread: make its own.

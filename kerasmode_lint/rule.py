@@ -27,8 +27,9 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]
     versions: ClassVar["VersionSet"]
-    # A file is parsed for this rule only if it contains one of these.
-    triggers: ClassVar[Tuple[bytes, ...]]
+    # A file is parsed for this rule only if it contains one of these (an
+    # entry may be a tuple of words that must all occur); see prefilter.py.
+    triggers: ClassVar[Tuple["bytes | Tuple[bytes, ...]", ...]]
     # Keras 3 backends the rule applies to (see backends.py); None: every backend.
     backends: ClassVar[Optional[FrozenSet[str]]] = None
     # None: the rule never offers a fix; else "safe", "unsafe" or "sometimes".

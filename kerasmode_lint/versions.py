@@ -18,7 +18,7 @@ Resolution (``resolve_version``)
     2. dependency pins in the project root (the nearest ancestor directory with
        pyproject.toml, setup.cfg, setup.py, requirements*.txt or .git):
        tf-keras listed at all beats a keras pin, which beats a tensorflow pin;
-    3. the installed distributions (importlib.metadata);
+    3. the installed distributions (their metadata folders on sys.path);
     4. ``KERAS3_MEASURED``.
 
     A keras pin maps to a version like this: a pin that allows only < 3 is
@@ -37,18 +37,16 @@ Applicability (``VersionRange``, ``VersionSet``)
 
 from __future__ import annotations
 
-import configparser
 import functools
 import os
 import re
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Optional, Tuple
 
 __all__ = [
     "KerasVersion", "KERAS2", "KERAS3_MEASURED", "parse_keras_version",
-    "ResolvedVersion", "resolve_version", "clear_caches",
+    "ResolvedVersion", "resolve_version", "project_version", "clear_caches",
     "VersionRange", "VersionSet", "ALL", "KERAS2_ONLY", "KERAS3",
     "KERAS3_TO_315", "KERAS3_FROM_316", "KERAS2_AND_316",
 ]
@@ -111,10 +109,15 @@ def resolve_version(
         return ResolvedVersion(parse_keras_version(setting), f"set by {setting_origin}")
     return (
         _file_signal(source)
-        or _pin_signal(_project_root(_start_dir(path)))
-        or _installed_signal()
+        or project_version(path)
         or ResolvedVersion(KERAS3_MEASURED, "default (no signal found)")
     )
+
+
+def project_version(path: "str | os.PathLike[str] | None") -> Optional[ResolvedVersion]:
+    """What the project around ``path`` says (its pins, then the installed
+    packages), leaving the file's own content aside; None when it says nothing."""
+    return _pin_signal(_project_root(_start_dir(path))) or _installed_signal()
 
 
 def clear_caches() -> None:
@@ -123,6 +126,7 @@ def clear_caches() -> None:
     _is_project_root.cache_clear()
     _pin_signal.cache_clear()
     _installed_signal.cache_clear()
+    _installed_distributions.cache_clear()
 
 
 # --- 1. signals in the file itself ------------------------------------------
@@ -130,7 +134,7 @@ def clear_caches() -> None:
 _Q = rb"[\"']"
 _TRUE = rb"(?:1|true|True)"  # the values TensorFlow accepts for the variable
 _VAR = rb"TF_USE_LEGACY_KERAS"
-_FILE_SIGNAL = re.compile(
+_FILE_SIGNAL_PATTERN = (
     # import tf_keras / import tf_keras as k / import os, tf_keras / from tf_keras.x import y
     rb"(?P<imp>(?:^|;)[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*"
     rb"|from[ \t]+)tf_keras\b(?:\.[\w.]*)?(?:[ \t]+import\b|[ \t]*(?:as\b|,|;|#|\r?$)))"
@@ -140,9 +144,15 @@ _FILE_SIGNAL = re.compile(
     + rb"|update[ \t]*\([^)\n]*\b" + _VAR + rb"[ \t]*=[ \t]*" + _Q + _TRUE + _Q
     + rb"|update[ \t]*\([ \t]*\{[^}\n]*" + _Q + _VAR + _Q + rb"[ \t]*:[ \t]*" + _Q + _TRUE + _Q
     + rb"|^[ \t]*%(?:env|set_env)[ \t]+" + _VAR + rb"(?:[ \t]*=[ \t]*|[ \t]+)" + _Q + rb"?" + _TRUE + rb"\b"
-    + rb")",
-    re.MULTILINE,
+    + rb")"
 )
+
+
+@functools.lru_cache(maxsize=1)
+def _file_signal_regex() -> "re.Pattern[bytes]":
+    # Compiled on first use: it costs more than the rest of this module's
+    # import, and most runs never meet a line it must look at.
+    return re.compile(_FILE_SIGNAL_PATTERN, re.MULTILINE)
 
 
 def _file_signal(source: bytes) -> Optional[ResolvedVersion]:
@@ -160,7 +170,7 @@ def _file_signal(source: bytes) -> Optional[ResolvedVersion]:
     for start in sorted(starts):
         end = source.find(b"\n", start)
         line = source[start:] if end == -1 else source[start:end]
-        for m in _FILE_SIGNAL.finditer(line):
+        for m in _file_signal_regex().finditer(line):
             if b"#" in line[:m.start()]:
                 break  # inside a comment (or, rarely, after a "#" in a string)
             number = source.count(b"\n", 0, start) + 1
@@ -327,6 +337,8 @@ def _poetry_constraint(value: object) -> str:
 
 
 def _setup_cfg_deps(file: str) -> Iterator[_Dep]:
+    import configparser  # only projects with a setup.cfg need it
+
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(file, encoding="utf-8")
     values = []
@@ -344,7 +356,8 @@ def _setup_cfg_deps(file: str) -> Iterator[_Dep]:
 
 
 def _requirements_deps(file: str) -> Iterator[_Dep]:
-    text = Path(file).read_text(encoding="utf-8", errors="replace").replace("\\\n", " ")
+    with open(file, encoding="utf-8", errors="replace") as handle:
+        text = handle.read().replace("\\\n", " ")
     for line in text.splitlines():
         line = re.sub(r"(?:^|\s)#.*", "", line)     # comments
         line = re.split(r"\s--?[A-Za-z]", line)[0].strip()  # trailing --hash=... options
@@ -471,15 +484,43 @@ def _tensorflow_pin(spec: str) -> Optional[KerasVersion]:
 
 def _installed_version(name: str) -> Optional[str]:
     """The installed version of a distribution, or None (tests monkeypatch this)."""
-    from importlib import metadata
+    return _installed_distributions().get(_normalise(name))
 
-    for candidate in dict.fromkeys((name, name.replace("-", "_"))):
+
+@functools.lru_cache(maxsize=1)
+def _installed_distributions() -> "dict[str, str]":
+    """Normalised name -> version of what is installed on sys.path, the first
+    found winning, as importlib.metadata finds them: from the names of the
+    ``name-version.dist-info`` (and ``.egg-info``) folders. Importing
+    importlib.metadata alone costs more than a whole warm run."""
+    found: "dict[str, str]" = {}
+    for entry in sys.path:
         try:
-            return metadata.version(candidate)
-        except metadata.PackageNotFoundError:
+            names = os.listdir(entry or os.curdir)
+        except OSError:
             continue
-        except Exception:
-            return None
+        for folder in names:
+            stem, dot, kind = folder.rpartition(".")
+            if kind not in ("dist-info", "egg-info"):
+                continue
+            project, _, version = stem.partition("-")
+            if not version:  # a develop-mode "name.egg-info": the version is inside
+                version = _metadata_version(os.path.join(entry or os.curdir, folder)) or ""
+            if version:
+                found.setdefault(_normalise(project), version.split("-")[0])
+    return found
+
+
+def _metadata_version(folder: str) -> Optional[str]:
+    try:
+        with open(os.path.join(folder, "PKG-INFO"), encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("Version:"):
+                    return line.split(":", 1)[1].strip()
+                if not line.strip():
+                    break
+    except OSError:
+        pass
     return None
 
 

@@ -21,7 +21,9 @@ from kerasmode_lint.engine import LintOptions, lint_bytes
 from kerasmode_lint.rules import ALL_RULES
 
 # Every rule's trigger words, so that no generated program is skipped unparsed.
-TRIGGER_COMMENT = "# " + " ".join(sorted({t.decode() for r in ALL_RULES for t in r.triggers})) + "\n"
+TRIGGER_COMMENT = "# " + " ".join(sorted({
+    word.decode() for r in ALL_RULES for t in r.triggers for word in (t if isinstance(t, tuple) else (t,))
+})) + "\n"
 
 IMPORTS = [
     "import tensorflow as tf", "from tensorflow import keras", "import keras", "from keras import layers",

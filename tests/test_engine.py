@@ -120,17 +120,3 @@ def test_deep_nesting_does_not_crash():
     src = "# GradientTape\nx = " + "(" * 3000 + "1" + ")" * 3000 + "\n"
     diags = lint_source(src, "x.py", keras_version="3")
     assert all(d.code == "KM001" for d in diags)
-
-
-def test_trigger_words_cover_every_rule():
-    for rule in ALL_RULES:
-        assert rule.triggers and all(isinstance(t, bytes) and t for t in rule.triggers), rule.code
-
-
-def test_the_light_trigger_index_matches_the_rules():
-    from kerasmode_lint.triggers import TRIGGERS
-
-    for rule in ALL_RULES:
-        assert TRIGGERS.get(rule.code) == rule.triggers, (
-            f"add {rule.code}: {rule.triggers!r} to kerasmode_lint/triggers.py")
-    assert set(TRIGGERS) == {rule.code for rule in ALL_RULES}

@@ -366,22 +366,29 @@ def test_bug_in_fixing_costs_only_that_file(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "bad.py").read_text() == FLAGGED  # left as it was
 
 
+_PYTEST_PID = os.getpid()
+_REAL_LINT_TASK = cli.lint_task
+
+
+def _lint_task_crashing_on_crash_py(path, *args):  # module level: sent to the workers by reference
+    if path.endswith("crash.py"):
+        assert os.getpid() != _PYTEST_PID  # never in pytest's own process
+        faulthandler.disable()  # pytest's would print the worker's stack
+        os.kill(os.getpid(), signal.SIGSEGV)  # what a crash in native code looks like
+    return _REAL_LINT_TASK(path, *args)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs fork to carry the patch to workers")
 def test_worker_that_dies_costs_only_its_file(tmp_path, monkeypatch, capsys):
-    real = cli.run_job
+    from kerasmode_lint import runner
 
-    def crashing(path, *args):
-        if path.endswith("crash.py"):
-            faulthandler.disable()  # pytest's would print the worker's stack
-            os.kill(os.getpid(), signal.SIGSEGV)  # what a crash in native code looks like
-        return real(path, *args)
-
-    monkeypatch.setattr(cli, "run_job", crashing)
+    monkeypatch.setattr(cli, "lint_task", _lint_task_crashing_on_crash_py)
+    monkeypatch.setattr(runner, "PARALLEL_MIN_BYTES", 0)
     for i in range(40):
         (tmp_path / f"m{i:02d}.py").write_text(FLAGGED)
     (tmp_path / "crash.py").write_text(FLAGGED)
     monkeypatch.chdir(tmp_path)
-    code = cli.main(["-j", "2", "."])
+    code = cli.main(["-j", "2", "--no-cache", "."])
     out = capsys.readouterr().out.splitlines()
     assert code == 2
     assert out[0].startswith("crash.py:1:1: KM001 internal error: the worker process linting it died")

@@ -1,0 +1,280 @@
+"""The lint cache: hits, what invalidates it, its folder, sharing and read-only folders."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from kerasmode_lint import cache as cache_module
+from kerasmode_lint import engine, runner
+from kerasmode_lint.cache import CACHE_DIR_NAME, LintCache, content_hash
+from kerasmode_lint.cli import main
+from kerasmode_lint.engine import LintOptions
+
+FLAGGED = textwrap.dedent("""\
+    import tensorflow as tf
+    with tf.GradientTape() as tape:
+        pred = model(x)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+""")
+CLEAN = FLAGGED.replace("model(x)", "model(x, training=True)")
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n')
+    (tmp_path / "train.py").write_text(FLAGGED)
+    (tmp_path / "clean.py").write_text(CLEAN)
+    return tmp_path
+
+
+def run(capsys, *args):
+    code = main(["-q", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def count_lints(monkeypatch):
+    """How many files were actually linted (cache misses)."""
+    from kerasmode_lint import cli
+
+    linted = []
+    real = cli.lint_task
+
+    def counting(path, data, options, job):
+        linted.append(path)
+        return real(path, data, options, job)
+
+    monkeypatch.setattr(cli, "lint_task", counting)
+    return linted
+
+
+def test_second_run_is_served_from_the_cache(project, capsys, count_lints):
+    first = run(capsys, ".")
+    assert first[0] == 1 and "train.py:3:12: KM101" in first[1]
+    assert sorted(count_lints) == ["clean.py", "train.py"]
+    count_lints.clear()
+    assert run(capsys, ".") == first
+    assert count_lints == []
+
+
+def test_cache_folder_is_tagged_and_ignored_by_git(project, capsys):
+    run(capsys, ".")
+    folder = project / CACHE_DIR_NAME
+    assert (folder / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
+    [build] = [p for p in folder.iterdir() if p.is_dir()]
+    entries = list(build.iterdir())
+    assert len(entries) == 2 and all(e.suffix == ".json" for e in entries)
+    assert not [p for p in build.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_changed_content_is_linted_again(project, capsys, count_lints):
+    run(capsys, ".")
+    (project / "clean.py").write_text(FLAGGED)
+    count_lints.clear()
+    code, out, _ = run(capsys, ".")
+    assert count_lints == ["clean.py"]
+    assert "clean.py:3:12: KM101" in out
+
+
+def test_changed_settings_are_linted_again(project, capsys, count_lints):
+    run(capsys, ".")
+    count_lints.clear()
+    assert run(capsys, "--ignore", "KM101", ".")[0] == 0
+    assert sorted(count_lints) == ["clean.py", "train.py"]
+    count_lints.clear()
+    run(capsys, "--disable-noqa", ".")
+    assert sorted(count_lints) == ["clean.py", "train.py"]
+
+
+def test_what_the_project_says_about_keras_is_part_of_the_key(project, monkeypatch):
+    """A new pin changes the Keras version the project's files get, and with it
+    the key; signals in the file itself are covered by the content hash."""
+    from kerasmode_lint.versions import clear_caches
+
+    task = ("train.py", LintOptions())
+    monkeypatch.setattr(runner, "_PROJECT_VERSIONS", {})
+    before = runner.settings_key(task)
+    (project / "requirements.txt").write_text("tf-keras==2.15\n")
+    clear_caches()
+    monkeypatch.setattr(runner, "_PROJECT_VERSIONS", {})
+    try:
+        after = runner.settings_key(task)
+    finally:
+        clear_caches()
+    assert before != after and after.endswith("keras=auto/2.15")
+    assert runner.settings_key(("train.py", LintOptions(keras_version="3.16"))).endswith("keras=3.16")
+
+
+def test_a_new_pin_gives_new_results(project, capsys):
+    """End to end: a rule that applies only to Keras 3 goes silent when the
+    project pins tf-keras, although no linted file changed."""
+    from kerasmode_lint.rules import ALL_RULES
+    from kerasmode_lint.versions import KERAS3, clear_caches
+
+    rule = ALL_RULES[0]
+    original = rule.versions
+    rule.versions = KERAS3
+    try:
+        assert run(capsys, "train.py")[0] == 1
+        (project / "requirements.txt").write_text("tf-keras\n")
+        clear_caches()
+        runner._PROJECT_VERSIONS.clear()
+        assert run(capsys, "train.py") == (0, "", "")
+    finally:
+        rule.versions = original
+        clear_caches()
+        runner._PROJECT_VERSIONS.clear()
+
+
+def test_settings_key_is_stable_across_processes(project):
+    """Sets are sorted, so hash randomisation cannot change the key."""
+    code = (
+        "from kerasmode_lint import runner; from kerasmode_lint.engine import LintOptions; "
+        "print(runner.settings_key(('a.py', LintOptions(enabled=frozenset({'KM101', 'KM102', 'KM2'})))))"
+    )
+    keys = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env=dict(os.environ, PYTHONHASHSEED=str(seed))).stdout
+        for seed in (1, 2, 3)
+    }
+    assert len(keys) == 1
+
+
+def test_linter_code_is_part_of_the_key(tmp_path):
+    """Editing any module of the linter (a rule, say) gives a new cache folder."""
+    def key_for(source):
+        package = tmp_path / "package"
+        (package / "rules").mkdir(parents=True, exist_ok=True)
+        (package / "rules" / "km999.py").write_text(source)
+        return cache_module.tool_key(str(package))
+
+    assert key_for("A = 1\n") != key_for("A = 2\n")
+    assert key_for("A = 1\n") == key_for("A = 1\n")
+
+
+def test_no_cache_neither_reads_nor_writes(project, capsys, count_lints):
+    run(capsys, "--no-cache", ".")
+    assert not (project / CACHE_DIR_NAME).exists()
+    run(capsys, ".")
+    count_lints.clear()
+    run(capsys, "--no-cache", ".")
+    assert sorted(count_lints) == ["clean.py", "train.py"]
+
+
+def test_cache_dir_flag_and_config_key(project, capsys):
+    run(capsys, "--cache-dir", "elsewhere", ".")
+    assert (project / "elsewhere" / "CACHEDIR.TAG").is_file()
+    assert not (project / CACHE_DIR_NAME).exists()
+    (project / "pyproject.toml").write_text('[tool.kerasmode-lint]\ncache-dir = "from-config"\n')
+    (project / "sub").mkdir()
+    (project / "sub" / "m.py").write_text(FLAGGED)
+    os.chdir(project / "sub")
+    run(capsys, ".")
+    assert (project / "from-config" / "CACHEDIR.TAG").is_file()  # relative to the config's folder
+    assert "cache-dir: " + str(project / "from-config") in main_output(capsys, "--show-settings", ".")
+
+
+def main_output(capsys, *args):
+    main(list(args))
+    return capsys.readouterr().out
+
+
+def test_bad_cache_dir_in_config_is_an_error(project, capsys):
+    (project / "pyproject.toml").write_text("[tool.kerasmode-lint]\ncache-dir = 3\n")
+    code, out, err = run(capsys, ".")
+    assert code == 2 and "cache-dir must be a folder name" in err and err.count("\n") == 1
+
+
+def test_unwritable_cache_lints_anyway_and_warns_once(project, capsys):
+    (project / "blocked").write_text("a file where the cache folder should be")
+    code, out, err = run(capsys, "--cache-dir", "blocked", ".")
+    assert code == 1 and "train.py:3:12: KM101" in out
+    [warning] = err.splitlines()
+    assert warning.startswith("kerasmode-lint: warning: cannot write the cache in ")
+    assert warning.endswith("linting without caching")
+
+
+def test_read_only_cache_is_still_read(project, capsys, count_lints, monkeypatch):
+    run(capsys, ".")
+    count_lints.clear()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cache_module, "write_atomically", refuse)
+    (project / "new.py").write_text(CLEAN)
+    code, out, err = run(capsys, ".")
+    assert count_lints == ["new.py"]  # the two old entries were read
+    assert code == 1 and err.count("cannot write the cache") == 1 and "Permission denied" in err
+
+
+def test_damaged_entry_is_a_miss_and_is_rewritten(project, capsys, count_lints):
+    run(capsys, ".")
+    [build] = [p for p in (project / CACHE_DIR_NAME).iterdir() if p.is_dir()]
+    for entry in build.iterdir():
+        entry.write_text("{not json")
+    count_lints.clear()
+    first = run(capsys, ".")
+    assert sorted(count_lints) == ["clean.py", "train.py"] and "KM101" in first[1]
+    for entry in build.iterdir():
+        assert "content" in json.loads(entry.read_text())
+
+
+def test_internal_errors_are_not_cached(project, capsys, count_lints, monkeypatch):
+    from kerasmode_lint.rules import ALL_RULES
+
+    def broken(self, node):
+        raise ZeroDivisionError("boom")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ALL_RULES[0], "visit_With", broken)
+        assert run(capsys, "train.py")[0] == 2
+    count_lints.clear()
+    assert run(capsys, "train.py")[0] == 1
+    assert count_lints == ["train.py"]
+
+
+def test_entries_pair_results_with_the_content_linted(tmp_path):
+    cache = LintCache(str(tmp_path / "c"))
+    diags = engine.lint_bytes(FLAGGED.encode(), "a.py", LintOptions(keras_version="3")).diagnostics
+    cache.put("a.py", "s", content_hash(FLAGGED.encode()), diags)
+    assert cache.get("a.py", "s", content_hash(FLAGGED.encode())) == diags
+    assert cache.get("a.py", "s", content_hash(CLEAN.encode())) is None
+    assert cache.get("a.py", "other settings", content_hash(FLAGGED.encode())) is None
+    assert cache.get("b.py", "s", content_hash(FLAGGED.encode())) is None
+
+
+SHARED_RUN = (
+    "import sys; from kerasmode_lint.cli import main; "
+    "sys.exit(main(['-q', '--jobs', '1', '--cache-dir', sys.argv[1], sys.argv[2]]))"
+)
+
+
+def test_two_runs_can_share_a_cache(tmp_path):
+    """Run side by side on one cache folder: both right, every entry whole."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for number in range(60):
+        (tree / f"m{number}.py").write_text(FLAGGED if number % 3 == 0 else CLEAN)
+    shared = str(tmp_path / "shared")
+    argv = [sys.executable, "-c", SHARED_RUN, shared, str(tree)]
+    for _ in range(2):  # cold side by side, then warm side by side
+        procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+        outputs = [p.communicate() for p in procs]
+        for proc, (out, err) in zip(procs, outputs):
+            assert proc.returncode == 1 and err == ""
+            assert len(out.splitlines()) == 20
+    [build] = [p for p in os.scandir(shared) if p.is_dir()]
+    names = os.listdir(build.path)
+    assert len(names) == 60 and not [n for n in names if n.startswith(".tmp-")]
+    for name in names:
+        with open(os.path.join(build.path, name)) as handle:
+            json.load(handle)

@@ -1,0 +1,37 @@
+"""positions() stops early but must give exactly what PositionProvider gives."""
+import random
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from kerasmode_lint.positions import positions
+from kerasmode_lint.walker import iter_descendants
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCES = sorted((REPO / "fixtures").rglob("*.py")) + sorted((REPO / "examples").glob("*.py")) + [
+    REPO / "kerasmode_lint" / "engine.py",  # decorators, nested defs, strings, comments
+]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_same_ranges_as_position_provider(path):
+    module = cst.parse_module(path.read_text(encoding="utf-8"))
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    nodes = list(iter_descendants(module))
+    chooser = random.Random(path.name)
+    for _ in range(25):
+        sample = chooser.sample(nodes, min(len(nodes), chooser.randint(1, 4)))
+        found = positions(module, sample)
+        assert {n: found[n] for n in sample} == {n: expected[n] for n in sample}
+    last = nodes[-1]
+    assert positions(module, [last])[last] == expected[last]
+
+
+def test_crlf_tabs_and_continuations():
+    source = "def f(a,\r\n\tb):\r\n\treturn (a +\r\n\t\tb)  # c\r\nx = f(1, 2)\r\n"
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    for node in iter_descendants(module):
+        assert positions(module, [node])[node] == expected[node]
