@@ -4,8 +4,8 @@
     python scripts/sweep.py DIR [DIR ...] [--jobs N] [--json report.json]
 
 Every file is linted with every rule (Keras version: auto, as users run it),
-through the same path as the command line (cli.lint_file, the crash-isolating
-pool), with no exclude globs: test data, vendored code and Python 2 leftovers
+through the same path as the command line (runner.run with cli.lint_task: the
+crash-isolating pool, no cache), with no exclude globs: test data, vendored code and Python 2 leftovers
 included. Reports files, lines, time, findings per code, the KM001 reasons
 grouped, and every internal error or crash. Exit status 1 if there was any
 internal error or crash, else 0.
@@ -29,10 +29,9 @@ import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from kerasmode_lint import cli  # noqa: E402
-from kerasmode_lint.autofix import Job  # noqa: E402
+from kerasmode_lint import cli, runner  # noqa: E402
+from kerasmode_lint.autofix import Job, run_job  # noqa: E402
 from kerasmode_lint.engine import LintOptions  # noqa: E402
-from kerasmode_lint.pool import run_isolated  # noqa: E402
 from kerasmode_lint.rules import ALL_RULES  # noqa: E402
 from kerasmode_lint.diagnostics import ENGINE_CODES  # noqa: E402
 
@@ -52,7 +51,7 @@ def fix_problems(path: str, fixed: bytes, options, job):
         original = handle.read()
     if compiles(original) and not compiles(fixed):
         yield "the fixed file does not parse"
-    if cli.run_job(path, fixed, options, job).output is not None:
+    if run_job(path, fixed, options, job).output is not None:
         yield "a second --fix changes the file again"
     if fixed.startswith(b"\xef\xbb\xbf") != original.startswith(b"\xef\xbb\xbf"):
         yield "the BOM was not kept"
@@ -97,9 +96,7 @@ def main(argv=None) -> int:
             pass
 
     started = time.perf_counter()
-    size = max(1, len(tasks) // (args.jobs * 16))
-    chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
-    results = [r for chunk in run_isolated(cli.lint_files, chunks, args.jobs, cli._crashed) for r in chunk]
+    results = runner.run(tasks, cli.lint_task, args.jobs)
     seconds = time.perf_counter() - started
 
     per_code = collections.Counter()
