@@ -1,4 +1,19 @@
 """kerasmode-lint: a static linter for mistakes with Keras's ``training`` mode."""
+import os as _os
+import sys as _sys
+
+# `python -m kerasmode_lint` puts the working folder first on sys.path: a
+# linted project's dataclasses.py or tomllib.py would be imported, and run,
+# in place of the standard library's. Take it off before importing anything
+# (os and sys are loaded before sys.path is read), unless this package itself
+# was found there (a source checkout, whose worker processes need it).
+if (
+    _sys.argv[:1] == ["-m"] and _sys.path
+    and _os.path.abspath(_sys.path[0] or _os.curdir) == _os.getcwd()
+    and _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))) != _os.getcwd()
+):
+    del _sys.path[0]
+
 __version__ = "0.1.0"
 
 from .diagnostics import Diagnostic  # noqa: E402

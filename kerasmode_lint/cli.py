@@ -18,10 +18,11 @@ from . import __version__, reporting, runner
 from .backends import parse_keras_backend, resolve_backend
 from .cache import CACHE_DIR_NAME, LintCache
 from .config import Config, ConfigError, config_for
-from .diagnostics import ENGINE_CODES, INVALID_FILE, Diagnostic
+from .diagnostics import ENGINE_CODES, Diagnostic, internal_error
 from .discovery import DEFAULT_EXCLUDES, discover, validate_globs
 from .options import FileResult, Job, LintOptions
 from .pages import page_text
+from .safe_io import configure_output_streams, read_source
 from .selection import SelectionError, resolve_selection, split_codes
 from .versions import parse_keras_version, resolve_version
 
@@ -141,10 +142,12 @@ def make_plan(args, config: Config) -> Plan:
         per_file.append((pattern, resolve_selection(codes, [], [], where=f"per-file-ignores in {where}")))
     exclude = args.exclude if args.exclude is not None else config.get("exclude", DEFAULT_EXCLUDES)
     extend = list(config.get("extend-exclude", [])) + list(args.extend_exclude)
-    try:
-        validate_globs(list(exclude) + extend + [p for p, _ in per_file])
-    except ValueError as exc:
-        raise UsageError(f"{where}: {exc}") from None
+    for key, globs in (("exclude", exclude), ("extend-exclude", extend),
+                       ("per-file-ignores", [p for p, _ in per_file])):
+        try:
+            validate_globs(globs)
+        except ValueError as exc:
+            raise UsageError(f"{where}: {key}: {exc}") from None
     if args.no_cache:
         cache_dir = None
     elif args.cache_dir:
@@ -189,7 +192,23 @@ def lint_task(path: str, data: bytes, options: LintOptions, job: Job = Job()) ->
     """What the runner calls for each file, in this process or a worker."""
     from .autofix import run_job  # libcst: loaded only when a file must be linted
 
-    return run_job(path, data, options, job)
+    try:
+        return run_job(path, data, options, job)
+    except Exception as exc:  # a bug in fixing or reading a notebook: this file only
+        from .engine import describe_exception
+
+        what = f": {describe_exception(exc)}; this file was not checked"
+        return FileResult(path, [internal_error(path, what)], internal_error=True)
+
+
+def _missing_reason(path: str) -> str:
+    """Why a command-line path cannot be linted: usually it does not exist,
+    but a symlink loop or a forbidden folder deserve their own words."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return (exc.strerror or "no such file or directory").lower()
+    return "no such file or directory"
 
 
 def list_rules() -> str:
@@ -220,8 +239,10 @@ def show_settings(paths: Sequence[str], plans: Dict[str, Plan]) -> str:
         plan = plans[path]
         data = b""
         if os.path.isfile(path):
-            with open(path, "rb") as handle:
-                data = handle.read()
+            try:
+                data = read_source(path)
+            except OSError:  # the settings still apply; lint reports the file as KM001
+                pass
         resolved = resolve_version(plan.options.keras_version, path, data,
                                    setting_origin=plan.options.keras_version_origin)
         backend = resolve_backend(plan.options.keras_backend, data,
@@ -241,6 +262,7 @@ def show_settings(paths: Sequence[str], plans: Dict[str, Plan]) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    configure_output_streams()
     try:
         return _main(argv)
     except (UsageError, ConfigError, SelectionError) as exc:
@@ -321,7 +343,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
                 suffixes=(".py", ".ipynb"),
             )
             for missing in found.missing:
-                print(f"kerasmode-lint: error: {missing}: no such file or directory", file=sys.stderr)
+                print(f"kerasmode-lint: error: {missing}: {_missing_reason(missing)}", file=sys.stderr)
                 error = True
             for file in found.files:
                 if file not in seen:

@@ -51,3 +51,13 @@ ENGINE_CODES = {
     ),
 }
 SELECTABLE_ENGINE_CODES = (UNUSED_NOQA,)
+
+
+def internal_error(path: str, what: str) -> Diagnostic:
+    """A bug of ours met on ``path`` (``what`` follows "internal error" and
+    says what was lost), reported as KM001 so that the run goes on and exits 2."""
+    return Diagnostic(
+        path, 1, 1, INVALID_FILE,
+        f"internal error{what}. Please report this bug with the file that triggers it.",
+        name=INVALID_FILE_NAME,
+    )

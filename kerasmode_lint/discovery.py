@@ -229,11 +229,13 @@ class _GitIgnores:
 
     def _load(self, path: str, base: str) -> _Rules | None:
         if path not in self._files:
-            try:
-                with open(path, encoding="utf-8-sig", errors="replace") as f:
-                    text = f.read()
-            except OSError:  # absent or unreadable: no rules
-                text = ""
+            text = ""
+            if os.path.isfile(path):  # a FIFO would block the read forever
+                try:
+                    with open(path, encoding="utf-8-sig", errors="replace") as f:
+                        text = f.read()
+                except OSError:  # unreadable: no rules
+                    pass
             rules = _Rules(base, text)
             self._files[path] = None if rules.empty else rules
         return self._files[path]

@@ -11,14 +11,16 @@ import ast
 import codecs
 import gc
 import re
+import warnings
 from symtable import symtable
 from typing import Dict, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 
 from .backends import resolve_backend
+from . import deep_stack
 from .context import FileContext
-from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic
+from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic, internal_error
 from .fixes import Fix
 from .fixes import resolve as resolve_fix
 from .noqa import apply_noqa, file_is_exempt, may_hold_our_noqa, unused_noqa
@@ -28,7 +30,6 @@ from .rule import Rule
 from .rules import ALL_RULES
 from .versions import resolve_version
 from .walker import walk
-
 
 
 # -- rule dispatch tables ------------------------------------------------------
@@ -64,23 +65,40 @@ class InvalidFile(Exception):
 
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_LINE_BREAK = re.compile(rb"\r\n?|\n")  # CR-only files exist; CPython reads them too
+_TEXT_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 def _encoding(data: bytes) -> str:
     """PEP 263: a BOM, or a coding cookie on line 1 or 2, else UTF-8."""
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    for number, line in enumerate(data.split(b"\n", 2)[:2]):
+    for number, line in enumerate(_LINE_BREAK.split(data, 2)[:2]):
         match = _COOKIE.match(line)
         if match:
             name = match.group(1).decode("ascii", "replace")
             try:
-                return codecs.lookup(name).name
+                codec = codecs.lookup(name)
             except LookupError:
                 raise InvalidFile(f"cannot decode: unknown encoding {name!r}", number + 1) from None
+            # rot13, base64, zlib are codecs but not text encodings:
+            # bytes.decode refuses them (as CPython does for source files).
+            if not getattr(codec, "_is_text_encoding", True):
+                raise InvalidFile(f"cannot decode: {name!r} is not a text encoding", number + 1)
+            return codec.name
         if line.strip() and not line.lstrip().startswith(b"#"):
             break  # a cookie on line 2 counts only after a comment or blank line 1
     return "utf-8"
+
+
+def _position(data, offset: int) -> Tuple[int, int]:
+    """1-based line and column of ``offset`` in bytes or text, counting CR,
+    LF and CRLF as line breaks as Python does."""
+    pattern = _LINE_BREAK if isinstance(data, bytes) else _TEXT_LINE_BREAK
+    line, start = 1, 0
+    for match in pattern.finditer(data, 0, offset):
+        line, start = line + 1, match.end()
+    return line, offset - start + 1
 
 
 def source_encoding(data: bytes) -> str:
@@ -94,18 +112,16 @@ def decode(data: bytes) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InvalidFile(
-            f"cannot decode as {encoding}: invalid byte 0x{data[exc.start]:02x}", line, column
-        ) from None
+        line, column = _position(data, exc.start)
+        bad = data[exc.start:exc.start + 1]  # empty when a codec blames the end of the data
+        what = f"invalid byte 0x{bad[0]:02x}" if bad else "truncated data"
+        raise InvalidFile(f"cannot decode as {encoding}: {what}", line, column) from None
 
 
 def _nul_byte(text: str) -> Optional[InvalidFile]:
     if "\x00" not in text:
         return None
-    line = text.count("\n", 0, text.index("\x00")) + 1
-    return InvalidFile("cannot parse: source contains a NUL byte", line)
+    return InvalidFile("cannot parse: source contains a NUL byte", *_position(text, text.index("\x00")))
 
 
 def parse(text: str) -> cst.Module:
@@ -113,22 +129,29 @@ def parse(text: str) -> cst.Module:
     if problem is not None:
         raise problem
     if _may_nest_deeply(text):
-        # libcst's native parser overflows the C stack (a segfault, not an
-        # exception) on a few thousand nested brackets. CPython refuses more
-        # than 200 levels cheaply, so let it judge such files first.
+        # libcst's time or memory grows with the square of an expression's
+        # nesting (3,000 nested brackets take gigabytes, 3,000 chained `+`
+        # ten seconds); CPython refuses such code cheaply (more than 200
+        # brackets, about 3,000 other levels), so let it judge first.
         problem = _python_syntax_error(text)
         if problem is not None:
             raise problem
     try:
-        return _fast_parse(text)
+        # On a large stack: libcst's parser recurses per level with no limit
+        # of its own, and overflowing a thread's stack is a segfault.
+        return deep_stack.call(_fast_parse, text)
     except cst.ParserSyntaxError as exc:
         # CPython's own parser places and words syntax errors better than
         # libcst's; ask it, now that we know the file is broken.
         better = _python_syntax_error(text)
         if better is not None:
             raise better from None
-        # Valid for CPython but not for libcst (newer syntax): say so.
-        raise InvalidFile(f"cannot parse: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
+        # Valid for CPython but not for libcst (newer syntax, `(x): int = 1`,
+        # thousands of concatenated strings): the file is fine, our parser is not.
+        raise InvalidFile(
+            f"cannot parse with libcst, although Python accepts this code: {exc.message}",
+            exc.raw_line, exc.raw_column + 1,
+        ) from None
     except RecursionError:
         raise InvalidFile("cannot parse: code is nested too deeply") from None
 
@@ -168,19 +191,42 @@ _OPENERS = ("(", "[", "{")
 _BRACKET = re.compile(r"[()\[\]{}]")
 
 
+# Only an expression this long (one line, or one bracketed span) with this
+# many operators can nest deep enough for libcst to take long.
+_LONG = _MANY_OPERATORS = 1000
+_LONG_LINE = re.compile(r"^.{%d,}" % _LONG, re.MULTILINE)
+_OPERATORS = ("+", "-", "*", "/", "%", "&", "|", "^", "~", "<", ">", "@", ".", " if ", "not ", "lambda", "await ")
+
+
+def _operators(chunk: str) -> int:
+    return sum(chunk.count(op) for op in _OPERATORS)
+
+
 def _may_nest_deeply(text: str) -> bool:
-    """Could bracket nesting exceed what CPython accepts (200 levels)?
-    Exact for code; brackets in strings only make it answer yes more often."""
-    if sum(text.count(c) for c in _OPENERS) <= 200:
+    """Could an expression nest deeper than libcst parses cheaply: more than
+    200 brackets (CPython's limit), or a long line, bracketed span or run of
+    backslash continuations with more than 1,000 operators? Exact for
+    brackets; strings and comments only make it answer yes more often."""
+    if text.count("\\\n") > _MANY_OPERATORS:
+        return True
+    if any(_operators(m.group()) > _MANY_OPERATORS for m in _LONG_LINE.finditer(text)):
+        return True
+    if sum(text.count(c) for c in _OPENERS) <= 200 and (
+        len(text) <= _LONG or _operators(text) <= _MANY_OPERATORS
+    ):
         return False
-    depth = 0
+    depth = start = 0
     for match in _BRACKET.finditer(text):
         if match.group() in _OPENERS:
+            if not depth:
+                start = match.start()
             depth += 1
             if depth > 200:
                 return True
         elif depth:
             depth -= 1
+            if not depth and match.end() - start > _LONG and _operators(text[start:match.end()]) > _MANY_OPERATORS:
+                return True
     return False
 
 
@@ -194,7 +240,9 @@ def _syntax_check(text: str) -> Optional[InvalidFile]:
     check: KM001 means the same whether or not the file was parsed.
     """
     try:
-        symtable(text, "<linted>", "exec")
+        with warnings.catch_warnings():  # the linted code's warnings: see _python_syntax_error
+            warnings.simplefilter("ignore")
+            symtable(text, "<linted>", "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return _nul_byte(text) or _python_syntax_error(text)
     return None
@@ -202,7 +250,12 @@ def _syntax_check(text: str) -> Optional[InvalidFile]:
 
 def _python_syntax_error(text: str) -> Optional[InvalidFile]:
     try:
-        compile(text, "<linted>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        # The linted code's SyntaxWarnings (invalid escapes, `is` with a
+        # literal) are not ours to print, and must not become errors under
+        # -W error or PYTHONWARNINGS=error.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<linted>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         return InvalidFile(f"cannot parse: {exc.msg}", exc.lineno or 1, exc.offset or 1)
     except ValueError as exc:  # NUL bytes
@@ -248,7 +301,66 @@ def lint_text(
     """Lint decoded source. ``data`` is what the Keras version detection, the
     trigger prefilter and file-level noqa read (the raw bytes, or a notebook's
     cells before magics were neutralised); ``syntax_checked`` says the caller
-    already knows CPython accepts ``text`` (flake8 does)."""
+    already knows CPython accepts ``text`` (flake8 does).
+
+    Never raises (but KeyboardInterrupt): a bug outside any rule becomes a
+    KM001 internal error on this file alone."""
+    try:
+        try:
+            return _lint_text(text, path, options, data, syntax_checked, prefilter)
+        except Exception as exc:
+            if not _from_recursion(exc):
+                raise
+        # Valid but deeply nested code (thousands of chained `and`, `elif` or
+        # implicitly concatenated strings): libcst's code generation and the
+        # rules recurse once per level. Again, with room for that.
+        return deep_stack.call_deeply_recursive(
+            _lint_text, text, path, options, data, syntax_checked, prefilter, True)
+    except Exception as exc:
+        if _from_recursion(exc):
+            result = FileResult(path)
+            result.diagnostics.append(Diagnostic(
+                path, 1, 1, INVALID_FILE, "cannot lint: code is nested too deeply", name=INVALID_FILE_NAME
+            ))
+        else:
+            result = FileResult(path, internal_error=True)
+            what = f": {describe_exception(exc)}; this file was not checked"
+            result.diagnostics.append(internal_error(path, what))
+        return result
+
+
+def _from_recursion(exc: BaseException) -> bool:
+    """Did ``exc`` start as a RecursionError? libcst's code generation turns
+    one into a KeyError while unwinding."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, RecursionError):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message``, short: an exception may carry a whole syntax tree,
+    whose repr is huge and itself recursive."""
+    if any(isinstance(arg, cst.CSTNode) for arg in exc.args):
+        text = ", ".join(type(a).__name__ if isinstance(a, cst.CSTNode) else "…" for a in exc.args)
+    else:
+        try:
+            text = str(exc)
+        except Exception:  # a broken __str__ must not hide the report
+            text = "(message not printable)"
+    if len(text) > 300:
+        text = text[:300] + "…"
+    return f"{type(exc).__name__}: {text}"
+
+
+def _lint_text(
+    text: str, path: str, options: LintOptions, data: Optional[bytes], syntax_checked: bool, prefilter: bool,
+    deep: bool = False,
+) -> FileResult:
+    """lint_text's work; ``deep``: running with a raised recursion limit."""
     result = FileResult(path)
     if data is None:
         data = text.encode("utf-8", "surrogatepass")
@@ -289,11 +401,11 @@ def lint_text(
             _run(context, instances)
         except Exception as exc:  # a bug in a rule must not stop the run
             culprit = _failing_rule(exc, instances)
-            if culprit is None:
-                raise
+            if culprit is None or (_from_recursion(exc) and not deep):
+                raise  # a deep tree, not necessarily a bug: lint_text retries
             result.internal_error = True
-            result.diagnostics.append(_internal_error(
-                path, culprit, f"{type(exc).__name__}: {exc}; the other rules still ran"))
+            what = f"{describe_exception(exc)}; the other rules still ran"
+            result.diagnostics.append(_internal_error(path, culprit, what))
             rules = [r for r in rules if r is not type(culprit)]
             applied = [r for r in applied if r is not type(culprit)]
             continue
@@ -347,12 +459,7 @@ def _invalid(path: str, exc: InvalidFile) -> FileResult:
 
 
 def _internal_error(path: str, rule, what: str) -> Diagnostic:
-    return Diagnostic(
-        path, 1, 1, INVALID_FILE,
-        f"internal error in rule {rule.code} ({rule.name}): {what}. "
-        "Please report this bug with the file that triggers it.",
-        name=INVALID_FILE_NAME,
-    )
+    return internal_error(path, f" in rule {rule.code} ({rule.name}): {what}")
 
 
 def _run(context: FileContext, rules: Sequence[Rule]) -> None:

@@ -14,8 +14,9 @@ import sys
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .cache import LintCache, content_hash
-from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic
+from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic, internal_error
 from .options import FileResult, LintOptions
+from .safe_io import read_source
 from .versions import project_version
 
 # A pool costs about 0.1 s to start and feed; below this much source to lint
@@ -39,8 +40,7 @@ def read_error(path: str, exc: OSError) -> FileResult:
 
 
 def _read(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
+    return read_source(path)  # refuses FIFOs and devices instead of waiting on them
 
 
 def options_key(options: LintOptions) -> str:
@@ -165,15 +165,23 @@ def _lint_all(pending, sizes, lint, jobs, digests):
     if chunk:
         chunks.append(chunk)
 
-    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
 
     from . import engine  # noqa: F401  loaded once here, not in every worker
+    from .pool import run_isolated
 
-    out = []
-    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=_pool_context()) as pool:
-        for future in [pool.submit(lint_chunk, lint, chunk, digests) for chunk in chunks]:
-            out.extend(future.result())
-    return out
+    # A worker that dies (a crash in native code, out of memory) costs only
+    # the file it was linting.
+    done = run_isolated(partial(lint_chunk, lint, digests=digests), chunks, min(jobs, len(chunks)),
+                        _crashed, mp_context=_pool_context())
+    return [item for chunk in done for item in chunk]
+
+
+def _crashed(item: Tuple[int, Task], reason: str):
+    index, task = item
+    path = task[0]
+    result = FileResult(path, [internal_error(path, f": {reason}; this file was not checked")], internal_error=True)
+    return index, result, None
 
 
 def _pool_context():

@@ -123,6 +123,7 @@ def project_version(path: "str | os.PathLike[str] | None") -> Optional[ResolvedV
 def clear_caches() -> None:
     """Forget cached project roots, pins and installed versions (tests, servers)."""
     _project_root.cache_clear()
+    _is_project_root.cache_clear()
     _pin_signal.cache_clear()
     _installed_signal.cache_clear()
     _installed_distributions.cache_clear()
@@ -197,15 +198,24 @@ def _start_dir(path: "str | os.PathLike[str] | None") -> str:
 
 @functools.lru_cache(maxsize=None)
 def _project_root(directory: str) -> Optional[str]:
-    # Recursive so that sibling directories share the walk up.
+    # A loop, not recursion: folders can nest deeper than the recursion limit.
+    while not _is_project_root(directory):
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+    return directory
+
+
+@functools.lru_cache(maxsize=None)
+def _is_project_root(directory: str) -> bool:
+    # Cached apart from _project_root so that sibling folders list their
+    # shared ancestors once.
     try:
         names = os.listdir(directory)
     except OSError:
-        names = []
-    if any(n in _ROOT_MARKERS or _is_requirements(n) for n in names):
-        return directory
-    parent = os.path.dirname(directory)
-    return None if parent == directory else _project_root(parent)
+        return False
+    return any(n in _ROOT_MARKERS or _is_requirements(n) for n in names)
 
 
 class _Dep(NamedTuple):

@@ -147,7 +147,8 @@ def test_per_file_ignores(project, capsys):
         ('[tool.kerasmode-lint]\nselect = "KM1"\n', "select must be a list of strings"),
         ('[tool.kerasmode-lint]\nselect = ["KM9"]\n', "unknown rule code or prefix 'KM9'"),
         ('[tool.kerasmode-lint]\nkeras-version = "4"\n', "invalid keras-version '4'"),
-        ('[tool.kerasmode-lint]\nexclude = ["[abc"]\n', "bad glob '[abc'"),
+        ('[tool.kerasmode-lint]\nexclude = ["[abc"]\n', "exclude: bad glob '[abc'"),
+        ('[tool.kerasmode-lint.per-file-ignores]\n"[x" = ["KM101"]\n', "per-file-ignores: bad glob '[x'"),
         ('[tool.kerasmode-lint]\nforce-exclude = "yes"\n', "force-exclude must be true or false"),
     ],
 )

@@ -75,10 +75,11 @@ def test_chunks_start_with_the_largest_files(tmp_path, monkeypatch):
         (tmp_path / name).write_text("#" * (size - 1) + "\n")
         tasks.append((str(tmp_path / name), LintOptions(keras_version="3")))
     seen = []
+    real = runner.lint_chunk
 
     def recording(lint, chunk, digests):
         seen.append([os.path.basename(task[0]) for _, task in chunk])
-        return runner.lint_chunk(lint, chunk, digests)
+        return real(lint, chunk, digests)
 
     class InlinePool:
         def __init__(self, **kwargs):
@@ -98,11 +99,12 @@ def test_chunks_start_with_the_largest_files(tmp_path, monkeypatch):
                 def result(self):
                     return self.value
 
-            return Done(recording(*args))
+            return Done(fn(*args))
 
-    import concurrent.futures
+    from kerasmode_lint import pool
 
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", InlinePool)
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", InlinePool)
+    monkeypatch.setattr(runner, "lint_chunk", recording)
     monkeypatch.setattr(runner, "PARALLEL_MIN_BYTES", 0)
     results = runner.run(tasks, cli.lint_task, jobs=2)
     assert [os.path.basename(r.path) for r in results] == list(sizes)

@@ -1,0 +1,85 @@
+"""A process pool in which one file that kills its worker costs that file only.
+
+Linting cannot raise (engine.lint_bytes turns every exception into a KM001),
+but a worker process can still die: a crash in libcst's native parser, or the
+system killing it for memory. ``concurrent.futures`` then fails every pending
+task with BrokenProcessPool, and the run would end with a traceback. Here the
+unfinished work is retried: the chunks that may have been running are re-run
+one file at a time in a single worker, which pins the file that kills it; that
+file gets ``on_crash``'s result and the rest goes back to the parallel pool.
+"""
+from __future__ import annotations
+
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+Work = Callable[[Sequence[Any]], List[Any]]  # a chunk of items -> one result per item
+OnCrash = Callable[[Any, str], Any]  # (item, reason) -> the result for that item
+
+
+def run_isolated(
+    work: Work,
+    chunks: Sequence[Sequence[Any]],
+    workers: int,
+    on_crash: OnCrash,
+    mp_context=None,
+) -> List[List[Any]]:
+    """``[work(chunk) for chunk in chunks]``, computed in ``workers`` processes."""
+    results: Dict[int, List[Any]] = {}
+    todo: List[Tuple[int, Sequence[Any]]] = list(enumerate(chunks))
+    while todo:
+        unfinished = _round(work, todo, workers, mp_context, results)
+        # Workers take chunks in submission order, so the chunks that were
+        # running when a worker died are among the first unfinished ones.
+        suspects, todo = unfinished[:workers], unfinished[workers:]
+        for number, chunk in suspects:
+            results[number] = _one_by_one(work, chunk, mp_context, on_crash)
+    return [results[number] for number in range(len(chunks))]
+
+
+def _round(work, todo, workers, mp_context, results) -> List[Tuple[int, Sequence[Any]]]:
+    """Run ``todo`` in parallel; return the chunks left without a result."""
+    unfinished = []
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp_context) as pool:
+        futures = [(number, chunk, pool.submit(work, chunk)) for number, chunk in todo]
+        for number, chunk, future in futures:
+            outcome, _ = _outcome(future)
+            if outcome is None:
+                unfinished.append((number, chunk))
+            else:
+                results[number] = outcome
+    return unfinished
+
+
+def _one_by_one(work: Work, chunk: Sequence[Any], mp_context, on_crash: OnCrash) -> List[Any]:
+    """The results of ``chunk``'s items, each computed alone in one worker."""
+    done: List[Any] = []
+    while len(done) < len(chunk):
+        rest = chunk[len(done):]
+        with ProcessPoolExecutor(max_workers=1, mp_context=mp_context) as pool:
+            futures = [pool.submit(work, [item]) for item in rest]
+            for future in futures:
+                outcome, _ = _outcome(future)
+                if outcome is None:
+                    break
+                done.extend(outcome)
+        if len(done) < len(chunk):
+            # One worker runs its items in order, so the first item without a
+            # result was running when the worker died. Confirm it alone: a
+            # result still in flight when the pool broke is not a crash.
+            item = chunk[len(done)]
+            with ProcessPoolExecutor(max_workers=1, mp_context=mp_context) as pool:
+                outcome, reason = _outcome(pool.submit(work, [item]))
+            done.extend(outcome if outcome is not None else [on_crash(item, reason)])
+    return done
+
+
+def _outcome(future: Future) -> Tuple[Optional[List[Any]], str]:
+    """(the future's results, "") or (None, why there are none)."""
+    try:
+        return future.result(), ""
+    except BrokenProcessPool:
+        return None, "the worker process linting it died (a crash or out of memory)"
+    except Exception as exc:  # an error the work let through: retried alone, then reported
+        return None, f"{type(exc).__name__}: {exc}"

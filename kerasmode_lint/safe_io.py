@@ -1,0 +1,63 @@
+"""Reading linted files and writing our output without ever crashing on them.
+
+A linter meets whatever a repository holds: FIFOs and device files named on
+the command line, file names that are not valid UTF-8, terminals that cannot
+show a character of a message. None of these may end a run with a traceback.
+"""
+from __future__ import annotations
+
+import codecs
+import errno
+import os
+import stat
+import sys
+
+_ERRORS = "kerasmode-lint-output"
+
+
+def read_source(path: str) -> bytes:
+    """The bytes of the file at ``path``. Raises OSError, also for anything
+    but a regular file: reading a FIFO would wait for a writer forever, and a
+    device such as /dev/zero never ends."""
+    # O_NONBLOCK: opening a FIFO must not wait for a writer before fstat can
+    # refuse it; it changes nothing for regular files.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        return handle.read()
+
+
+def _replace_unencodable(error: UnicodeError):
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start:error.end]
+    if all(0xDC80 <= ord(c) <= 0xDCFF for c in text):
+        # A file name that is not valid in the file system's encoding comes
+        # back from the OS as lone surrogates (PEP 383): print its original
+        # bytes, so the path still names the file.
+        return bytes(ord(c) - 0xDC00 for c in text), error.end
+    return text.encode("ascii", "backslashreplace").decode("ascii"), error.end
+
+
+def configure_output_streams() -> None:
+    """Let stdout and stderr print any path or message: characters the
+    stream's encoding lacks are escaped instead of raising UnicodeEncodeError."""
+    try:
+        codecs.lookup_error(_ERRORS)
+    except LookupError:
+        codecs.register_error(_ERRORS, _replace_unencodable)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)  # absent on replaced streams
+        if reconfigure is not None:
+            try:
+                reconfigure(errors=_ERRORS)
+            except (ValueError, OSError):  # a stream that cannot change now: leave it
+                pass
