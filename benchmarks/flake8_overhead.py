@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kerasmode_lint.triggers import trigger_words  # noqa: E402
+from kerasmode_lint.prefilter import could_match  # noqa: E402
 
 # flake8 without the KM plugin: the same entry point, with KM filtered out of
 # the plugins it finds (works whether the plugin is installed or local).
@@ -43,7 +43,6 @@ WITH_PLUGIN = "import sys\nfrom flake8.main.cli import main\nsys.exit(main())\n"
 
 
 def corpus(folder: Path, count: int) -> list:
-    words = trigger_words()
     chosen = []
     for path in sorted(folder.rglob("*.py")):
         if "test" in path.parts or "site-packages" in path.parts:
@@ -53,7 +52,7 @@ def corpus(folder: Path, count: int) -> list:
             compile(text, str(path), "exec")
         except (UnicodeDecodeError, SyntaxError, ValueError, OSError):
             continue
-        if any(w in text for w in words) or "KM" in text:
+        if could_match(text.encode("utf-8"), str(path)) or "KM" in text:
             continue
         chosen.append(path)
         if len(chosen) == count:

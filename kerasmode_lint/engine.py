@@ -22,7 +22,7 @@ from . import deep_stack
 from .context import FileContext
 from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic, internal_error
 from .fixes import Fix
-from .fixes import resolve as resolve_fix
+from .fixes import nodes as fix_nodes, resolve as resolve_fix
 from .noqa import apply_noqa, file_is_exempt, may_hold_our_noqa, unused_noqa
 from .options import FileResult, LintOptions  # noqa: F401 (re-exported)
 from .prefilter import rules_matching
@@ -379,7 +379,7 @@ def _lint_text(
     # cannot match): KM002 may judge their noqa comments.
     applied = rules
     if prefilter:
-        rules = rules_matching(data, rules)
+        rules = rules_matching(data, rules, path)
     module = None
     try:
         if rules:
@@ -413,10 +413,16 @@ def _lint_text(
         break
 
     if reports:
-        # Loaded only here: most files report nothing.
-        from libcst.metadata import MetadataWrapper, PositionProvider
+        # Only the reported nodes and their fixes' nodes, and the file's code
+        # only up to the last of them (positions.py): PositionProvider would
+        # regenerate the whole file. Loaded here: most files report nothing.
+        from .positions import positions as node_positions
 
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        wanted = [node for _, node, _, _ in reports]
+        for _, _, _, fix in reports:
+            if fix is not None:
+                wanted.extend(fix_nodes(fix))
+        positions = node_positions(module, wanted)
         for rule, node, message, fix in reports:
             where = positions[node]
             if fix is not None:

@@ -122,6 +122,15 @@ def insert_after(node: "cst.CSTNode", content: str) -> NodeEdit:
     return NodeEdit(end_of(node), end_of(node), content)
 
 
+def nodes(fix: Fix) -> List["cst.CSTNode"]:
+    """The tree nodes a fix's edits are anchored to (their positions are needed)."""
+    found = []
+    for edit in fix.edits:
+        if isinstance(edit, NodeEdit):
+            found.extend((edit.start.node, edit.end.node))
+    return found
+
+
 def resolve(fix: Fix, positions) -> Fix:
     """``fix`` with every NodeEdit turned into an Edit, given libcst's
     PositionProvider mapping. Raises KeyError for a node not in the tree."""

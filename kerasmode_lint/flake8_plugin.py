@@ -1,10 +1,10 @@
 """The flake8 plugin (entry point ``flake8.extension``, prefix ``KM``).
 
 flake8 runs every installed plugin on every file, selected or not, so the
-plugin first looks for the rules' trigger words in the text flake8 already
-read (triggers.py, which loads without libcst); a file without any of them
-costs a string search, and the linter itself (libcst, slow to import) is
-loaded only when the first file that could match arrives.
+plugin first runs the byte prefilter on the text flake8 already read
+(prefilter.could_match over triggers.py, which loads without libcst); a file
+no rule can match costs a few searches, and the linter itself (libcst, slow to
+import) is loaded only when the first file that could match arrives.
 flake8 has already parsed the file (it hands every tree plugin the ``ast``),
 so the engine's own syntax check is skipped. Columns are returned 0-based;
 flake8 adds 1 when it prints them, giving the same ``line:col`` as
@@ -19,7 +19,7 @@ import re
 from typing import Iterator, List, Tuple
 
 from . import __version__
-from .triggers import trigger_words
+from .prefilter import could_match
 
 # Starts with a literal "#": the regex engine skips ahead fast.
 _CONTAINS_OUR_NOQA = re.compile(r"#\s*noqa.*?KM\d", re.IGNORECASE)
@@ -45,7 +45,6 @@ class Plugin:
 
     keras_version = "auto"
     disable_noqa = False
-    triggers = trigger_words()
 
     def __init__(self, tree, filename: str, lines: List[str]) -> None:
         # ``tree`` is required by flake8 to class this as a tree plugin; it
@@ -67,7 +66,9 @@ class Plugin:
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         text = "".join(self.lines)
-        if not any(trigger in text for trigger in self.triggers) and not _CONTAINS_OUR_NOQA.search(text):
+        path = None if self.filename in ("stdin", "-") else self.filename
+        data = text.encode("utf-8", "surrogatepass")
+        if not could_match(data, path or "") and not _CONTAINS_OUR_NOQA.search(text):
             return  # nothing can match, and no "# noqa: KM…" for KM002 to judge
         from .engine import LintOptions, lint_text
 
@@ -76,6 +77,5 @@ class Plugin:
             keras_version_origin="--keras-version (flake8)",
             disable_noqa=self.disable_noqa,
         )
-        path = None if self.filename in ("stdin", "-") else self.filename
         for diag in lint_text(text, path or "-", options, syntax_checked=True).diagnostics:
             yield diag.line, diag.column - 1, f"{diag.code} {diag.message}", type(self)

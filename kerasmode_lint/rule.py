@@ -19,6 +19,7 @@ import libcst as cst
 if TYPE_CHECKING:  # pragma: no cover
     from .context import FileContext
     from .fixes import Fix
+    from .screens import Screen
     from .versions import VersionSet
 
 
@@ -28,8 +29,9 @@ class Rule:
     summary: ClassVar[str]
     versions: ClassVar["VersionSet"]
     # A file is parsed for this rule only if it contains one of these (an
-    # entry may be a tuple of words that must all occur); see prefilter.py.
-    triggers: ClassVar[Tuple["bytes | Tuple[bytes, ...]", ...]]
+    # entry may be a tuple of words that must all occur, or a screen from
+    # screens.py); see prefilter.py.
+    triggers: ClassVar[Tuple["bytes | Tuple[bytes, ...] | Screen", ...]]
     # Keras 3 backends the rule applies to (see backends.py); None: every backend.
     backends: ClassVar[Optional[FrozenSet[str]]] = None
     # None: the rule never offers a fix; else "safe", "unsafe" or "sometimes".

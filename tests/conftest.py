@@ -27,3 +27,30 @@ def pytest_collection_modifyitems(config, items):
     if slow:
         config.hook.pytest_deselected(items=slow)
         items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
+# In the rules' own tests (test_km*.py), every lint also runs with every rule
+# forced past the prefilter, and the two must agree: the trigger words and
+# screens may only skip work, never a finding. (test_prefilter.py checks the
+# repository's snippets; this covers each rule test's variations too.)
+@pytest.fixture(autouse=True)
+def _prefilter_never_hides_a_finding(request, monkeypatch):
+    if not request.module.__name__.startswith("test_km"):
+        yield
+        return
+    from kerasmode_lint import engine
+
+    real = engine.lint_text
+
+    def both_ways(text, path, options=engine.LintOptions(), **kwargs):
+        result = real(text, path, options, **kwargs)
+        if kwargs.get("prefilter", True):
+            forced = real(text, path, options, **dict(kwargs, prefilter=False))
+            keep = lambda diags: [d for d in diags if not d.message.startswith("cannot parse with libcst")]  # noqa: E731
+            assert keep(result.diagnostics) == keep(forced.diagnostics), (
+                "the prefilter hid a finding: a rule reports on this source only when forced to run"
+            )
+        return result
+
+    monkeypatch.setattr(engine, "lint_text", both_ways)
+    yield

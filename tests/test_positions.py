@@ -35,3 +35,26 @@ def test_crlf_tabs_and_continuations():
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     for node in iter_descendants(module):
         assert positions(module, [node])[node] == expected[node]
+
+
+def test_the_engine_does_not_regenerate_the_whole_file(monkeypatch):
+    """Reported positions come from positions(), which stops after the last
+    reported node: a finding on line 4 of a long file must not pay for the
+    rest (PositionProvider would, and costs seconds on large files)."""
+    from kerasmode_lint import positions as positions_module
+    from kerasmode_lint.engine import LintOptions, lint_bytes
+
+    written = []
+    real = positions_module.positions
+
+    def spy(module, nodes):
+        found = real(module, nodes)
+        written.append(max(where.end.line for where in found.values()))
+        return found
+
+    monkeypatch.setattr(positions_module, "positions", spy)
+    monkeypatch.setattr(MetadataWrapper, "resolve", lambda *a, **k: pytest.fail("PositionProvider used"))
+    source = (REPO / "fixtures" / "KM101" / "flagged_custom_loop.py").read_bytes()
+    result = lint_bytes(source + b"\nx = 1\n" * 5000, "x.py", LintOptions(keras_version="3"))
+    assert [d.code for d in result.diagnostics] == ["KM101"]
+    assert written and written[0] < 100

@@ -16,6 +16,7 @@ from kerasmode_lint import engine
 from kerasmode_lint.engine import LintOptions, lint_bytes
 from kerasmode_lint.prefilter import rules_matching
 from kerasmode_lint.rule import Rule
+from kerasmode_lint.screens import Screen
 from kerasmode_lint.rules import ALL_RULES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,6 +69,9 @@ def test_trigger_words_are_declared_by_every_rule():
     for rule in ALL_RULES:
         assert rule.triggers, rule.code
         for trigger in rule.triggers:
+            if isinstance(trigger, Screen):
+                assert all(isinstance(w, bytes) and w for w in trigger.words), rule.code
+                continue
             words = trigger if isinstance(trigger, tuple) else (trigger,)
             assert words and all(isinstance(w, bytes) and w for w in words), rule.code
 
@@ -91,6 +95,13 @@ def test_a_tuple_of_words_needs_them_all():
     assert rules_matching(b"def train_step(self): self(x)", [rule]) == []
     assert rules_matching(b"training only", [rule]) == []
     assert rules_matching(b"K.learning_phase()", [rule]) == [rule]
+
+
+def test_a_screen_needs_its_words_and_its_test():
+    rule = fake_rule("A", Screen("s", (b"keras",), lambda data, path: b"yes" in data))
+    assert rules_matching(b"import keras  # yes", [rule]) == [rule]
+    assert rules_matching(b"import keras", [rule]) == []
+    assert rules_matching(b"yes", [rule]) == []  # the words are checked first
 
 
 def test_changed_words_are_seen(monkeypatch):

@@ -23,7 +23,6 @@ pipelines. Test files and methods of test classes are not evaluation code.
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Set
@@ -33,6 +32,7 @@ import libcst as cst
 from .. import keras_knowledge as kk
 from ..keras_knowledge import Tri
 from ..names import dotted
+from .. import screens
 from ..rule import Rule
 from ..subclasses import ClassContents, ClassInfo
 from ..versions import ALL
@@ -83,12 +83,12 @@ class EvaluationWithTrainingTrue(Rule):
         "BatchNormalization uses batch statistics and updates its moving statistics while measuring"
     )
     versions = ALL
-    triggers = (b"training=True", b"training = True")
+    # A literal True, outside test files unless a test_step/predict_step is there.
+    triggers = (screens.EVALUATION_PIN,)
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        base = os.path.basename(context.path or "")
-        self.test_file = bool(re.match(r"(test_.*|.*_test|conftest)\.py$", base))
+        self.test_file = screens.is_test_file(context.path or "")
         self.frames: List[_Frame] = []
         self.classes: List[cst.ClassDef] = []
         self.loops: List[bool] = []  # innermost last: does it draw samples (range/while)?

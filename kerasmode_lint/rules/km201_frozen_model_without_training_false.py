@@ -26,6 +26,7 @@ import libcst as cst
 
 from ..keras_knowledge import Tri
 from ..names import dotted
+from .. import screens
 from ..rule import Rule
 from ..versions import ALL, KERAS3_TO_315
 from ._graph_nodes import (
@@ -50,7 +51,8 @@ class FrozenModelWithoutTrainingFalse(Rule):
     )
     versions = ALL
     # Only a literal ``trainable = False`` / ``trainable=False`` freezes.
-    triggers = (b"trainable = False", b"trainable=False", b"trainable =False", b"trainable= False")
+    # A literal `trainable = False` and a Sequential or functional model.
+    triggers = (screens.FROZEN_MODEL_USED,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

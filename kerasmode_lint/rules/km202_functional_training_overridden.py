@@ -31,6 +31,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..keras_knowledge import Tri
+from .. import screens
 from ..rule import Rule
 from ..versions import KERAS3_TO_315
 from ._graph_nodes import Callee, callee_of, describe, training_keyword, training_risk
@@ -45,7 +46,8 @@ class FunctionalTrainingOverridden(Rule):
     )
     versions = KERAS3_TO_315
     # Only literal values are judged.
-    triggers = (b"training=False", b"training=True", b"training = False", b"training = True")
+    # A literal True/False and a model built from tensors.
+    triggers = (screens.FUNCTIONAL_NODE_PIN,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -28,6 +28,7 @@ from typing import List
 import libcst as cst
 
 from ..keras_knowledge import Tri
+from .. import screens
 from ..rule import Rule
 from ..versions import ALL, KERAS2_AND_316
 from ..walker import iter_children
@@ -42,7 +43,8 @@ class BatchnormPinnedToTraining(Rule):
         "with batch statistics and `evaluate` updates the moving statistics"
     )
     versions = ALL
-    triggers = (b"training=True", b"training = True")
+    # A literal True and a BatchNormalization (or an application built with one).
+    triggers = (screens.BATCHNORM_PINNED,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -30,6 +30,7 @@ import libcst as cst
 from .. import keras_knowledge as kk
 from ..layer_calls import LayerCalls, layer_call_methods, layer_calls, reads_name, training_param
 from ..names import dotted
+from .. import screens
 from ..rule import Rule
 from ..versions import ALL, KERAS3_TO_315
 from ..walker import iter_descendants
@@ -45,7 +46,7 @@ class CallDefaultTrainingTrue(Rule):
         "pass False, a bare call trains, and Keras 3.0-3.15 leaks it to later layers"
     )
     versions = ALL
-    triggers = (b"training=True", b"training = True", b"bool=True", b"bool = True", b"]=True", b"] = True")
+    triggers = (screens.CALL_DEFAULT_TRAINING_TRUE,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..layer_calls import layer_call_methods, layer_calls, training_param
+from .. import screens
 from ..rule import Rule
 from ..versions import KERAS3
 
@@ -30,7 +31,8 @@ class CallTrainingWithoutDefault(Rule):
         "on every call that does not pass `training=`"
     )
     versions = KERAS3
-    triggers = (b"def call",)
+    # A `def call(` and a `training` with no default after it.
+    triggers = (screens.CALL_TRAINING_WITHOUT_DEFAULT,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -29,6 +29,7 @@ import libcst as cst
 
 from .. import keras_knowledge as kk
 from ..layer_calls import Callee, layer_calls, positional_params, positional_training
+from .. import screens
 from ..rule import Rule
 from ..versions import ALL
 
@@ -41,13 +42,11 @@ class PositionalTraining(Rule):
         "Keras 2 may bind it to another parameter such as `mask`"
     )
     versions = ALL
-    # A positional bool or training-named value must be spelt in the file.
-    # (b"keras" would skip more non-Keras files, but every Keras file has it.)
-    # Only a Keras layer or model call can be flagged, and the layer index
-    # recognises those only in files that use Keras ("keras" is in every
-    # spelling of it: keras, tf.keras, tf_keras, keras_core); "True",
-    # "False" or "training" are in nearly every file and filter nothing.
-    triggers = (b"keras",)
+    # The layer index recognises layer calls only in files that use Keras
+    # ("keras" is in every spelling of it: keras, tf.keras, tf_keras,
+    # keras_core), and a positional `, True)` must go to a call that may be
+    # one: not `np.mean(x, 0, True)` or `self.assertEqual(x, False)`.
+    triggers = (screens.POSITIONAL_FLAG_TO_LAYER,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -34,6 +34,7 @@ from ..layer_calls import (
     Callee, LayerCalls, keyword_value, layer_call_methods, layer_calls,
     passes_star_kwargs, positional_training, training_param,
 )
+from .. import screens
 from ..rule import Rule
 from ..versions import KERAS3
 from ..walker import iter_children
@@ -129,7 +130,8 @@ class TrainingPinLeaksToSiblings(Rule):
         "`training=False`/`None` in `call`: Keras 3 leaks the pinned value to it"
     )
     versions = KERAS3
-    triggers = (b"training=False", b"training=None", b"training = False", b"training = None")
+    # A literal False/None pin and a `def call(`.
+    triggers = (screens.PIN_INSIDE_CALL,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -29,6 +29,7 @@ import libcst as cst
 
 from ..keras_knowledge import Tri
 from ..names import dotted
+from .. import screens
 from ..rule import Rule
 from ..subclasses import (
     TRAINING_ENTRY_POINTS,
@@ -66,7 +67,7 @@ class JaxTrainingNotForwarded(Rule):
     )
     versions = KERAS3_TO_315
     backends = frozenset({"jax"})
-    triggers = (b"def call",)
+    triggers = (screens.CALL_METHOD,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

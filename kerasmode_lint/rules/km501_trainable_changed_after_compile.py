@@ -26,6 +26,7 @@ Keras 3 a change before the first training call is correct and silent
 """
 from __future__ import annotations
 
+from .. import screens
 from ..rule import Rule
 from ..trainable_flow import flow_of
 from ..versions import ALL
@@ -39,7 +40,8 @@ class TrainableChangedAfterCompile(Rule):
         "without compiling again: the next fit ignores the change"
     )
     versions = ALL
-    triggers = (b"trainable",)
+    # A trainable change, a compile() and a training call.
+    triggers = (screens.TRAINABLE_CHANGE_BEFORE_FIT,)
 
     def leave_Module(self, node) -> None:
         if "compile" not in self.context.source:

@@ -23,6 +23,7 @@ elsewhere (no ``compile()`` seen on the path).
 """
 from __future__ import annotations
 
+from .. import screens
 from ..rule import Rule
 from ..trainable_flow import flow_of
 from ..versions import KERAS3
@@ -36,7 +37,8 @@ class GanFreezeRecipeKeras3(Rule):
         "D.train_on_batch never updates D"
     )
     versions = KERAS3
-    triggers = (b"trainable",)
+    # A trainable change, a compile() and a training call.
+    triggers = (screens.TRAINABLE_CHANGE_BEFORE_FIT,)
 
     def leave_Module(self, node) -> None:
         if "compile" not in self.context.source:

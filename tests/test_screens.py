@@ -1,0 +1,204 @@
+"""The screens: finer byte tests for rules whose trigger words are common.
+
+A screen may let a file through that the rule leaves alone, never hide one it
+reports; the on/off comparison lives in test_prefilter.py. Here: that each
+screen does narrow (so the speed it buys is not lost by a later edit), and
+that it says yes wherever it cannot tell.
+"""
+import pytest
+
+from kerasmode_lint import screens
+from kerasmode_lint.screens import _opening_bracket
+
+KERAS = b"import keras\n"
+
+
+def passes(screen, source: bytes) -> bool:
+    return screen.matches(source)
+
+
+@pytest.mark.parametrize("source", [
+    b"def call(self, x, training):\n",
+    b"def call(self, x, training: bool):\n",
+    b"def  call (\n    self,\n    x,\n    training,  # the mode\n):\n",
+    b"async def call(self, x, *, training):\n",
+    b"def call(self, x, training\n):\n",
+])
+def test_call_training_without_default_passes(source):
+    assert passes(screens.CALL_TRAINING_WITHOUT_DEFAULT, source)
+
+
+@pytest.mark.parametrize("source", [
+    b"def call(self, x, training=None):\n",
+    b"def call(self, x, training: bool = False):\n",
+    b"def call(self, x):\n    return self.d(x, training=training)\n",
+    b"def fit(self, x, training):\n",
+])
+def test_call_training_without_default_narrows(source):
+    assert not passes(screens.CALL_TRAINING_WITHOUT_DEFAULT, source)
+
+
+FIT = b"m.compile()\nm.fit(x)\n"
+
+
+@pytest.mark.parametrize("source", [
+    b"model.trainable = False\n",
+    b"model . trainable=True\n",
+    b"model.\\\n    trainable = True\n",
+    b"layer.trainable: bool = False\n",
+    b"make_trainable(D, False)\n",
+    b"set_trainable(D, False)\n",
+    b"D.setTrainable (False)\n",
+    b"freeze_all(base)  # trainable\n",
+    b"Unfreeze(base)  # trainable\n",
+    b"BatchNormalization(trainable=False)\n",
+    b"BatchNormalization(trainable = not True)\n",
+])
+def test_trainable_change_passes(source):
+    assert passes(screens.TRAINABLE_CHANGE_BEFORE_FIT, source + FIT)
+    assert passes(screens.BATCHNORM_FREEZE_CHANGE, source + b"# bn\n")
+
+
+@pytest.mark.parametrize("source", [
+    b"Dense(3, trainable=trainable)\n",
+    b"if layer.trainable == False:\n    pass\n",
+    b"print(model.trainable)\n",
+    b"antifreeze_trainable = 1\n",
+])
+def test_trainable_change_narrows(source):
+    assert not passes(screens.TRAINABLE_CHANGE_BEFORE_FIT, source + FIT)
+    assert not passes(screens.BATCHNORM_FREEZE_CHANGE, source + b"# bn\n")
+
+
+def test_km501_km502_need_a_compile_and_a_training_call():
+    assert not passes(screens.TRAINABLE_CHANGE_BEFORE_FIT, b"model.trainable = False\nm.fit(x)\n")
+    assert not passes(screens.TRAINABLE_CHANGE_BEFORE_FIT, b"model.trainable = False\nm.compile()\n")
+    assert passes(screens.TRAINABLE_CHANGE_BEFORE_FIT, b"m.trainable = False\nm.compile()\nm.train_on_batch(x)\n")
+
+
+@pytest.mark.parametrize("name", [b"BatchNormalization", b"layer.name == 'conv1_bn'", b"'batch_norm'", b"BN"])
+def test_km503_needs_batchnorm_text(name):
+    assert passes(screens.BATCHNORM_FREEZE_CHANGE, b"m.trainable = True\n" + name)
+    assert not passes(screens.BATCHNORM_FREEZE_CHANGE, b"m.trainable = True\nabnormal\n")
+
+
+@pytest.mark.parametrize("source", [
+    b"layer = Dense(3)\ny = layer(x, True)\n",
+    b"y = self.bn(x, training)\nself.bn = BatchNormalization()\n",
+    b"y = self(x, False)\n",
+    b"y = Dropout(0.5)(x, True)\n",
+    b"y = blocks[0](x, is_training)\n",
+    b"model = f()\ny = model(\n    x,\n    # comment\n    True,\n)\n",
+    b"model = f()\ny = model(x, (True))\n",
+    b"model = f()\ny = model(x, self.training)\n",
+    b"model = f()\ny = model(f(g(x), 'a,b'), True)\n",
+    b"y = model('''doc''', x, True)\n",  # a triple-quoted string: unsure, so yes
+    b"y = (a if c else b)(x, False)\n",
+])
+def test_positional_flag_to_layer_passes(source):
+    assert passes(screens.POSITIONAL_FLAG_TO_LAYER, KERAS + source)
+
+
+@pytest.mark.parametrize("source", [
+    b"y = np.mean(x, 0, True)\n",
+    b"self.assertEqual(x, False)\n",
+    b"cases = [(x, True), (y, False)]\n",
+    b"return (x, True)\n",
+    b"y = isinstance(x, bool) or getattr(x, 'training', False)\n",
+    b"def block(x, training):\n    pass\n",
+    b"y = layer(x, training=True)\n",
+    b"y = self.helper.run(x, True)\n",
+])
+def test_positional_flag_to_layer_narrows(source):
+    assert not passes(screens.POSITIONAL_FLAG_TO_LAYER, KERAS + source)
+
+
+def test_positional_flag_needs_keras():
+    assert not passes(screens.POSITIONAL_FLAG_TO_LAYER, b"layer = Dense(3)\ny = layer(x, True)\n")
+
+
+def test_opening_bracket_skips_strings_and_comments():
+    data = b"f(a, ')', g(b), # )\n  c, True)"
+    assert _opening_bracket(data, data.index(b", True")) == 1
+    assert _opening_bracket(b"x, True", 1) == -1
+    multi = b'f("""a\n)""", True)'
+    assert _opening_bracket(multi, multi.index(b", True")) == -2
+
+
+@pytest.mark.parametrize("source,expected", [
+    (b"def call(self, x, training=True):\n", True),
+    (b"def call(\n    self,\n    x,\n    training: bool = True,  # on\n) -> Tensor:\n", True),
+    (b"def call(self, x, mask=f(1), training=(True)):\n", True),
+    (b"def call(self, x, training=None):\n    return self.d(x, training=True)\n", False),
+    (b"def build(self, training=True):\n", False),
+])
+def test_call_default_training_true(source, expected):
+    assert passes(screens.CALL_DEFAULT_TRAINING_TRUE, source) is expected
+
+
+@pytest.mark.parametrize("source,expected", [
+    (b"y = base(x, training=False)\nm = keras.Model(i, y)\n", True),
+    (b"y = base(x, training = True)\nclass M(Functional): pass\n", True),
+    (b"y = base(x, training=False)\nsuper().__init__(inputs, outputs)\n", True),
+    (b"y = base(x, training=False)\n", False),
+    (b"y = base(x, training=training)\nm = keras.Model(i, y)\n", False),
+])
+def test_functional_node_pin(source, expected):
+    assert passes(screens.FUNCTIONAL_NODE_PIN, source) is expected
+
+
+@pytest.mark.parametrize("source,expected", [
+    (b"def call(self, x):\n    h = self.base(x, training=False)\n", True),
+    (b"def call(self, x):\n    h = self.base(x, training=None)\n", True),
+    (b"h = base(x, training=False)\n", False),
+])
+def test_pin_inside_call(source, expected):
+    assert passes(screens.PIN_INSIDE_CALL, source) is expected
+
+
+@pytest.mark.parametrize("source,expected", [
+    (b"bn = BatchNormalization()\ny = bn(x, training=True)\n", True),
+    (b"base = ResNet50()\ny = base(x, training=True)\n", True),
+    (b"d = Dropout(0.5)\ny = d(x, training=True)\n", False),
+])
+def test_batchnorm_pinned(source, expected):
+    assert passes(screens.BATCHNORM_PINNED, source) is expected
+
+
+@pytest.mark.parametrize("path,source,expected", [
+    ("eval.py", b"y = model(x, training=True)\n", True),
+    ("", b"y = model(x, training=True)\n", True),
+    ("pkg/model_test.py", b"y = model(x, training=True)\n", False),
+    ("tests/test_model.py", b"def test_step(self, d):\n    y = self(x, training=True)\n", True),
+])
+def test_evaluation_pin(path, source, expected):
+    assert screens.EVALUATION_PIN.matches(source, path) is expected
+
+
+@pytest.mark.parametrize("source,expected", [
+    (b"base.trainable = False\nmodel = keras.Sequential([base])\n", True),
+    (b"base.trainable=False\ny = base(x)\nm = keras.Model(i, y)\n", True),
+    (b"base.trainable = False\nbase.compile()\n", False),
+])
+def test_frozen_model_used(source, expected):
+    assert passes(screens.FROZEN_MODEL_USED, source) is expected
+
+
+@pytest.mark.parametrize("source,expected", [
+    (b"y = knp.LogicalAnd()(x, True)\nfrom keras.src.ops import numpy as knp\n", False),
+    (b"y = layers.Dropout(0.5)(x, True)\n", True),
+    (b"from keras.src import layers as L\ny = L.Dropout(0.5)(x, True)\n", True),
+    (b"from keras_hub import models as hm\ny = hm.Backbone(x)(x, True)\n", True),
+    (b"y = MyBlock()(x, True)\n", True),
+    (b"y = can_use(params, True)\n", False),  # a function, never assigned
+    (b"layer = Dense(3)\ny = layer(x, True)\n", True),
+    (b"for block in self.blocks:\n    x = block(x, False)\n", True),
+])
+def test_positional_flag_callee(source, expected):
+    assert passes(screens.POSITIONAL_FLAG_TO_LAYER, KERAS + source) is expected
+
+
+def test_call_method_needs_no_training_parameter():
+    """KM306 also reports a model whose call has no `training` at all."""
+    assert passes(screens.CALL_METHOD, b"class M(keras.Model):\n    def call(self, x):\n        return self.bn(x)\n")
+    assert not passes(screens.CALL_METHOD, b"def caller(x):\n    return call(x)\n")
