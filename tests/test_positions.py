@@ -29,12 +29,18 @@ def test_same_ranges_as_position_provider(path):
     assert positions(module, [last])[last] == expected[last]
 
 
-def test_crlf_tabs_and_continuations():
-    source = "def f(a,\r\n\tb):\r\n\treturn (a +\r\n\t\tb)  # c\r\nx = f(1, 2)\r\n"
+@pytest.mark.parametrize("source", [
+    "def f(a,\r\n\tb):\r\n\treturn (a +\r\n\t\tb)  # c\r\nx = f(1, 2)\r\n",
+    "def f(a,\r\tb):\r\treturn (a +\r\t\tb)  # c\rx = f(1, 2)\r",  # old Mac line ends
+    "@dec\nclass C(\n    B,\n):\n    '''doc\n    string'''\n    x: int = (1 +\\\n 2)\n",
+])
+def test_line_ends_tabs_and_continuations(source):
     module = cst.parse_module(source)
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    for node in iter_descendants(module):
+    nodes = list(iter_descendants(module))
+    for node in nodes:
         assert positions(module, [node])[node] == expected[node]
+    assert positions(module, nodes) == {node: expected[node] for node in nodes}
 
 
 def test_the_engine_does_not_regenerate_the_whole_file(monkeypatch):
