@@ -14,7 +14,7 @@ Libcst-free on purpose: the flake8 plugin and cached runs import this (via trigg
 from __future__ import annotations
 
 import re
-from typing import Callable, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from .keras_knowledge import APPLICATION_CONTENTS, BATCHNORM_LIKE
 
@@ -44,9 +44,27 @@ class Screen:
         return f"Screen({self.name})"
 
 
+# Several rules' screens search the same file for the same pattern (a
+# literal ``training=True``): the answers for the file being screened are kept.
+_memo_data: bytes = b""
+_memo: dict = {}
+
+
+def _found(pattern: "re.Pattern[bytes]", data: bytes) -> bool:
+    global _memo_data, _memo
+    if data is not _memo_data:
+        _memo_data, _memo = data, {}
+    known = _memo.get(pattern)
+    if known is None:
+        known = _memo[pattern] = pattern.search(data) is not None
+    return known
+
+
 def _search(*patterns: "re.Pattern[bytes]") -> Callable[[bytes, str], bool]:
-    """A test that holds when every pattern is found."""
-    return lambda data, path: all(pattern.search(data) is not None for pattern in patterns)
+    """A test that holds when every pattern is found. (Patterns should start
+    with a literal word: the regular expression engine then jumps from one
+    occurrence of it to the next instead of trying every byte.)"""
+    return lambda data, path: all(_found(pattern, data) for pattern in patterns)
 
 
 # Space between tokens: blanks, newlines (inside brackets) and backslash continuations.
@@ -55,7 +73,7 @@ _S = rb"(?:\s|\\\r?\n)*"
 _SC = rb"(?:\s|\\\r?\n|#[^\n]*)*"
 
 # ``def call(`` with any spacing (``async def call(`` too).
-_DEF_CALL = re.compile(rb"\bdef" + _S + rb"call" + _S + rb"\(")
+_DEF_CALL = re.compile(rb"def" + _S + rb"call" + _S + rb"\(")
 
 # KM302: a ``training`` parameter without a default. In a signature that is
 # ``training`` after ``(``, ``,`` or ``*``, with perhaps an annotation, then
@@ -79,6 +97,8 @@ _FALSE_AFTER = re.compile(_S + rb"=" + _S + rb"(?:False|not\b)")
 _CALLED_AFTER = re.compile(_S + rb"\(")
 # trainable_flow._HELPER_NAME, on bytes.
 _HELPER_NAME = re.compile(rb"(?i)(^|_)(un)?freez|(make|set|toggle)_?(un)?trainable")
+# What a make/set/toggle_trainable helper's name has right before "trainable".
+_HELPER_PREFIX = re.compile(rb"(?i)(?:make|set|toggle)_?(?:un)?$")
 _IDENTIFIER_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
@@ -106,8 +126,9 @@ def _changes_trainable(data: bytes, path: str) -> bool:
             return True  # x.trainable = ...
         if _FALSE_AFTER.match(data, end):
             return True  # Ctor(trainable=False)
-        if _helper_called_at(data, at):
-            return True  # make_trainable(D, False)
+        if at and data[at - 1] in b"_eEnNtT" and _HELPER_PREFIX.search(data, max(0, at - 9), at):
+            if _helper_called_at(data, at):
+                return True  # make_trainable(D, False)
     for word in (b"Trainable", b"TRAINABLE", b"reez", b"REEZ"):
         for at in _occurrences(data, word):
             if _helper_called_at(data, at):
@@ -117,10 +138,13 @@ def _changes_trainable(data: bytes, path: str) -> bool:
 
 # KM501/KM502 report at a training call (fit, fit_generator, train_on_batch)
 # after a compile().
+_COMPILE_CALL = re.compile(rb"compile" + _S + rb"\(")
+_TRAINING_CALL = re.compile(rb"(?:fit|fit_generator|train_on_batch)" + _S + rb"\(")
 TRAINABLE_CHANGE_BEFORE_FIT = Screen(
     "trainable-change-before-fit",
     (b"compile",),
-    lambda data, path: (b"fit" in data or b"train_on_batch" in data) and _changes_trainable(data, path),
+    lambda data, path: _found(_COMPILE_CALL, data) and _found(_TRAINING_CALL, data)
+    and _changes_trainable(data, path),
 )
 # KM503 needs a BatchNormalization freeze: a BN class (isinstance, a frozen
 # constructor) or a BN-looking layer name (trainable_flow._BN_TEXT).
@@ -134,9 +158,6 @@ BATCHNORM_FREEZE_CHANGE = Screen(
 # KM303: a bool or ``training`` value passed positionally, after a comma, to
 # something that may be a Keras layer or model. Found from the value's
 # occurrences (fast ``find``), not by a regular expression tried at every comma.
-_FLAG_AFTER = re.compile(_S + rb"(?:\)" + _S + rb")*" + _SC + rb"[,)]")
-# What may stand before the call's ``(``: a dotted name.
-_CALLEE = re.compile(rb"(?:[A-Za-z_]\w*" + _S + rb"\." + _S + rb")*[A-Za-z_]\w*" + _S + rb"$")
 # Names whose call is never a layer call (keywords before a parenthesised
 # tuple, and builtins).
 _NOT_LAYERS = frozenset(
@@ -185,9 +206,32 @@ def _assigned(data: bytes, name: bytes) -> bool:
     """Could ``name`` be bound to a value in the file (``name = …``,
     ``self.name: T = …``, a tuple target, ``for name in``, ``.append``-ed
     to)? layer_calls follows nothing else. Loose on purpose."""
-    return re.search(
-        rb"\b" + re.escape(name) + rb"\b" + _S + rb"(?:=(?!=)|:|,|\)|\]|in\b|\.append|\.extend|\+=)", data
-    ) is not None
+    pattern = re.compile(re.escape(name) + rb"(?![\w])" + _S + rb"(?:=(?!=)|:|,|\)|\]|in\b|\.append|\.extend|\+=)")
+    for match in pattern.finditer(data):
+        at = match.start()
+        if at == 0 or data[at - 1] not in _IDENTIFIER_BYTES:
+            return True
+    return False
+
+
+def _dotted_before(text: bytes) -> Optional[Tuple[bytes, int]]:
+    """The dotted name (spaces removed) that ``text`` ends with, and where it
+    starts; None if it does not end with a name. (A regular expression
+    anchored at the end would be tried from every byte before it.)"""
+    end = len(text.rstrip(b" \t\\\r\n"))
+    parts: List[bytes] = []
+    while True:
+        start = end
+        while start > 0 and text[start - 1] in _IDENTIFIER_BYTES:
+            start -= 1
+        if start == end or text[start] in b"0123456789":
+            return None if not parts else (b".".join(reversed(parts)), end_of_chain)
+        parts.append(text[start:end])
+        end_of_chain = start
+        before = len(text[:start].rstrip(b" \t\\\r\n"))
+        if before == 0 or text[before - 1] != 46:  # "."
+            return b".".join(reversed(parts)), start
+        end = len(text[:before - 1].rstrip(b" \t\\\r\n"))
 
 
 # Where a class built inline (``Ctor(...)(x, True)``) can be a layer or model
@@ -204,13 +248,13 @@ def _maybe_layer_class(data: bytes, dotted: bytes) -> bool:
     if len(parts) == 1 or any(part in _LAYER_MODULE_PARTS for part in parts):
         return True  # an in-file or imported class, Dense, keras.layers.Dense, L.Dense ...
     head = re.escape(parts[0])
-    for imported in re.finditer(
-        rb"\bfrom" + _S + rb"[\w.]+" + _S + rb"import\b[^\n]*\b" + head + rb"\b"
-        rb"|\bimport" + _S + rb"[\w.]+" + _S + rb"as" + _S + head + rb"\b",
-        data,
+    for pattern in (
+        rb"from" + _S + rb"[\w.]+" + _S + rb"import\b[^\n]*\b" + head + rb"\b",
+        rb"import" + _S + rb"[\w.]+" + _S + rb"as" + _S + head + rb"\b",
     ):
-        if _LAYER_MODULE.search(imported.group(0)):
-            return True  # from keras import layers as L; import keras.layers as L
+        for imported in re.finditer(pattern, data):
+            if _LAYER_MODULE.search(imported.group(0)):
+                return True  # from keras import layers as L; import keras.layers as L
     return False  # knp.LogicalAnd(), np.vectorize(f): not a layer class layer_calls knows
 
 
@@ -229,20 +273,20 @@ def _maybe_layer_call(data: bytes, flag_start: int) -> bool:
         inner = _opening_bracket(data, max(0, opening - 200) + len(stripped) - 1)
         if inner < 0:
             return True
-        built_by = _CALLEE.search(data[max(0, inner - 200):inner].rstrip())
+        built_by = _dotted_before(data[max(0, inner - 200):inner])
         if built_by is None:
             return True  # a parenthesised expression
-        return _maybe_layer_class(data, re.sub(rb"\s|\\", b"", built_by.group(0)))
+        return _maybe_layer_class(data, built_by[0])
     if stripped.endswith(b"]"):
         return True  # layers[0](x, True)
-    callee = _CALLEE.search(stripped)
+    callee = _dotted_before(stripped)
     if callee is None:
         return False  # a parenthesised tuple
-    parts = re.sub(rb"\s|\\", b"", callee.group(0)).split(b".")
+    parts = callee[0].split(b".")
     if len(parts) == 1:
         if parts[0] == b"self":
             return True
-        if parts[0] in _NOT_LAYERS or stripped[: callee.start()].rstrip().endswith(b"def"):
+        if parts[0] in _NOT_LAYERS or stripped[: callee[1]].rstrip().endswith(b"def"):
             return False
         return _assigned(data, parts[0])  # a name layer_calls can follow is bound in the file
     if parts[0] == b"self" and len(parts) == 2:
@@ -272,28 +316,39 @@ def _comma_before(data: bytes, start: int) -> int:
     return -1
 
 
+# A flag value followed by the end of an argument (the regular expression
+# engine finds these far faster than a Python loop over every "True").
+# One pattern per word: a pattern that starts with a literal is searched for
+# by its first bytes, an alternation is tried at every byte.
+_FLAG_VALUES = tuple(
+    re.compile(word + rb"(?![\w])" + _S + rb"(?:\)" + _S + rb")*" + _SC + rb"[,)]")
+    for word in (rb"True", rb"False", rb"training")
+)
+
+
 def _positional_flag_to_layer(data: bytes, path: str) -> bool:
-    for word in (b"True", b"False", b"training"):
-        for at in _occurrences(data, word):
-            end = at + len(word)
-            if end < len(data) and data[end] in _IDENTIFIER_BYTES:
-                continue  # Trueish, training_step
-            start = at
-            if word == b"training":
-                if data[at - 3:at] == b"is_":
-                    start = at - 3
-                # x.training, self.cfg.training: start at the chain's first name.
-                while start > 0 and data[start - 1] == 46:  # "."
+    for pattern in _FLAG_VALUES:
+        if _flag_to_layer(data, pattern):
+            return True
+    return False
+
+
+def _flag_to_layer(data: bytes, pattern: "re.Pattern[bytes]") -> bool:
+    for match in pattern.finditer(data):
+        at = start = match.start()
+        if pattern is _FLAG_VALUES[2]:  # training
+            if data[at - 3:at] == b"is_":
+                start = at - 3
+            # x.training, self.cfg.training: start at the chain's first name.
+            while start > 0 and data[start - 1] == 46:  # "."
+                start -= 1
+                while start > 0 and data[start - 1] in _IDENTIFIER_BYTES:
                     start -= 1
-                    while start > 0 and data[start - 1] in _IDENTIFIER_BYTES:
-                        start -= 1
-            if start > 0 and (data[start - 1] in _IDENTIFIER_BYTES or data[start - 1] == 46):
-                continue  # run_training, obj.True
-            if _FLAG_AFTER.match(data, end) is None:
-                continue  # training=..., True and x, ...
-            comma = _comma_before(data, start)
-            if comma >= 0 and _maybe_layer_call(data, comma):
-                return True
+        if start > 0 and (data[start - 1] in _IDENTIFIER_BYTES or data[start - 1] == 46):
+            continue  # run_training, obj.True
+        comma = _comma_before(data, start)
+        if comma >= 0 and _maybe_layer_call(data, comma):
+            return True
     return False
 
 
@@ -302,7 +357,7 @@ POSITIONAL_FLAG_TO_LAYER = Screen("positional-flag-to-layer", (b"keras",), _posi
 
 def _literal_training(values: bytes) -> "re.Pattern[bytes]":
     """``training=<one of values>`` as a keyword argument (parentheses allowed)."""
-    return re.compile(rb"\btraining" + _S + rb"=" + _S + rb"(?:\(" + _S + rb")*(?:" + values + rb")\b")
+    return re.compile(rb"training" + _S + rb"=" + _S + rb"(?:\(" + _S + rb")*(?:" + values + rb")\b")
 
 
 _TRAINING_TRUE = _literal_training(rb"True")
@@ -310,7 +365,7 @@ _TRAINING_TRUE = _literal_training(rb"True")
 # KM301: ``def call(...)`` whose ``training`` defaults to True. The signature
 # ends at a ``)`` followed by ``:`` (perhaps after ``-> T``) and a newline.
 _CALL_DEFAULT_TRUE = re.compile(
-    rb"\bdef" + _S + rb"call" + _S + rb"\("
+    rb"def" + _S + rb"call" + _S + rb"\("
     rb"(?:[^)]|\)(?!" + _S + rb"(?:->[^:\n]*)?:" + rb"[ \t]*(?:#[^\n]*)?\r?\n))*?"
     rb"[(,*]" + _SC + rb"training" + _SC + rb"(?::[^=\n]*)?=" + _S + rb"(?:\(" + _S + rb")*True\b"
 )
@@ -320,11 +375,16 @@ CALL_DEFAULT_TRAINING_TRUE = Screen("call-default-training-true", (b"call", b"Tr
 # model built from tensors in the file: ``Model``/``Functional`` (any
 # spelling ends so), or ``super().__init__(inputs, outputs)``.
 _BUILDS_GRAPH = re.compile(
-    rb"Model|Functional|\boutputs\b|super" + _S + rb"\(" + _S + rb"\)" + _S + rb"\." + _S + rb"__init__" + _S
+    rb"Model|Functional|outputs|super" + _S + rb"\(" + _S + rb"\)" + _S + rb"\." + _S + rb"__init__" + _S
     + rb"\(" + _S + rb"[^\s=,()*]+" + _S + rb"," + _S + rb"[^\s=,()*]+" + _S + rb"[,)]"
 )
+# ... applied to a symbolic tensor: from ``Input`` or a model's
+# ``.output(s)``/``.input(s)`` (model_contents._is_symbolic).
+_SYMBOLIC = re.compile(rb"Input|\." + _S + rb"(?:output|input)s?\b")
 FUNCTIONAL_NODE_PIN = Screen(
-    "functional-node-pin", (b"training",), _search(_literal_training(rb"True|False"), _BUILDS_GRAPH)
+    "functional-node-pin",
+    (b"training",),
+    _search(_literal_training(rb"True|False"), _BUILDS_GRAPH, _SYMBOLIC),
 )
 
 # KM304: a literal False/None pin inside a ``call`` method.
@@ -355,20 +415,62 @@ def is_test_file(path: str) -> bool:
     return _TEST_FILE.match(base) is not None
 
 
-EVALUATION_PIN = Screen(
-    "evaluation-pin",
-    (b"training",),
-    lambda data, path: _TRAINING_TRUE.search(data) is not None
-    and (not is_test_file(path) or b"test_step" in data or b"predict_step" in data),
+# Where KM103 looks: a test_step/predict_step, a function named like
+# evaluation (its words: eval, valid, test, predict, infer ...), or a loop
+# whose target or iterable is named so.
+_EVALUATION_PLACE = re.compile(
+    rb"(?i:def" + _S + rb"\w*(?:eval|val|test|predict|infer)"
+    rb"|for\b[^\n]*(?:val|test|eval))"
 )
+_STEP = re.compile(rb"test_step|predict_step")
 
 
-# KM201: a model frozen with a literal ``trainable = False`` and then used as
-# a graph node or a Sequential element.
-_FROZEN = re.compile(rb"trainable" + _S + rb"=" + _S + rb"False\b")
-FROZEN_MODEL_USED = Screen(
-    "frozen-model-used",
-    (b"trainable",),
-    lambda data, path: _FROZEN.search(data) is not None
-    and (b"Sequential" in data or _BUILDS_GRAPH.search(data) is not None),
+def _evaluation_pin(data: bytes, path: str) -> bool:
+    if not _found(_TRAINING_TRUE, data):
+        return False
+    if _found(_STEP, data):
+        return True
+    return not is_test_file(path) and _EVALUATION_PLACE.search(data) is not None
+
+
+EVALUATION_PIN = Screen("evaluation-pin", (b"training",), _evaluation_pin)
+
+
+# KM201: a model frozen with a literal ``trainable = False`` (an assignment,
+# or the keyword of a call that may build a layer: not ``add_weight``) and
+# then used as a graph node (a model built from symbolic tensors) or a
+# Sequential element.
+_FROZEN_AFTER = re.compile(_S + rb"=" + _S + rb"False\b")
+_WEIGHT_MAKERS = frozenset(b"add_weight add_variable Variable variable".split())
+
+
+def _freezes_a_layer(data: bytes) -> bool:
+    for at in _occurrences(data, b"trainable"):
+        if not _FROZEN_AFTER.match(data, at + 9):
+            continue
+        if data[max(0, at - 80):at].rstrip(b" \t\\\r\n").endswith(b"."):
+            return True  # x.trainable = False
+        opening = _opening_bracket(data, at)
+        if opening < 0 or data[opening] != ord("("):
+            return True  # unsure
+        callee = _dotted_before(data[max(0, opening - 200):opening])
+        if callee is None or callee[0].split(b".")[-1] not in _WEIGHT_MAKERS:
+            return True  # Ctor(..., trainable=False)
+    return False
+
+
+def _frozen_model_used(data: bytes, path: str) -> bool:
+    if not _freezes_a_layer(data):
+        return False
+    if b"Sequential" in data:
+        return True
+    return _found(_BUILDS_GRAPH, data) and _found(_SYMBOLIC, data)
+
+
+FROZEN_MODEL_USED = Screen("frozen-model-used", (b"trainable",), _frozen_model_used)
+
+
+# KM102: a ``train_step`` method.
+TRAIN_STEP_METHOD = Screen(
+    "train-step-method", (b"train_step",), _search(re.compile(rb"def" + _S + rb"train_step" + _S + rb"\("))
 )

@@ -15,7 +15,7 @@ from .screens import Screen
 # words that must all occur, or a screen (see prefilter.py, screens.py).
 TRIGGERS: Dict[str, Tuple[Union[bytes, Tuple[bytes, ...], Screen], ...]] = {
     "KM101": ((b"GradientTape", b"apply_gradients"), (b"GradientTape", b"minimize"), (b"GradientTape", b".apply")),
-    "KM102": (b"train_step",),
+    "KM102": (screens.TRAIN_STEP_METHOD,),
     "KM103": (screens.EVALUATION_PIN,),
     "KM201": (screens.FROZEN_MODEL_USED,),
     "KM202": (screens.FUNCTIONAL_NODE_PIN,),

@@ -224,8 +224,8 @@ def test_syntax_warnings_of_the_linted_code_never_show_nor_become_errors():
 
 
 def test_valid_code_libcst_cannot_parse_is_not_called_invalid():
-    # "train_step" sends the file to libcst (KM102's trigger word).
-    [(line, _, code, message)] = lint(b"# train_step\n(pars): bool = True\n")
+    # A GradientTape and an optimizer step send the file to libcst (KM101's words).
+    [(line, _, code, message)] = lint(b"# GradientTape apply_gradients\n(pars): bool = True\n")
     assert (line, code) == (2, "KM001")
     assert message.startswith("cannot parse with libcst, although Python accepts this code: ")
 

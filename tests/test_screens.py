@@ -137,11 +137,12 @@ def test_call_default_training_true(source, expected):
 
 
 @pytest.mark.parametrize("source,expected", [
-    (b"y = base(x, training=False)\nm = keras.Model(i, y)\n", True),
-    (b"y = base(x, training = True)\nclass M(Functional): pass\n", True),
-    (b"y = base(x, training=False)\nsuper().__init__(inputs, outputs)\n", True),
-    (b"y = base(x, training=False)\n", False),
-    (b"y = base(x, training=training)\nm = keras.Model(i, y)\n", False),
+    (b"i = keras.Input((3,))\ny = base(i, training=False)\nm = keras.Model(i, y)\n", True),
+    (b"y = base(b.output, training = True)\nclass M(Functional): pass\n", True),
+    (b"inputs = layers.Input((3,))\ny = base(inputs, training=False)\nsuper().__init__(inputs, y)\n", True),
+    (b"i = keras.Input((3,))\ny = base(i, training=False)\n", False),
+    (b"i = keras.Input((3,))\ny = base(i, training=training)\nm = keras.Model(i, y)\n", False),
+    (b"y = self(x, training=False)\nm = keras.Model(a, b)\n", False),  # nothing symbolic
 ])
 def test_functional_node_pin(source, expected):
     assert passes(screens.FUNCTIONAL_NODE_PIN, source) is expected
@@ -166,9 +167,9 @@ def test_batchnorm_pinned(source, expected):
 
 
 @pytest.mark.parametrize("path,source,expected", [
-    ("eval.py", b"y = model(x, training=True)\n", True),
-    ("", b"y = model(x, training=True)\n", True),
-    ("pkg/model_test.py", b"y = model(x, training=True)\n", False),
+    ("eval.py", b"def evaluate(m):\n    y = model(x, training=True)\n", True),
+    ("", b"def evaluate(m):\n    y = model(x, training=True)\n", True),
+    ("pkg/model_test.py", b"def test_eval(m):\n    y = model(x, training=True)\n", False),
     ("tests/test_model.py", b"def test_step(self, d):\n    y = self(x, training=True)\n", True),
 ])
 def test_evaluation_pin(path, source, expected):
@@ -177,8 +178,10 @@ def test_evaluation_pin(path, source, expected):
 
 @pytest.mark.parametrize("source,expected", [
     (b"base.trainable = False\nmodel = keras.Sequential([base])\n", True),
-    (b"base.trainable=False\ny = base(x)\nm = keras.Model(i, y)\n", True),
+    (b"base.trainable=False\ny = base(i)\nm = keras.Model(keras.Input((3,)), y)\n", True),
+    (b"base = ResNet50(trainable=False)\nmodel = keras.Sequential([base])\n", True),
     (b"base.trainable = False\nbase.compile()\n", False),
+    (b"self.w = self.add_weight(shape=(), trainable=False)\nmodel = keras.Sequential([a])\n", False),
 ])
 def test_frozen_model_used(source, expected):
     assert passes(screens.FROZEN_MODEL_USED, source) is expected
@@ -202,3 +205,34 @@ def test_call_method_needs_no_training_parameter():
     """KM306 also reports a model whose call has no `training` at all."""
     assert passes(screens.CALL_METHOD, b"class M(keras.Model):\n    def call(self, x):\n        return self.bn(x)\n")
     assert not passes(screens.CALL_METHOD, b"def caller(x):\n    return call(x)\n")
+
+
+@pytest.mark.parametrize("source,expected", [
+    (b"y = model(x, training=True)\ndef evaluate(model, ds):\n    pass\n", True),
+    (b"y = model(x, training=True)\nfor x, y in val_ds:\n    pass\n", True),
+    (b"def runValidation():\n    y = model(x, training=True)\n", True),
+    (b"def call(self, x):\n    return self.aug(x, training=True)\n", False),
+])
+def test_evaluation_pin_needs_an_evaluation_place(source, expected):
+    assert screens.EVALUATION_PIN.matches(source, "model.py") is expected
+
+
+@pytest.mark.parametrize("source,expected", [
+    (b"class M(keras.Model):\n    def train_step(self, data):\n        pass\n", True),
+    (b"def on_train_step_end(self):\n    pass\n", False),
+    (b"self._train_step = make()\n", False),
+])
+def test_train_step_method(source, expected):
+    assert passes(screens.TRAIN_STEP_METHOD, source) is expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    (b"y = self.bn", (b"self.bn", 4)),
+    (b"y = self . bn  ", (b"self.bn", 4)),
+    (b"return foo", (b"foo", 7)),
+    (b"x = (a + b)", None),
+    (b"x = 3", None),
+    (b"keras.layers.\\\n    Dense", (b"keras.layers.Dense", 0)),
+])
+def test_dotted_before(text, expected):
+    assert screens._dotted_before(text) == expected

@@ -27,6 +27,7 @@ import libcst as cst
 
 from ..keras_knowledge import Tri
 from ..names import dotted
+from .. import screens
 from ..rule import Rule
 from ..subclasses import ClassContents, ClassInfo, passes_training
 from ..versions import ALL
@@ -68,7 +69,7 @@ class TrainStepWithoutTraining(Rule):
         "its Dropout does not drop and its BatchNormalization stays frozen"
     )
     versions = ALL
-    triggers = (b"train_step",)
+    triggers = (screens.TRAIN_STEP_METHOD,)
 
     def __init__(self, context) -> None:
         super().__init__(context)
