@@ -10,11 +10,8 @@ BOM and line endings kept.
 """
 from __future__ import annotations
 
-import difflib
 import os
 import stat
-import tempfile
-import tokenize
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
@@ -101,12 +98,13 @@ class NotebookFile:
 
 
 def source_file(path: str, data: bytes):
-    from .notebooks import is_notebook
-
-    return NotebookFile(path, data) if is_notebook(path) else PythonFile(path, data)
+    # notebooks.is_notebook, without importing that module for every .py file.
+    return NotebookFile(path, data) if path.lower().endswith(".ipynb") else PythonFile(path, data)
 
 
 def _unified(old: str, new: str, old_name: str, new_name: str) -> str:
+    import difflib  # only --diff needs it
+
     lines = list(difflib.unified_diff(
         split_lines_keepends(old), split_lines_keepends(new), f"a/{old_name}", f"b/{new_name}"))
     out = []
@@ -230,6 +228,8 @@ def _line_ends(text: str) -> Optional[Dict[int, Optional[Tuple[int, str]]]]:
     backslash continuations): its comment (column, text) or None."""
     ends: Dict[int, Optional[Tuple[int, str]]] = {}
     comments: Dict[int, Tuple[int, str]] = {}
+    import tokenize  # only --add-noqa needs it
+
     lines = iter(split_lines_keepends(text))
     try:
         for token in tokenize.generate_tokens(lambda: next(lines, "")):
@@ -274,6 +274,8 @@ def atomic_write(path: str, data: bytes) -> None:
     an interrupted run leaves either the old or the new file, never half."""
     target = os.path.realpath(path)
     mode = stat.S_IMODE(os.stat(target).st_mode)
+    import tempfile  # only writing needs it (it loads shutil and random)
+
     handle, temporary = tempfile.mkstemp(
         dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.", suffix=".tmp")
     try:

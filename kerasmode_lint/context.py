@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from .model_contents import KindView, ModelContents
 from .names import ImportTracker
 from .versions import KerasVersion
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model_contents import KindView, ModelContents
 
 
 @dataclass
@@ -18,19 +20,22 @@ class FileContext:
     module: cst.Module
     keras_version: KerasVersion
     imports: ImportTracker = field(default_factory=ImportTracker)
-    _models: Optional[ModelContents] = None
+    _models: Optional["ModelContents"] = None
     keras_backend: str = "tensorflow"  # the resolved Keras 3 backend (backends.py)
-    _batchnorm: Optional[KindView] = None
+    _batchnorm: Optional["KindView"] = None
 
     @property
-    def models(self) -> ModelContents:
-        """Lazy: built on the first question about a model's contents."""
+    def models(self) -> "ModelContents":
+        """Lazy: built on the first question about a model's contents (and
+        imported then: a file only KM101 looks at may never ask)."""
         if self._models is None:
+            from .model_contents import ModelContents
+
             self._models = ModelContents(self.module, self.imports)
         return self._models
 
     @property
-    def batchnorm(self) -> KindView:
+    def batchnorm(self) -> "KindView":
         """Lazy: "does X contain BatchNormalization?" (shares the models index)."""
         if self._batchnorm is None:
             self._batchnorm = self.models.view("batchnorm")

@@ -12,10 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Callable, Optional, TypeVar
-
-if TYPE_CHECKING:  # pragma: no cover
-    from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, List, Optional, Tuple, TypeVar
 
 T = TypeVar("T")
 
@@ -25,41 +22,71 @@ STACK_BYTES = 512 * 1024 * 1024
 # thread's stack holds that many of libcst's code generation frames.
 DEEP_RECURSION_LIMIT = 200_000
 
-_executor: "Optional[ThreadPoolExecutor]" = None
-_executor_pid = 0
+class _DeepThread:
+    """One daemon thread with a large stack that runs calls handed to it
+    (concurrent.futures would do, but costs milliseconds to import on every run)."""
+
+    def __init__(self) -> None:
+        import _queue
+
+        self.tasks = _queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._serve, name="kerasmode-lint-deep", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            function, args, box, done = self.tasks.get()
+            try:
+                box.append((True, function(*args)))
+            except BaseException as exc:  # handed back to the caller, which raises it
+                box.append((False, exc))
+            finally:
+                done.release()
+
+    def call(self, function: Callable[..., T], *args) -> T:
+        box: List[Tuple[bool, object]] = []
+        done = threading.Lock()
+        done.acquire()
+        self.tasks.put((function, args, box, done))
+        done.acquire()  # released by the thread when the call is over
+        ok, value = box[0]
+        if ok:
+            return value  # type: ignore[return-value]
+        raise value  # type: ignore[misc]
+
+
+_deep: Optional[_DeepThread] = None
+_deep_pid = 0
 _lock = threading.Lock()
 
 
-def _deep_executor() -> "Optional[ThreadPoolExecutor]":
-    from concurrent.futures import ThreadPoolExecutor
-
-    global _executor, _executor_pid
+def _deep_thread() -> Optional[_DeepThread]:
+    global _deep, _deep_pid
     with _lock:
-        # A forked worker inherits the executor but not its thread: make its own.
-        if _executor is None or _executor_pid != os.getpid():
+        # A forked worker inherits the object but not its thread: make its own.
+        if _deep is None or _deep_pid != os.getpid():
             try:
                 previous = threading.stack_size(STACK_BYTES)
             except (ValueError, RuntimeError):  # a platform without settable stacks
                 return None
             try:
-                executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kerasmode-lint-deep")
-                executor.submit(int).result()  # the thread starts now, with the large stack
+                deep = _DeepThread()  # the thread starts now, with the large stack
             except RuntimeError:  # no thread could be started (memory limits)
                 return None
             finally:
                 threading.stack_size(previous)
-            _executor, _executor_pid = executor, os.getpid()
-        return _executor
+            _deep, _deep_pid = deep, os.getpid()
+        return _deep
 
 
 def call(function: Callable[..., T], *args) -> T:
     """``function(*args)`` on the large-stack thread (here if there is none)."""
     if threading.current_thread().name.startswith("kerasmode-lint-deep"):
         return function(*args)
-    executor = _deep_executor()
-    if executor is None:
+    deep = _deep_thread()
+    if deep is None:
         return function(*args)
-    return executor.submit(function, *args).result()
+    return deep.call(function, *args)
 
 
 def call_deeply_recursive(function: Callable[..., T], *args) -> T:
@@ -74,6 +101,6 @@ def call_deeply_recursive(function: Callable[..., T], *args) -> T:
         finally:
             sys.setrecursionlimit(previous)
 
-    if _deep_executor() is None:
+    if _deep_thread() is None:
         return function(*args)
     return call(raised)

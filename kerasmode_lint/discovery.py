@@ -72,12 +72,20 @@ class _Excluder:
 
     def __init__(self, patterns: Sequence[str]):
         # "build/" means the folder "build": fnmatch would never match the slash.
-        pats = [p.rstrip("/\\") or p for p in patterns]
-        regex = "|".join(fnmatch.translate(os.path.normcase(p)) for p in pats)
-        self._match = re.compile(regex).match if pats else None
+        self._patterns = [p.rstrip("/\\") or p for p in patterns]
+        self._compiled = False
+        self._match = None
+
+    def _matcher(self):
+        # Compiled on first use: a run on files named on the command line may never ask.
+        if not self._compiled:
+            regex = "|".join(fnmatch.translate(os.path.normcase(p)) for p in self._patterns)
+            self._match = re.compile(regex).match if self._patterns else None
+            self._compiled = True
+        return self._match
 
     def __call__(self, name: str, rel: str, path: str) -> bool:
-        match = self._match
+        match = self._matcher()
         if match is None:
             return False
         if _NT:
@@ -307,7 +315,7 @@ def discover(
     root: str | None = None,
 ) -> Discovered:
     patterns = [*exclude, *extend_exclude]
-    validate_globs(patterns)
+    validate_globs(p for p in patterns if p not in DEFAULT_EXCLUDES)  # ours are known to be good
     excluded = _Excluder(patterns)
     git = _GitIgnores() if respect_gitignore else None
     suffixes = tuple(suffixes)

@@ -11,25 +11,31 @@ import ast
 import codecs
 import gc
 import re
+import sys
 import warnings
 from symtable import symtable
-from typing import Dict, List, Optional, Sequence, Tuple, Type
-
-import libcst as cst
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Type
 
 from .backends import resolve_backend
 from . import deep_stack
-from .context import FileContext
 from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic, internal_error
 from .fixes import Fix
 from .fixes import nodes as fix_nodes, resolve as resolve_fix
 from .noqa import apply_noqa, file_is_exempt, may_hold_our_noqa, unused_noqa
 from .options import FileResult, LintOptions  # noqa: F401 (re-exported)
-from .prefilter import rules_matching
-from .rule import Rule
-from .rules import ALL_RULES
+from .prefilter import codes_matching
+from . import rules as registry
 from .versions import resolve_version
-from .walker import walk
+
+if TYPE_CHECKING:  # pragma: no cover
+    import libcst as cst
+
+    from .context import FileContext
+    from .rule import Rule
+
+# libcst (a fifth of a second to import) and everything built on it are
+# imported only when some rule's triggers match a file: a run over files no
+# rule can match (most pre-commit runs) never loads it.
 
 
 # -- rule dispatch tables ------------------------------------------------------
@@ -39,6 +45,8 @@ _HANDLER_NAMES: Dict[Type[Rule], List[Tuple[Type[cst.CSTNode], str, bool]]] = {}
 def _handler_names(rule_class: Type[Rule]) -> List[Tuple[Type[cst.CSTNode], str, bool]]:
     names = _HANDLER_NAMES.get(rule_class)
     if names is None:
+        import libcst as cst
+
         names = []
         for attr in dir(rule_class):
             for prefix, leave in (("visit_", False), ("leave_", True)):
@@ -52,7 +60,12 @@ def _handler_names(rule_class: Type[Rule]) -> List[Tuple[Type[cst.CSTNode], str,
 
 
 def applicable_rules(options: LintOptions, version) -> List[Type[Rule]]:
-    return [r for r in ALL_RULES if r.code in options.enabled and version in r.versions]
+    """Every enabled rule that applies to ``version`` (loads them all)."""
+    return [r for r in registry.load_all() if r.code in options.enabled and version in r.versions]
+
+
+def _applies(rule: Type[Rule], version, backend: str) -> bool:
+    return version in rule.versions and (rule.backends is None or backend in rule.backends)
 
 
 # -- reading -------------------------------------------------------------------
@@ -124,7 +137,9 @@ def _nul_byte(text: str) -> Optional[InvalidFile]:
     return InvalidFile("cannot parse: source contains a NUL byte", *_position(text, text.index("\x00")))
 
 
-def parse(text: str) -> cst.Module:
+def parse(text: str) -> "cst.Module":
+    import libcst as cst
+
     problem = _nul_byte(text)
     if problem is not None:
         raise problem
@@ -156,7 +171,7 @@ def parse(text: str) -> cst.Module:
         raise InvalidFile("cannot parse: code is nested too deeply") from None
 
 
-def _fast_parse(text: str) -> cst.Module:
+def _fast_parse(text: str) -> "cst.Module":
     """``cst.parse_module`` minus two costs that buy nothing here (together
     about a third of the parse):
 
@@ -167,6 +182,7 @@ def _fast_parse(text: str) -> cst.Module:
       on ``CSTNode.__post_init__`` says validation could be skipped when
       parsing. It is switched off for this call only.
     """
+    import libcst as cst
     from libcst._nodes.base import CSTNode
 
     validate = CSTNode.__dict__.get("__post_init__")
@@ -344,7 +360,8 @@ def _from_recursion(exc: BaseException) -> bool:
 def describe_exception(exc: BaseException) -> str:
     """``Type: message``, short: an exception may carry a whole syntax tree,
     whose repr is huge and itself recursive."""
-    if any(isinstance(arg, cst.CSTNode) for arg in exc.args):
+    cst = sys.modules.get("libcst")  # no libcst node can be in it before libcst is loaded
+    if cst is not None and any(isinstance(arg, cst.CSTNode) for arg in exc.args):
         text = ", ".join(type(a).__name__ if isinstance(a, cst.CSTNode) else "…" for a in exc.args)
     else:
         try:
@@ -368,18 +385,15 @@ def _lint_text(
     if exempt is True:
         return result
     version = file_version(data, path, options)
-    rules = applicable_rules(options, version)
     backend = resolve_backend(
         options.keras_backend, data, setting_origin=options.keras_backend_origin
     ).backend
-    rules = [r for r in rules if r.backends is None or backend in r.backends]
+    codes = [code for code in registry.CODES if code in options.enabled]
     if isinstance(exempt, frozenset):
-        rules = [r for r in rules if not any(r.code.startswith(c) for c in exempt)]
-    # Rules the prefilter drops ran in effect (their words are absent, so they
-    # cannot match): KM002 may judge their noqa comments.
-    applied = rules
-    if prefilter:
-        rules = rules_matching(data, rules, path)
+        codes = [code for code in codes if not any(code.startswith(c) for c in exempt)]
+    # Only the rules whose triggers match are imported (rules/__init__.py).
+    matched = codes_matching(data, codes, path) if prefilter else codes
+    rules = [rule for rule in map(registry.load, matched) if _applies(rule, version, backend)]
     module = None
     try:
         if rules:
@@ -393,7 +407,9 @@ def _lint_text(
     except InvalidFile as exc:
         return _invalid(path, exc)
 
-    reports: List[Tuple[Rule, cst.CSTNode, str, Optional[Fix]]] = []
+    reports: List[Tuple["Rule", "cst.CSTNode", str, Optional[Fix]]] = []
+    if module is not None:
+        from .context import FileContext
     while module is not None and rules:
         context = FileContext(path, text, module, version, keras_backend=backend)
         instances = [r(context) for r in rules]
@@ -407,7 +423,7 @@ def _lint_text(
             what = f"{describe_exception(exc)}; the other rules still ran"
             result.diagnostics.append(_internal_error(path, culprit, what))
             rules = [r for r in rules if r is not type(culprit)]
-            applied = [r for r in applied if r is not type(culprit)]
+            codes = [c for c in codes if c != culprit.code]
             continue
         reports = [(rule, node, msg, fix) for rule in instances for node, msg, fix in rule.reports]
         break
@@ -446,14 +462,17 @@ def _lint_text(
             and not (isinstance(exempt, frozenset) and any(UNUSED_NOQA.startswith(c) for c in exempt))
             and may_hold_our_noqa(text)
         ):
-            ran = frozenset(r.code for r in applied) | {INVALID_FILE}
+            # Rules the prefilter dropped ran in effect (their triggers are
+            # absent, so they cannot match): their noqa comments may be judged.
+            applied = [c for c in codes if _applies(registry.load(c), version, backend)]
+            ran = frozenset(applied) | {INVALID_FILE}
             result.diagnostics += unused_noqa(text, path, matches, ran, known_codes())
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 
 
 def known_codes() -> List[str]:
-    return list(ENGINE_CODES) + [r.code for r in ALL_RULES]
+    return list(ENGINE_CODES) + list(registry.CODES)
 
 
 def _invalid(path: str, exc: InvalidFile) -> FileResult:
@@ -468,7 +487,11 @@ def _internal_error(path: str, rule, what: str) -> Diagnostic:
     return internal_error(path, f" in rule {rule.code} ({rule.name}): {what}")
 
 
-def _run(context: FileContext, rules: Sequence[Rule]) -> None:
+def _run(context: "FileContext", rules: Sequence["Rule"]) -> None:
+    import libcst as cst
+
+    from .walker import walk
+
     imports = context.imports
     visitors: Dict[type, list] = {
         cst.Import: [imports.visit_Import],

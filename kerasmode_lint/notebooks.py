@@ -15,7 +15,6 @@ neutralisation, so ``%env TF_USE_LEGACY_KERAS=1`` counts.
 from __future__ import annotations
 
 import bisect
-import difflib
 import json
 import re
 from dataclasses import dataclass, replace
@@ -276,6 +275,8 @@ class Notebook:
         for cell in self.cells:
             new = theirs.get(cell.number, cell.source)
             if new != cell.source:
+                import difflib  # only --diff needs it
+
                 out.extend(difflib.unified_diff(
                     split_lines_keepends(cell.source), split_lines_keepends(new),
                     f"a/{path}:cell_{cell.number}", f"b/{path}:cell_{cell.number}",

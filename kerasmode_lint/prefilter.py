@@ -70,3 +70,11 @@ def could_match(data: bytes, path: str = "") -> bool:
     from .triggers import TRIGGERS
 
     return any(entry_matches(entry, data, path) for entries in TRIGGERS.values() for entry in entries)
+
+
+def codes_matching(data: bytes, codes: Sequence[str], path: str = "") -> List[str]:
+    """The rule codes (in their given order) one of whose triggers (triggers.py)
+    matches ``data``, without importing the rules."""
+    from .triggers import TRIGGERS
+
+    return [code for code in codes if any(entry_matches(entry, data, path) for entry in TRIGGERS[code])]

@@ -168,6 +168,9 @@ def _lint_all(pending, sizes, lint, jobs, digests):
     from functools import partial
 
     from . import engine  # noqa: F401  loaded once here, not in every worker
+    from .rules import load_all
+
+    load_all()  # every rule too: the forked workers share them
     from .pool import run_isolated
 
     # A worker that dies (a crash in native code, out of memory) costs only

@@ -50,7 +50,7 @@ _memo_data: bytes = b""
 _memo: dict = {}
 
 
-def _found(pattern: "re.Pattern[bytes]", data: bytes) -> bool:
+def _found(pattern: "_lazy", data: bytes) -> bool:
     global _memo_data, _memo
     if data is not _memo_data:
         _memo_data, _memo = data, {}
@@ -60,11 +60,42 @@ def _found(pattern: "re.Pattern[bytes]", data: bytes) -> bool:
     return known
 
 
-def _search(*patterns: "re.Pattern[bytes]") -> Callable[[bytes, str], bool]:
+def _search(*patterns: "_lazy") -> Callable[[bytes, str], bool]:
     """A test that holds when every pattern is found. (Patterns should start
     with a literal word: the regular expression engine then jumps from one
     occurrence of it to the next instead of trying every byte.)"""
     return lambda data, path: all(_found(pattern, data) for pattern in patterns)
+
+
+class _lazy:
+    """A regular expression compiled on first use: most runs reach only a few
+    of these, and compiling them all costs milliseconds of every start-up."""
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, *args) -> None:
+        self._args = args
+        self._compiled: "Optional[re.Pattern[bytes]]" = None
+
+    def _pattern(self) -> "re.Pattern[bytes]":
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return self._compiled
+
+    def search(self, *args):
+        return self._pattern().search(*args)
+
+    def match(self, *args):
+        return self._pattern().match(*args)
+
+    def finditer(self, *args):
+        return self._pattern().finditer(*args)
+
+    def sub(self, *args):
+        return self._pattern().sub(*args)
+
+    def split(self, *args):
+        return self._pattern().split(*args)
 
 
 # Space between tokens: blanks, newlines (inside brackets) and backslash continuations.
@@ -73,13 +104,13 @@ _S = rb"(?:\s|\\\r?\n)*"
 _SC = rb"(?:\s|\\\r?\n|#[^\n]*)*"
 
 # ``def call(`` with any spacing (``async def call(`` too).
-_DEF_CALL = re.compile(rb"def" + _S + rb"call" + _S + rb"\(")
+_DEF_CALL = _lazy(rb"def" + _S + rb"call" + _S + rb"\(")
 
 # KM302: a ``training`` parameter without a default. In a signature that is
 # ``training`` after ``(``, ``,`` or ``*``, with perhaps an annotation, then
 # ``,`` or ``)``. (A call passing ``training`` positionally matches too; that
 # only lets a file through.)
-_TRAINING_NO_DEFAULT = re.compile(rb"[(,*]" + _SC + rb"training" + _SC + rb"(?::[^=\n]*)?[,)]")
+_TRAINING_NO_DEFAULT = _lazy(rb"[(,*]" + _SC + rb"training" + _SC + rb"(?::[^=\n]*)?[,)]")
 CALL_TRAINING_WITHOUT_DEFAULT = Screen(
     "call-training-without-default", (b"call", b"training"), _search(_DEF_CALL, _TRAINING_NO_DEFAULT)
 )
@@ -92,13 +123,13 @@ CALL_METHOD = Screen("call-method", (b"call",), _search(_DEF_CALL))
 # or a call to a freeze/make_trainable helper (trainable_flow._HELPER_NAME).
 # Written as a loop over the word's occurrences: a regular expression that
 # starts with ``\.`` or ignores case is tried at every byte, ten times slower.
-_ASSIGNED_AFTER = re.compile(_S + rb"(?::[^=\n]*)?=(?!=)")
-_FALSE_AFTER = re.compile(_S + rb"=" + _S + rb"(?:False|not\b)")
-_CALLED_AFTER = re.compile(_S + rb"\(")
+_ASSIGNED_AFTER = _lazy(_S + rb"(?::[^=\n]*)?=(?!=)")
+_FALSE_AFTER = _lazy(_S + rb"=" + _S + rb"(?:False|not\b)")
+_CALLED_AFTER = _lazy(_S + rb"\(")
 # trainable_flow._HELPER_NAME, on bytes.
-_HELPER_NAME = re.compile(rb"(?i)(^|_)(un)?freez|(make|set|toggle)_?(un)?trainable")
+_HELPER_NAME = _lazy(rb"(?i)(^|_)(un)?freez|(make|set|toggle)_?(un)?trainable")
 # What a make/set/toggle_trainable helper's name has right before "trainable".
-_HELPER_PREFIX = re.compile(rb"(?i)(?:make|set|toggle)_?(?:un)?$")
+_HELPER_PREFIX = _lazy(rb"(?i)(?:make|set|toggle)_?(?:un)?$")
 _IDENTIFIER_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
@@ -138,8 +169,8 @@ def _changes_trainable(data: bytes, path: str) -> bool:
 
 # KM501/KM502 report at a training call (fit, fit_generator, train_on_batch)
 # after a compile().
-_COMPILE_CALL = re.compile(rb"compile" + _S + rb"\(")
-_TRAINING_CALL = re.compile(rb"(?:fit|fit_generator|train_on_batch)" + _S + rb"\(")
+_COMPILE_CALL = _lazy(rb"compile" + _S + rb"\(")
+_TRAINING_CALL = _lazy(rb"(?:fit|fit_generator|train_on_batch)" + _S + rb"\(")
 TRAINABLE_CHANGE_BEFORE_FIT = Screen(
     "trainable-change-before-fit",
     (b"compile",),
@@ -148,7 +179,7 @@ TRAINABLE_CHANGE_BEFORE_FIT = Screen(
 )
 # KM503 needs a BatchNormalization freeze: a BN class (isinstance, a frozen
 # constructor) or a BN-looking layer name (trainable_flow._BN_TEXT).
-_BN_TEXT = re.compile(rb"(?i)batch_?norm|(?<![a-z])bn(?![a-z])")
+_BN_TEXT = _lazy(rb"(?i)batch_?norm|(?<![a-z])bn(?![a-z])")
 BATCHNORM_FREEZE_CHANGE = Screen(
     "batchnorm-freeze-change",
     (),
@@ -166,7 +197,7 @@ _NOT_LAYERS = frozenset(
     b"sorted reversed min max sum any all tuple list dict set frozenset str int float bool "
     b"type repr format enumerate iter next open id hash round abs".split()
 )
-_STRING_OR_COMMENT = re.compile(
+_STRING_OR_COMMENT = _lazy(
     rb"""[rRbBuUfF]{0,2}(?:'[^'\\\n]*(?:\\.[^'\\\n]*)*'|"[^"\\\n]*(?:\\.[^"\\\n]*)*")|#[^\n]*"""
 )
 _LOOK_BACK_LINES = 50
@@ -240,7 +271,7 @@ def _dotted_before(text: bytes) -> Optional[Tuple[bytes, int]]:
 _LAYER_MODULE_PARTS = frozenset(
     b"layers models applications saving Sequential Model Functional KerasLayer".split()
 )
-_LAYER_MODULE = re.compile(rb"layers|models|applications|saving|hub|keras_cv|keras_nlp")
+_LAYER_MODULE = _lazy(rb"layers|models|applications|saving|hub|keras_cv|keras_nlp")
 
 
 def _maybe_layer_class(data: bytes, dotted: bytes) -> bool:
@@ -321,7 +352,7 @@ def _comma_before(data: bytes, start: int) -> int:
 # One pattern per word: a pattern that starts with a literal is searched for
 # by its first bytes, an alternation is tried at every byte.
 _FLAG_VALUES = tuple(
-    re.compile(word + rb"(?![\w])" + _S + rb"(?:\)" + _S + rb")*" + _SC + rb"[,)]")
+    _lazy(word + rb"(?![\w])" + _S + rb"(?:\)" + _S + rb")*" + _SC + rb"[,)]")
     for word in (rb"True", rb"False", rb"training")
 )
 
@@ -333,7 +364,7 @@ def _positional_flag_to_layer(data: bytes, path: str) -> bool:
     return False
 
 
-def _flag_to_layer(data: bytes, pattern: "re.Pattern[bytes]") -> bool:
+def _flag_to_layer(data: bytes, pattern: "_lazy") -> bool:
     for match in pattern.finditer(data):
         at = start = match.start()
         if pattern is _FLAG_VALUES[2]:  # training
@@ -355,16 +386,16 @@ def _flag_to_layer(data: bytes, pattern: "re.Pattern[bytes]") -> bool:
 POSITIONAL_FLAG_TO_LAYER = Screen("positional-flag-to-layer", (b"keras",), _positional_flag_to_layer)
 
 
-def _literal_training(values: bytes) -> "re.Pattern[bytes]":
+def _literal_training(values: bytes) -> "_lazy":
     """``training=<one of values>`` as a keyword argument (parentheses allowed)."""
-    return re.compile(rb"training" + _S + rb"=" + _S + rb"(?:\(" + _S + rb")*(?:" + values + rb")\b")
+    return _lazy(rb"training" + _S + rb"=" + _S + rb"(?:\(" + _S + rb")*(?:" + values + rb")\b")
 
 
 _TRAINING_TRUE = _literal_training(rb"True")
 
 # KM301: ``def call(...)`` whose ``training`` defaults to True. The signature
 # ends at a ``)`` followed by ``:`` (perhaps after ``-> T``) and a newline.
-_CALL_DEFAULT_TRUE = re.compile(
+_CALL_DEFAULT_TRUE = _lazy(
     rb"def" + _S + rb"call" + _S + rb"\("
     rb"(?:[^)]|\)(?!" + _S + rb"(?:->[^:\n]*)?:" + rb"[ \t]*(?:#[^\n]*)?\r?\n))*?"
     rb"[(,*]" + _SC + rb"training" + _SC + rb"(?::[^=\n]*)?=" + _S + rb"(?:\(" + _S + rb")*True\b"
@@ -374,13 +405,13 @@ CALL_DEFAULT_TRAINING_TRUE = Screen("call-default-training-true", (b"call", b"Tr
 # KM202: a literal True/False on a node of a functional graph, which needs a
 # model built from tensors in the file: ``Model``/``Functional`` (any
 # spelling ends so), or ``super().__init__(inputs, outputs)``.
-_BUILDS_GRAPH = re.compile(
+_BUILDS_GRAPH = _lazy(
     rb"Model|Functional|outputs|super" + _S + rb"\(" + _S + rb"\)" + _S + rb"\." + _S + rb"__init__" + _S
     + rb"\(" + _S + rb"[^\s=,()*]+" + _S + rb"," + _S + rb"[^\s=,()*]+" + _S + rb"[,)]"
 )
 # ... applied to a symbolic tensor: from ``Input`` or a model's
 # ``.output(s)``/``.input(s)`` (model_contents._is_symbolic).
-_SYMBOLIC = re.compile(rb"Input|\." + _S + rb"(?:output|input)s?\b")
+_SYMBOLIC = _lazy(rb"Input|\." + _S + rb"(?:output|input)s?\b")
 FUNCTIONAL_NODE_PIN = Screen(
     "functional-node-pin",
     (b"training",),
@@ -394,7 +425,7 @@ PIN_INSIDE_CALL = Screen(
 
 # KM203: ``training=True`` on something known to hold BatchNormalization: the
 # layer's class name or a keras.applications model built with it.
-_HOLDS_BATCHNORM = re.compile(
+_HOLDS_BATCHNORM = _lazy(
     b"|".join(
         re.escape(name.encode())
         for name in sorted(BATCHNORM_LIKE | {n for n, (bn, _) in APPLICATION_CONTENTS.items() if bn})
@@ -418,11 +449,11 @@ def is_test_file(path: str) -> bool:
 # Where KM103 looks: a test_step/predict_step, a function named like
 # evaluation (its words: eval, valid, test, predict, infer ...), or a loop
 # whose target or iterable is named so.
-_EVALUATION_PLACE = re.compile(
+_EVALUATION_PLACE = _lazy(
     rb"(?i:def" + _S + rb"\w*(?:eval|val|test|predict|infer)"
     rb"|for\b[^\n]*(?:val|test|eval))"
 )
-_STEP = re.compile(rb"test_step|predict_step")
+_STEP = _lazy(rb"test_step|predict_step")
 
 
 def _evaluation_pin(data: bytes, path: str) -> bool:
@@ -440,7 +471,7 @@ EVALUATION_PIN = Screen("evaluation-pin", (b"training",), _evaluation_pin)
 # or the keyword of a call that may build a layer: not ``add_weight``) and
 # then used as a graph node (a model built from symbolic tensors) or a
 # Sequential element.
-_FROZEN_AFTER = re.compile(_S + rb"=" + _S + rb"False\b")
+_FROZEN_AFTER = _lazy(_S + rb"=" + _S + rb"False\b")
 _WEIGHT_MAKERS = frozenset(b"add_weight add_variable Variable variable".split())
 
 
@@ -472,5 +503,5 @@ FROZEN_MODEL_USED = Screen("frozen-model-used", (b"trainable",), _frozen_model_u
 
 # KM102: a ``train_step`` method.
 TRAIN_STEP_METHOD = Screen(
-    "train-step-method", (b"train_step",), _search(re.compile(rb"def" + _S + rb"train_step" + _S + rb"\("))
+    "train-step-method", (b"train_step",), _search(_lazy(rb"def" + _S + rb"train_step" + _S + rb"\("))
 )

@@ -12,3 +12,15 @@ def findings(source: str, version: str = "3", **kwargs):
 
 def codes(source: str, version: str = "3", **kwargs):
     return [code for _, code in findings(source, version, **kwargs)]
+
+
+def add_rules(monkeypatch, *extra):
+    """Register extra rule classes (test probes) for the length of a test:
+    the registry loads rules by code (kerasmode_lint/rules/__init__.py) and
+    the prefilter reads their triggers from kerasmode_lint/triggers.py."""
+    from kerasmode_lint import rules, triggers
+
+    monkeypatch.setattr(rules, "CODES", rules.CODES + tuple(rule.code for rule in extra))
+    for rule in extra:
+        monkeypatch.setitem(rules._loaded, rule.code, rule)
+        monkeypatch.setitem(triggers.TRIGGERS, rule.code, rule.triggers)

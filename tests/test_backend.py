@@ -207,9 +207,9 @@ class _JaxOnly(Rule):
 
 @pytest.fixture
 def jax_only_rule(monkeypatch):
-    from kerasmode_lint import engine
+    from helpers import add_rules
 
-    monkeypatch.setattr(engine, "ALL_RULES", list(engine.ALL_RULES) + [_JaxOnly])
+    add_rules(monkeypatch, _JaxOnly)
     return LintOptions(enabled=frozenset({"KM999"}), keras_version="3")
 
 

@@ -120,3 +120,23 @@ def test_deep_nesting_does_not_crash():
     src = "# GradientTape\nx = " + "(" * 3000 + "1" + ")" * 3000 + "\n"
     diags = lint_source(src, "x.py", keras_version="3")
     assert all(d.code == "KM001" for d in diags)
+
+
+def test_every_rule_module_is_registered_and_loads_lazily():
+    """rules/__init__.py maps codes to modules; a module missing there would
+    never run. Loading one rule must not import the others."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from kerasmode_lint import rules
+
+    modules = {p.stem for p in Path(rules.__file__).parent.glob("km*.py")}
+    assert modules == {module for module, _ in rules.MODULES.values()}
+    assert [rules.load(code).code for code in rules.CODES] == list(rules.CODES)
+    probe = (
+        "import sys; from kerasmode_lint import rules; rules.load('KM101'); "
+        "print(sorted(m for m in sys.modules if m.startswith('kerasmode_lint.rules.km')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['kerasmode_lint.rules.km101_tape_call_without_training']"

@@ -120,7 +120,9 @@ def test_only_matching_rules_run(monkeypatch):
         "triggers": (b"never-in-this-file",),
         "visit_Call": lambda self, node: ran.append(node),
     })
-    monkeypatch.setattr(engine, "ALL_RULES", [tape_rule, other])
+    from helpers import add_rules
+
+    add_rules(monkeypatch, other)
     source = b"import tensorflow as tf\nwith tf.GradientTape() as t:\n    y = f(x)\n"
     lint_bytes(source, "x.py", LintOptions(enabled=frozenset({tape_rule.code, "KM999"}), keras_version="3"))
     assert ran == []
@@ -157,7 +159,8 @@ def test_a_cached_run_does_not_load_libcst(tmp_path):
     import subprocess
     import sys
 
-    (tmp_path / "a.py").write_text("import tensorflow as tf\nwith tf.GradientTape() as t:\n    y = m(x)\n")
+    (tmp_path / "a.py").write_text(
+        "import tensorflow as tf\nwith tf.GradientTape() as t:\n    y = m(x)\nopt.apply_gradients(g)\n")
     code = (
         "import sys; from kerasmode_lint.cli import main; main(['-q', 'a.py']); "
         "print('libcst' in sys.modules)"
@@ -165,6 +168,25 @@ def test_a_cached_run_does_not_load_libcst(tmp_path):
     runs = [subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
             for _ in range(2)]
     assert [r.stdout.split() for r in runs] == [["True"], ["False"]], runs
+
+
+def test_a_file_no_rule_can_match_does_not_load_libcst(tmp_path):
+    """Most pre-commit runs lint files without Keras training code: no libcst
+    import (a fifth of a second), no rule module, only CPython's syntax check."""
+    import subprocess
+    import sys
+
+    (tmp_path / "a.py").write_text("import tensorflow as tf\nwith tf.GradientTape() as t:\n    y = m(x)\n")
+    (tmp_path / "b.py").write_text("def f(:\n")
+    code = (
+        "import sys; from kerasmode_lint.cli import main\n"
+        "try: main(['-q', '--no-cache', '--output-format', 'json', 'a.py', 'b.py'])\n"
+        "except SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if m == 'libcst' or m.startswith('kerasmode_lint.rules.')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert run.stdout.rstrip().endswith("[]"), run
+    assert '"code": "KM001"' in run.stdout, run  # the broken file is still reported
 
 
 @pytest.mark.parametrize("broken", [b"x = 1\x00\n", b"def f(:\n", b"print 'py2'\n", b"x = '\xff'\n",

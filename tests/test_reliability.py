@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from kerasmode_lint import cli, engine
+from helpers import add_rules
+from kerasmode_lint import cli, engine, rules
 from kerasmode_lint.engine import LintOptions, lint_bytes
 from kerasmode_lint.rule import Rule
 from kerasmode_lint.versions import ALL
@@ -297,8 +298,8 @@ class _Broken(Rule):
 
 @pytest.fixture
 def extra_rules(monkeypatch):
-    monkeypatch.setattr(engine, "ALL_RULES", [*engine.ALL_RULES, _Working, _Broken])
-    return LintOptions(keras_version="3", enabled=frozenset(r.code for r in engine.ALL_RULES))
+    add_rules(monkeypatch, _Working, _Broken)
+    return LintOptions(keras_version="3", enabled=frozenset(rules.CODES))
 
 
 def test_broken_rule_costs_only_itself(extra_rules):
@@ -312,7 +313,7 @@ def test_broken_rule_costs_only_itself(extra_rules):
 
 
 def test_broken_rule_in_the_cli_exits_2_and_the_other_files_are_linted(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(engine, "ALL_RULES", [*engine.ALL_RULES, _Broken])
+    add_rules(monkeypatch, _Broken)
     for name in ("bad.py", "good.py"):
         (tmp_path / name).write_text(FLAGGED)
     monkeypatch.chdir(tmp_path)
@@ -327,7 +328,7 @@ def test_broken_rule_in_the_cli_exits_2_and_the_other_files_are_linted(tmp_path,
 def _plan_with_all_rules(make_plan):
     def patched(args, config):
         plan = make_plan(args, config)
-        plan.options = LintOptions(keras_version="3", enabled=frozenset(r.code for r in engine.ALL_RULES))
+        plan.options = LintOptions(keras_version="3", enabled=frozenset(rules.CODES))
         return plan
     return patched
 
