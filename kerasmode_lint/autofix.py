@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic

@@ -10,7 +10,6 @@ import json
 import os
 from collections import Counter
 from typing import Dict, Iterable, List, Optional, Sequence, TextIO
-from urllib.parse import quote
 
 from . import __version__
 from .diagnostics import ENGINE_CODES, INVALID_FILE, Diagnostic
@@ -143,6 +142,8 @@ def _catalogue() -> List[dict]:
 
 
 def _uri(path: str) -> str:
+    from urllib.parse import quote  # SARIF only (it loads ipaddress)
+
     if os.path.isabs(path):
         return "file://" + quote(path.replace(os.sep, "/"))
     return quote(path.replace(os.sep, "/"))

@@ -99,9 +99,9 @@ class _lazy:
 
 
 # Space between tokens: blanks, newlines (inside brackets) and backslash continuations.
-_S = rb"(?:\s|\\\r?\n)*"
+_S = rb"[\s\\]*"
 # The same, also allowing comments (a comment ends at a newline).
-_SC = rb"(?:\s|\\\r?\n|#[^\n]*)*"
+_SC = rb"(?:[\s\\]|#[^\n]*)*"
 
 # ``def call(`` with any spacing (``async def call(`` too).
 _DEF_CALL = _lazy(rb"def" + _S + rb"call" + _S + rb"\(")
@@ -251,6 +251,7 @@ def _dotted_before(text: bytes) -> Optional[Tuple[bytes, int]]:
     anchored at the end would be tried from every byte before it.)"""
     end = len(text.rstrip(b" \t\\\r\n"))
     parts: List[bytes] = []
+    end_of_chain = end
     while True:
         start = end
         while start > 0 and text[start - 1] in _IDENTIFIER_BYTES:

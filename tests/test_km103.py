@@ -5,7 +5,6 @@ import textwrap
 
 import pytest
 
-from helpers import findings
 from kerasmode_lint import lint_source
 
 HEADER = """\

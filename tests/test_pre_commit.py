@@ -1,7 +1,6 @@
 """The pre-commit hook, run for real with `pre-commit try-repo` on this repository."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from kerasmode_lint import engine
 from kerasmode_lint.engine import LintOptions, lint_bytes
 from kerasmode_lint.prefilter import rules_matching
 from kerasmode_lint.rule import Rule

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from helpers import add_rules
-from kerasmode_lint import cli, engine, rules
+from kerasmode_lint import cli, rules
 from kerasmode_lint.engine import LintOptions, lint_bytes
 from kerasmode_lint.rule import Rule
 from kerasmode_lint.versions import ALL

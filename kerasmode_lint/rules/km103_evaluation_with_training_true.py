@@ -24,7 +24,7 @@ pipelines. Test files and methods of test classes are not evaluation code.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import List, Optional, Set
 
 import libcst as cst

@@ -23,7 +23,7 @@ training behaviour are not reported.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import libcst as cst
 

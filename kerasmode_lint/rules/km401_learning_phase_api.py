@@ -21,7 +21,7 @@ left alone. Methods of other objects that happen to share the name
 """
 from __future__ import annotations
 
-from typing import List, Optional, Set
+from typing import List, Set
 
 import libcst as cst
 
