@@ -11,7 +11,8 @@ and the rules' fixtures with fragments spliced in),
 ``mutated`` (those, broken by random edits), ``fixes`` (--fix --unsafe-fixes on
 rule fixtures bent out of shape, with LF, CRLF or CR line endings). The
 invariant checked on each program: no exception, no internal error, positions
-inside the file, the same result twice; for ``fixes``: the fixed code parses,
+inside the file, the same result twice, the same findings with and without the
+prefilter; for ``fixes``: the fixed code parses,
 a second pass changes nothing, line endings and BOM are kept. Exit status 1
 if any generator found a failure.
 """
