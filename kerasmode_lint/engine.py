@@ -138,7 +138,9 @@ def _nul_byte(text: str) -> Optional[InvalidFile]:
 
 
 def parse(text: str) -> "cst.Module":
-    import libcst as cst
+    from .libcst_loader import load as load_libcst
+
+    cst = load_libcst()
 
     problem = _nul_byte(text)
     if problem is not None:

@@ -17,7 +17,10 @@ from typing import Dict, Iterable, Iterator, List, Optional
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
-from libcst.metadata import CodePosition, CodeRange
+try:  # libcst.metadata re-exports these; importing it would run its package init (libcst_loader.py)
+    from libcst._position import CodePosition, CodeRange
+except ImportError:  # pragma: no cover - a libcst that moved them
+    from libcst.metadata import CodePosition, CodeRange
 
 # As PositionProvider counts lines: "\r\n", "\r" and "\n" each end one.
 _NEWLINE = re.compile(r"\r\n?|\n")

@@ -42,6 +42,9 @@ def load(code: str) -> Type["Rule"]:
     """The rule class for ``code``, importing its module on first use."""
     rule = _loaded.get(code)
     if rule is None:
+        from ..libcst_loader import load as load_libcst
+
+        load_libcst()  # before any rule module imports it (libcst_loader.py says why)
         module, name = MODULES[code]
         rule = _loaded[code] = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     return rule
