@@ -59,11 +59,6 @@ def _handler_names(rule_class: Type[Rule]) -> List[Tuple[Type[cst.CSTNode], str,
     return names
 
 
-def applicable_rules(options: LintOptions, version) -> List[Type[Rule]]:
-    """Every enabled rule that applies to ``version`` (loads them all)."""
-    return [r for r in registry.load_all() if r.code in options.enabled and version in r.versions]
-
-
 def _applies(rule: Type[Rule], version, backend: str) -> bool:
     return version in rule.versions and (rule.backends is None or backend in rule.backends)
 

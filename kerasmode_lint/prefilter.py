@@ -12,7 +12,7 @@ most files, and libcst's parse costs about ten times CPython's.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Sequence, Tuple, Type, Union
+from typing import TYPE_CHECKING, List, Sequence, Tuple, Type, Union
 
 from .screens import Screen
 
@@ -21,38 +21,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # One word, words that must all occur, or a screen.
 Trigger = Union[bytes, Tuple[bytes, ...], Screen]
-_WORDS: Dict[tuple, list] = {}
-
-
-def _words(rules: Tuple[Type[Rule], ...]) -> List[Tuple[Trigger, FrozenSet[Type[Rule]]]]:
-    key = tuple((rule, rule.triggers) for rule in rules)  # a changed word list is a new key
-    words = _WORDS.get(key)
-    if words is None:
-        owners: Dict[Trigger, set] = {}
-        for rule in rules:
-            for word in rule.triggers:
-                owners.setdefault(word, set()).add(rule)
-        # Words shared by most rules first, so the search can stop early;
-        # screens last, as they cost most.
-        words = sorted(((w, frozenset(o)) for w, o in owners.items()),
-                       key=lambda wo: (isinstance(wo[0], Screen), -len(wo[1])))
-        _WORDS[key] = words
-    return words
-
-
-def rules_matching(data: bytes, rules: Sequence[Type[Rule]], path: str = "") -> List[Type[Rule]]:
-    """The rules (in their given order) one of whose trigger words is in ``data``
-    (``path``: the file's, for screens that judge by it)."""
-    rules = tuple(rules)
-    found: FrozenSet[Type[Rule]] = frozenset()
-    for word, owners in _words(rules):
-        if owners <= found:
-            continue
-        if entry_matches(word, data, path):
-            found |= owners
-            if len(found) == len(rules):
-                return list(rules)
-    return [rule for rule in rules if rule in found]
 
 
 def entry_matches(entry: Trigger, data: bytes, path: str = "") -> bool:
@@ -64,17 +32,26 @@ def entry_matches(entry: Trigger, data: bytes, path: str = "") -> bool:
     return all(part in data for part in entry)  # type: ignore[union-attr]
 
 
+def _any_matches(entries: Sequence[Trigger], data: bytes, path: str) -> bool:
+    return any(entry_matches(entry, data, path) for entry in entries)
+
+
+def rules_matching(data: bytes, rules: Sequence[Type[Rule]], path: str = "") -> List[Type[Rule]]:
+    """The rules (in their given order) one of whose triggers matches ``data``
+    (``path``: the file's, for screens that judge by it)."""
+    return [rule for rule in rules if _any_matches(rule.triggers, data, path)]
+
+
+def codes_matching(data: bytes, codes: Sequence[str], path: str = "") -> List[str]:
+    """The same for rule codes, from triggers.py: the rules are not imported."""
+    from .triggers import TRIGGERS
+
+    return [code for code in codes if _any_matches(TRIGGERS[code], data, path)]
+
+
 def could_match(data: bytes, path: str = "") -> bool:
     """Could any rule report on ``data``? Reads triggers.py, not the rules, so
     it costs no libcst import (the flake8 plugin asks this of every file)."""
     from .triggers import TRIGGERS
 
-    return any(entry_matches(entry, data, path) for entries in TRIGGERS.values() for entry in entries)
-
-
-def codes_matching(data: bytes, codes: Sequence[str], path: str = "") -> List[str]:
-    """The rule codes (in their given order) one of whose triggers (triggers.py)
-    matches ``data``, without importing the rules."""
-    from .triggers import TRIGGERS
-
-    return [code for code in codes if any(entry_matches(entry, data, path) for entry in TRIGGERS[code])]
+    return any(_any_matches(entries, data, path) for entries in TRIGGERS.values())

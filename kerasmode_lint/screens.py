@@ -94,17 +94,18 @@ class _lazy:
     def sub(self, *args):
         return self._pattern().sub(*args)
 
-    def split(self, *args):
-        return self._pattern().split(*args)
-
 
 # Space between tokens: blanks, newlines (inside brackets) and backslash continuations.
 _S = rb"[\s\\]*"
 # The same, also allowing comments (a comment ends at a newline).
 _SC = rb"(?:[\s\\]|#[^\n]*)*"
 
-# ``def call(`` with any spacing (``async def call(`` too).
-_DEF_CALL = _lazy(rb"def" + _S + rb"call" + _S + rb"\(")
+def _def(name: bytes) -> _lazy:
+    """``def name(`` with any spacing (``async def`` too)."""
+    return _lazy(rb"def" + _S + name + _S + rb"\(")
+
+
+_DEF_CALL = _def(rb"call")
 
 # KM302: a ``training`` parameter without a default. In a signature that is
 # ``training`` after ``(``, ``,`` or ``*``, with perhaps an annotation, then
@@ -126,8 +127,9 @@ CALL_METHOD = Screen("call-method", (b"call",), _search(_DEF_CALL))
 _ASSIGNED_AFTER = _lazy(_S + rb"(?::[^=\n]*)?=(?!=)")
 _FALSE_AFTER = _lazy(_S + rb"=" + _S + rb"(?:False|not\b)")
 _CALLED_AFTER = _lazy(_S + rb"\(")
-# trainable_flow._HELPER_NAME, on bytes.
-_HELPER_NAME = _lazy(rb"(?i)(^|_)(un)?freez|(make|set|toggle)_?(un)?trainable")
+# The names trainable_flow takes for such helpers (it compiles the same text).
+HELPER_NAME = r"(?i)(^|_)(un)?freez|(make|set|toggle)_?(un)?trainable"
+_HELPER_NAME = _lazy(HELPER_NAME.encode())
 # What a make/set/toggle_trainable helper's name has right before "trainable".
 _HELPER_PREFIX = _lazy(rb"(?i)(?:make|set|toggle)_?(?:un)?$")
 _IDENTIFIER_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
@@ -143,6 +145,11 @@ def _helper_called_at(data: bytes, at: int) -> bool:
     return _HELPER_NAME.search(data[left:right]) is not None and _CALLED_AFTER.match(data, right) is not None
 
 
+def _after_dot(data: bytes, at: int) -> bool:
+    """Is the name at ``at`` an attribute (``x.trainable``, ``x . trainable``)?"""
+    return data[max(0, at - 80):at].rstrip(b" \t\\\r\n").endswith(b".")
+
+
 def _occurrences(data: bytes, word: bytes):
     at = data.find(word)
     while at >= 0:
@@ -153,7 +160,7 @@ def _occurrences(data: bytes, word: bytes):
 def _changes_trainable(data: bytes, path: str) -> bool:
     for at in _occurrences(data, b"trainable"):
         end = at + 9
-        if _ASSIGNED_AFTER.match(data, end) and data[max(0, at - 80):at].rstrip(b" \t\\\r\n").endswith(b"."):
+        if _ASSIGNED_AFTER.match(data, end) and _after_dot(data, at):
             return True  # x.trainable = ...
         if _FALSE_AFTER.match(data, end):
             return True  # Ctor(trainable=False)
@@ -178,8 +185,9 @@ TRAINABLE_CHANGE_BEFORE_FIT = Screen(
     and _changes_trainable(data, path),
 )
 # KM503 needs a BatchNormalization freeze: a BN class (isinstance, a frozen
-# constructor) or a BN-looking layer name (trainable_flow._BN_TEXT).
-_BN_TEXT = _lazy(rb"(?i)batch_?norm|(?<![a-z])bn(?![a-z])")
+# constructor) or a BN-looking layer name (trainable_flow compiles the same text).
+BN_TEXT = r"(?i)batch_?norm|(^|[^a-z])bn([^a-z]|$)"
+_BN_TEXT = _lazy(BN_TEXT.encode())
 BATCHNORM_FREEZE_CHANGE = Screen(
     "batchnorm-freeze-change",
     (),
@@ -480,7 +488,7 @@ def _freezes_a_layer(data: bytes) -> bool:
     for at in _occurrences(data, b"trainable"):
         if not _FROZEN_AFTER.match(data, at + 9):
             continue
-        if data[max(0, at - 80):at].rstrip(b" \t\\\r\n").endswith(b"."):
+        if _after_dot(data, at):
             return True  # x.trainable = False
         opening = _opening_bracket(data, at)
         if opening < 0 or data[opening] != ord("("):
@@ -504,5 +512,5 @@ FROZEN_MODEL_USED = Screen("frozen-model-used", (b"trainable",), _frozen_model_u
 
 # KM102: a ``train_step`` method.
 TRAIN_STEP_METHOD = Screen(
-    "train-step-method", (b"train_step",), _search(_lazy(rb"def" + _S + rb"train_step" + _S + rb"\("))
+    "train-step-method", (b"train_step",), _search(_def(rb"train_step"))
 )

@@ -77,14 +77,16 @@ import libcst as cst
 
 from .keras_knowledge import BATCHNORM_LIKE
 from .names import ImportTracker
+from .screens import BN_TEXT, HELPER_NAME
 from .versions import KerasVersion
 from .walker import _child_fields, iter_children
 
 TRAIN_METHODS = frozenset({"fit", "train_on_batch", "fit_generator"})
 _EVENT_ATTRS = TRAIN_METHODS | {"trainable", "compile", "make_train_function"}
 _LAYER_LISTS = frozenset({"layers", "submodules", "_flatten_layers", "_layers"})
-_HELPER_NAME = re.compile(r"(?i)(^|_)(un)?freez|(make|set|toggle)_?(un)?trainable")
-_BN_TEXT = re.compile(r"(?i)batch_?norm|(^|[^a-z])bn([^a-z]|$)")
+# Shared with the screens for KM501-KM503, which must find at least what this finds.
+_HELPER_NAME = re.compile(HELPER_NAME)
+_BN_TEXT = re.compile(BN_TEXT)
 _MODEL_CLASSES = frozenset({"Model", "Functional", "Container", "Network"})
 _RECORD_KINDS = "records"
 _EVENT, _RECORD = 1, 2

@@ -23,17 +23,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from kerasmode_lint.engine import LintOptions, lint_bytes  # noqa: E402
 from kerasmode_lint.prefilter import rules_matching  # noqa: E402
 from kerasmode_lint.rules import ALL_RULES  # noqa: E402
+from sweep import python_files  # noqa: E402  (this folder is on sys.path)
 
 _SETTINGS = {}
-
-
-def python_files(roots):
-    for root in roots:
-        for folder, dirs, files in os.walk(root):
-            dirs.sort()
-            for name in sorted(files):
-                if name.endswith(".py"):
-                    yield os.path.join(folder, name)
 
 
 def audit(path):
