@@ -3,6 +3,15 @@ import textwrap
 
 from kerasmode_lint import lint_source
 
+# A custom training loop KM101 flags on line 3, column 12 (the model call).
+FLAGGED = textwrap.dedent("""\
+    import tensorflow as tf
+    with tf.GradientTape() as tape:
+        pred = model(x)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+""")
+
 
 def findings(source: str, version: str = "3", **kwargs):
     """(line, code) pairs reported for dedented ``source``."""

@@ -3,19 +3,11 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
+from helpers import FLAGGED
+
 REPO = Path(__file__).resolve().parent.parent
-
-FLAGGED = textwrap.dedent("""\
-    import tensorflow as tf
-    with tf.GradientTape() as tape:
-        pred = model(x)
-    grads = tape.gradient(loss, model.trainable_variables)
-    opt.apply_gradients(zip(grads, model.trainable_variables))
-""")
-
 
 NOTEBOOK = json.dumps({
     "cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# Training"]},

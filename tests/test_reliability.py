@@ -12,26 +12,18 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
 import warnings
 from pathlib import Path
 
 import pytest
 
-from helpers import add_rules
+from helpers import FLAGGED, add_rules
 from kerasmode_lint import cli, rules
 from kerasmode_lint.engine import LintOptions, lint_bytes
 from kerasmode_lint.rule import Rule
 from kerasmode_lint.versions import ALL
 
 REPO = Path(__file__).resolve().parent.parent
-FLAGGED = textwrap.dedent("""\
-    import tensorflow as tf
-    with tf.GradientTape() as tape:
-        pred = model(x)
-    grads = tape.gradient(loss, model.trainable_variables)
-    opt.apply_gradients(zip(grads, model.trainable_variables))
-""")
 FINDING_LINE = re.compile(r"^.+:\d+:\d+: KM\d{3} \S.*$")
 OPTIONS = LintOptions(keras_version="3")
 
