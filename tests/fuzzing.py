@@ -23,7 +23,6 @@ from kerasmode_lint.rules import ALL_RULES
 from kerasmode_lint.screens import Screen
 
 
-
 def _words(trigger):
     if isinstance(trigger, Screen):
         return trigger.words
