@@ -22,6 +22,7 @@ STACK_BYTES = 512 * 1024 * 1024
 # thread's stack holds that many of libcst's code generation frames.
 DEEP_RECURSION_LIMIT = 200_000
 
+
 class _DeepThread:
     """One daemon thread with a large stack that runs calls handed to it
     (concurrent.futures would do, but costs milliseconds to import on every run)."""

@@ -100,6 +100,7 @@ _S = rb"[\s\\]*"
 # The same, also allowing comments (a comment ends at a newline).
 _SC = rb"(?:[\s\\]|#[^\n]*)*"
 
+
 def _def(name: bytes) -> _lazy:
     """``def name(`` with any spacing (``async def`` too)."""
     return _lazy(rb"def" + _S + name + _S + rb"\(")
