@@ -2,8 +2,9 @@
 change them has changed.
 
 Layout: ``<cache dir>/CACHEDIR.TAG`` and ``.gitignore`` (so backup tools and
-git leave it alone), then one folder per linter build (``<tool key>/``), then
-one small JSON entry per linted path and settings. An entry holds the hash of
+git leave it alone; written only into a cache folder the linter created), then
+one folder per linter build (``<tool key>/``), then one small JSON entry per
+linted path and settings. An entry holds the hash of
 the file content it was computed from and the diagnostics, without their path.
 
 What a result depends on, and where it is in the key:
@@ -30,6 +31,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import sys
 from typing import List, Optional
 
@@ -97,7 +99,14 @@ def tool_key(package: Optional[str] = None) -> str:
 
 
 class LintCache:
-    """Diagnostics per (path, settings), valid for one content hash."""
+    """Diagnostics per (path, settings), valid for one content hash.
+
+    The cache is used only when it is safely ours: a folder the linter
+    created, or one holding nothing but cache files, owned by the current
+    user and writable by nobody else (another local user who could plant
+    entries could make any file lint clean). Otherwise the run lints without
+    it and says why once on stderr.
+    """
 
     def __init__(self, directory: str, warn=None) -> None:
         self.root = directory
@@ -105,26 +114,43 @@ class LintCache:
         self._warn = warn or (lambda text: print(text, file=sys.stderr))
         self.writable = True
         self.hits = self.misses = 0
+        self._usable: Optional[bool] = None
+        self._created_root = False
 
     def _entry(self, path: str, settings: str) -> str:
         name = hashlib.blake2b(f"{path}\0{settings}".encode("utf-8", "surrogateescape"), digest_size=16)
         return os.path.join(self.folder, name.hexdigest() + ".json")
 
+    def usable(self) -> bool:
+        """Is the folder safe to read and write? Decided once, warned once."""
+        if self._usable is None:
+            problem = _unsafe_folder(self.root, cache_root=True) or _unsafe_folder(self.folder)
+            if problem:
+                self._warn(f"kerasmode-lint: warning: not using the cache in {_printable(self.root)}: "
+                           f"{problem}; linting without caching")
+            self._usable = not problem
+        return self._usable
+
     def get(self, path: str, settings: str, digest: str) -> Optional[List[Diagnostic]]:
+        if not self.usable():
+            return None
         try:
-            with open(self._entry(path, settings), "rb") as handle:
-                entry = json.loads(handle.read())
-            if entry["content"] != digest:
-                raise KeyError("content")
-            found = [_diagnostic(path, fields) for fields in entry["diagnostics"]]
-        except (OSError, ValueError, KeyError, TypeError):  # missing, stale or damaged: lint again
+            handle = os.open(self._entry(path, settings), os.O_RDONLY | _NOFOLLOW)
+            with open(handle, "rb") as stream:
+                if _unsafe_stat(os.fstat(stream.fileno())):
+                    raise ValueError("not ours")
+                entry = json.loads(stream.read())
+            found = _valid_entry(path, entry, digest)
+        except (OSError, ValueError, RecursionError):  # missing, stale or damaged: lint again
+            found = None
+        if found is None:
             self.misses += 1
             return None
         self.hits += 1
         return found
 
     def put(self, path: str, settings: str, digest: str, diagnostics: List[Diagnostic]) -> None:
-        if not self.writable:
+        if not self.writable or not self.usable():
             return
         entry = {
             "content": digest,
@@ -137,22 +163,96 @@ class LintCache:
         except OSError as exc:
             self.writable = False
             self._warn(
-                f"kerasmode-lint: warning: cannot write the cache in {self.root} "
+                f"kerasmode-lint: warning: cannot write the cache in {_printable(self.root)} "
                 f"({exc.strerror or exc}); linting without caching"
             )
 
     _prepared = False
 
     def _prepare(self) -> None:
-        """Create the folders, the CACHEDIR.TAG and a .gitignore on first write."""
+        """Create the folders on first write; the CACHEDIR.TAG and .gitignore
+        go only into a cache folder the linter created itself (in a folder
+        that was already there they would hide a project from git and from
+        backups)."""
         if self._prepared:
             return
-        os.makedirs(self.folder, exist_ok=True)
-        for name, text in (("CACHEDIR.TAG", _TAG), (".gitignore", "# Created by kerasmode-lint\n*\n")):
-            target = os.path.join(self.root, name)
-            if not os.path.exists(target):
-                write_atomically(target, text)
+        if not os.path.isdir(self.root):
+            try:
+                os.makedirs(self.root, mode=0o700)
+                self._created_root = True
+            except FileExistsError:  # another run created it meanwhile: it writes the markers
+                pass
+        os.makedirs(self.folder, mode=0o700, exist_ok=True)
+        if self._created_root:
+            for name, text in _MARKERS.items():
+                write_atomically(os.path.join(self.root, name), text)
         self._prepared = True
+
+
+_MARKERS = {"CACHEDIR.TAG": _TAG, ".gitignore": "# Created by kerasmode-lint\n*\n"}
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# A build folder (tool_key) and what write_atomically leaves while it writes.
+_CACHE_NAMES = re.compile(r"[0-9A-Za-z.+_-]+-[0-9a-f]{24}|\.tmp-\d+-\d+")
+
+
+def _unsafe_stat(st: os.stat_result) -> str:
+    """Why a file or folder with this status could have been planted, "" if it could not."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # Windows: no owners and modes to check this way
+        return ""
+    if st.st_uid != getuid():
+        return "it belongs to another user"
+    if st.st_mode & 0o002:
+        return "others can write to it"
+    if st.st_mode & 0o020 and not _private_group(st.st_gid):
+        return "its group can write to it"
+    return ""
+
+
+def _private_group(gid: int) -> bool:
+    """Is ``gid`` the user's own group (a user-private group, as systems with
+    umask 002 give each user), so that group-writable means the user only?"""
+    try:
+        import grp
+        import pwd
+
+        user = pwd.getpwuid(os.getuid()).pw_name
+        group = grp.getgrgid(gid)
+    except (ImportError, KeyError):
+        return False
+    return gid == os.getgid() and group.gr_name == user and all(member == user for member in group.gr_mem)
+
+
+def _unsafe_folder(folder: str, cache_root: bool = False) -> str:
+    """"" when ``folder`` is missing (it will be created) or is safely ours;
+    else why not. The cache root must hold only cache files."""
+    try:
+        st = os.stat(folder)
+    except (FileNotFoundError, NotADirectoryError):  # created on the first write (or that fails, and says so)
+        return ""
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    import stat
+
+    if not stat.S_ISDIR(st.st_mode):
+        return ""  # writing fails, and says so
+    problem = _unsafe_stat(st)
+    if problem or not cache_root:
+        return problem
+    try:
+        names = os.listdir(folder)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    strangers = sorted(name for name in names if name not in _MARKERS and not _CACHE_NAMES.fullmatch(name))
+    if strangers:
+        return f"it holds files that are not the cache's (such as {_printable(strangers[0])!r})"
+    return ""
+
+
+def _printable(text: str) -> str:
+    from .reporting import escape_control
+
+    return escape_control(text)
 
 
 _TEMPORARY_NAMES = itertools.count()
@@ -192,11 +292,56 @@ def _fields(d: Diagnostic) -> list:
     return [d.line, d.column, d.code, d.message, d.end_line, d.end_column, d.name, d.cell, fix]
 
 
-def _diagnostic(path: str, fields: list) -> Diagnostic:
-    from .fixes import Edit, Fix
+def _valid_entry(path: str, entry, digest: str) -> Optional[List[Diagnostic]]:
+    """The entry's diagnostics if it is one this module wrote for ``digest``,
+    else None: every field is checked (types, ranges, codes that exist), so
+    a damaged or planted entry is a miss, never a crash or a false result."""
+    if type(entry) is not dict or entry.get("content") != digest:
+        return None
+    fields_list = entry.get("diagnostics")
+    if type(fields_list) is not list:
+        return None
+    found = []
+    for fields in fields_list:
+        diagnostic = _diagnostic(path, fields)
+        if diagnostic is None:
+            return None
+        found.append(diagnostic)
+    return found
 
-    *plain, cell, fix = fields
+
+def _count(value, least: int = 1) -> bool:
+    return type(value) is int and least <= value < 1 << 31
+
+
+def _known_codes() -> frozenset:
+    from .diagnostics import ENGINE_CODES
+    from .triggers import TRIGGERS
+
+    return frozenset(ENGINE_CODES) | frozenset(TRIGGERS)
+
+
+def _diagnostic(path: str, fields) -> Optional[Diagnostic]:
+    from .fixes import SAFE, UNSAFE, Edit, Fix
+
+    if type(fields) is not list or len(fields) != 9:
+        return None
+    line, column, code, message, end_line, end_column, name, cell, fix = fields
+    if not (_count(line) and _count(column) and _count(end_line, 0) and _count(end_column, 0)
+            and _count(cell, 0) and type(message) is str and type(name) is str
+            and type(code) is str and code in _known_codes()):
+        return None
     if fix is not None:
-        applicability, message, edits = fix
-        fix = Fix(applicability, message, tuple(Edit(*edit) for edit in edits))
-    return Diagnostic(path, *plain, cell=cell, fix=fix)
+        if type(fix) is not list or len(fix) != 3:
+            return None
+        applicability, fix_message, edits = fix
+        if applicability not in (SAFE, UNSAFE) or type(fix_message) is not str or type(edits) is not list:
+            return None
+        checked = []
+        for edit in edits:
+            if not (type(edit) is list and len(edit) == 6 and all(_count(n) for n in edit[:4])
+                    and type(edit[4]) is str and _count(edit[5], 0)):
+                return None
+            checked.append(Edit(*edit))
+        fix = Fix(applicability, fix_message, tuple(checked))
+    return Diagnostic(path, line, column, code, message, end_line, end_column, name, cell=cell, fix=fix)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from typing import Dict, Iterable, List, Optional, Sequence, TextIO
 
@@ -59,6 +60,25 @@ PLAIN = Style(False)
 
 
 # -- text -----------------------------------------------------------------------
+# Control characters (C0, DEL, C1), line and paragraph separators, bidi
+# overrides, and the lone surrogates that stand for undecodable bytes of a
+# file name: printed raw, a file name with a newline could forge a finding
+# line and a message could send terminal escapes.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escaped(match: "re.Match[str]") -> str:
+    char = match.group(0)
+    if "\udc80" <= char <= "\udcff":  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{ord(char) - 0xdc00:02x}"
+    return repr(char)[1:-1] if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def escape_control(text: str) -> str:
+    """``text`` with every control character written as a Python escape (``\\n``, ``\\x1b``)."""
+    return _CONTROL.sub(_escaped, text) if _CONTROL.search(text) else text
+
+
 def position(diag: Diagnostic) -> str:
     """``line:col``, or ``cell_N:line:col`` in a notebook."""
     cell = f"cell_{diag.cell}:" if diag.cell else ""
@@ -68,7 +88,8 @@ def position(diag: Diagnostic) -> str:
 def format_text(diag: Diagnostic, style: Style = PLAIN) -> str:
     """flake8's line, ``path:line:col: CODE message`` (``path:cell_N:line:col:``
     in a notebook)."""
-    return f"{style.bold(diag.path)}:{position(diag)}: {style.red(diag.code)} {diag.message}"
+    return (f"{style.bold(escape_control(diag.path))}:{position(diag)}: "
+            f"{style.red(diag.code)} {escape_control(diag.message)}")
 
 
 def text_report(diagnostics: Iterable[Diagnostic], style: Style = PLAIN) -> str:
@@ -142,11 +163,12 @@ def _catalogue() -> List[dict]:
 
 
 def _uri(path: str) -> str:
+    """A URI reference for ``path``: its bytes as the file system has them
+    (a name that is not UTF-8 keeps its bytes), percent-encoded (RFC 3986)."""
     from urllib.parse import quote  # SARIF only (it loads ipaddress)
 
-    if os.path.isabs(path):
-        return "file://" + quote(path.replace(os.sep, "/"))
-    return quote(path.replace(os.sep, "/"))
+    encoded = quote(os.fsencode(path.replace(os.sep, "/")))
+    return "file://" + encoded if os.path.isabs(path) else encoded
 
 
 def sarif_report(diagnostics: Iterable[Diagnostic]) -> str:

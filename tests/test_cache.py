@@ -278,3 +278,102 @@ def test_two_runs_can_share_a_cache(tmp_path):
     for name in names:
         with open(os.path.join(build.path, name)) as handle:
             json.load(handle)
+
+
+def build_folder(project):
+    [build] = [p for p in (project / CACHE_DIR_NAME).iterdir() if p.is_dir()]
+    return build
+
+
+def plant_clean_entries(project):
+    """What another user could plant: entries saying every file is clean."""
+    for entry in build_folder(project).iterdir():
+        fields = json.loads(entry.read_text())
+        entry.write_text(json.dumps({"content": fields["content"], "diagnostics": []}))
+
+
+def test_an_existing_folder_with_other_files_is_not_used_nor_marked(project, capsys, count_lints):
+    (project / ".gitignore").write_text("build/\n")
+    code, out, err = run(capsys, "--cache-dir", ".", ".")
+    assert code == 1 and "train.py:3:12: KM101" in out
+    [warning] = err.splitlines()
+    assert warning.startswith(f"kerasmode-lint: warning: not using the cache in {project}: it holds files")
+    assert (project / ".gitignore").read_text() == "build/\n"
+    assert not (project / "CACHEDIR.TAG").exists()
+    assert sorted(p.name for p in project.iterdir()) == [".gitignore", "clean.py", "pyproject.toml", "train.py"]
+    count_lints.clear()
+    run(capsys, "--cache-dir", ".", ".")
+    assert sorted(count_lints) == ["clean.py", "train.py"]
+
+
+def test_an_existing_empty_folder_is_used_without_markers(project, capsys, count_lints):
+    (project / "mine").mkdir(mode=0o700)
+    run(capsys, "--cache-dir", "mine", ".")
+    assert [p.is_dir() for p in (project / "mine").iterdir()] == [True]  # the build folder only
+    count_lints.clear()
+    run(capsys, "--cache-dir", "mine", ".")
+    assert count_lints == []
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX owners and modes")
+@pytest.mark.parametrize("where", ["root", "build", "entry"])
+def test_a_cache_others_can_write_is_not_trusted(project, capsys, where):
+    run(capsys, ".")
+    plant_clean_entries(project)
+    target = {"root": project / CACHE_DIR_NAME, "build": build_folder(project)}.get(where)
+    for path in [target] if target else list(build_folder(project).iterdir()):
+        path.chmod(path.stat().st_mode | 0o002)
+    code, out, err = run(capsys, ".")
+    assert code == 1 and "train.py:3:12: KM101" in out  # the planted "clean" entry was not believed
+    if where == "entry":
+        assert err == ""  # a bad entry is a miss
+    else:
+        [warning] = err.splitlines()
+        assert "others can write to it; linting without caching" in warning
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX owners")
+def test_a_cache_of_another_user_is_not_trusted(project, capsys, monkeypatch):
+    run(capsys, ".")
+    plant_clean_entries(project)
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(project).st_uid + 1)
+    code, out, err = run(capsys, ".")
+    assert code == 1 and "train.py:3:12: KM101" in out
+    assert err.count("it belongs to another user") == 1
+
+
+DAMAGED_DIAGNOSTICS = [
+    "x", [1], [[1, 2]], None, {"a": 1},
+    [["a", 1, "KM101", "m", 0, 0, "n", 0, None]],  # line not a number
+    [[True, 1, "KM101", "m", 0, 0, "n", 0, None]],  # a bool is not a line
+    [[0, 1, "KM101", "m", 0, 0, "n", 0, None]],  # lines start at 1
+    [[1, 1, "KM999", "m", 0, 0, "n", 0, None]],  # no such code
+    [[1, 1, "KM101", None, 0, 0, "n", 0, None]],  # message
+    [[1, 1, "KM101", "m", -1, 0, "n", 0, None]],
+    [[1, 1, "KM101", "m", 0, 0, "n", 0, ["safe", "m", [[1, 1, 1, "x", "c", 0]]]]],
+    [[1, 1, "KM101", "m", 0, 0, "n", 0, ["maybe", "m", []]]],
+    [[1, 1, "KM101", "m", 0, 0, "n", 0, 7]],
+    [[1, 1, "KM101", "m", 0, 0, "n", 1.5, None]],
+]
+
+
+@pytest.mark.parametrize("diagnostics", DAMAGED_DIAGNOSTICS)
+def test_an_entry_that_breaks_the_schema_is_a_miss(tmp_path, diagnostics):
+    cache = LintCache(str(tmp_path / "c"))
+    digest = content_hash(b"x")
+    cache.put("a.py", "s", digest, [])
+    assert cache.get("a.py", "s", digest) == []
+    [entry] = os.listdir(cache.folder)
+    with open(os.path.join(cache.folder, entry), "w") as handle:
+        json.dump({"content": digest, "diagnostics": diagnostics}, handle)
+    assert cache.get("a.py", "s", digest) is None
+
+
+def test_a_deeply_nested_entry_is_a_miss(tmp_path):
+    cache = LintCache(str(tmp_path / "c"))
+    digest = content_hash(b"x")
+    cache.put("a.py", "s", digest, [])
+    [entry] = os.listdir(cache.folder)
+    with open(os.path.join(cache.folder, entry), "w") as handle:
+        handle.write('{"content": "%s", "diagnostics": %s}' % (digest, "[" * 100_000 + "]" * 100_000))
+    assert cache.get("a.py", "s", digest) is None

@@ -217,3 +217,32 @@ def test_stdin_uses_stdin_filename_for_config_and_output(tmp_path, monkeypatch, 
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(FLAGGED.encode())))
     assert main(["-"]) == 1
     assert capsys.readouterr().out.startswith("-:3:12: KM101")
+
+
+def test_sarif_percent_encodes_a_file_name_that_is_not_utf8(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    name = b"caf\xe9 model.py"  # Latin-1, not UTF-8
+    with open(bytes(tmp_path) + b"/" + name, "w") as handle:
+        handle.write(FLAGGED)
+    code, out, _ = run(capsys, "--output-format", "sarif", ".")
+    assert code == 1
+    [result] = validate_sarif(json.loads(out))["results"]
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "caf%E9%20model.py"
+    from urllib.parse import unquote_to_bytes
+
+    assert unquote_to_bytes(uri) == name
+
+
+def test_text_output_escapes_control_characters_in_names_and_messages():
+    forged = Diagnostic("a.py:9:9: KM999 forged\nb.py", 1, 2, "KM101", "bad \x1b[2J\u202e", name="n")
+    [line] = reporting.text_report([forged]).splitlines()
+    assert line == "a.py:9:9: KM999 forged\\nb.py:1:2: KM101 bad \\x1b[2J\\u202e"
+
+
+def test_a_file_name_with_a_newline_gives_one_finding_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.py:1:1: KM101 forged\nreal.py").write_text(FLAGGED)
+    code, out, _ = run(capsys, "--no-cache", ".")
+    [finding] = [line for line in out.splitlines() if ": KM" in line]
+    assert finding.startswith("x.py:1:1: KM101 forged\\nreal.py:3:12: KM101 ")
