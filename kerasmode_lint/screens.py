@@ -9,6 +9,13 @@ pass. A screen may let through files the rule then leaves alone, never the
 other way round: when unsure it says yes. tests/test_prefilter.py checks it
 on every snippet in the repository, scripts/prefilter_audit.py on real trees.
 
+No input makes a screen slow (tests/test_screens.py times every screen on
+adversarial megabyte inputs): the regular expressions have one way to match
+each text (no nested or adjacent quantifiers over overlapping classes), space
+and comments are skipped by ``_after_space``, which walks no comment twice,
+and every loop over a word's occurrences gives up after ``_BUDGET`` of them
+with a yes, as when unsure. benchmarks/screen_adversarial.py prints the timings.
+
 Libcst-free on purpose: the flake8 plugin and cached runs import this (via triggers.py).
 """
 from __future__ import annotations
@@ -50,14 +57,28 @@ _memo_data: bytes = b""
 _memo: dict = {}
 
 
-def _found(pattern: "_lazy", data: bytes) -> bool:
+def _file_memo(data: bytes) -> dict:
+    """What has been worked out about ``data``, the file being screened."""
     global _memo_data, _memo
     if data is not _memo_data:
         _memo_data, _memo = data, {}
-    known = _memo.get(pattern)
+    return _memo
+
+
+def _found(pattern: "_lazy", data: bytes) -> bool:
+    memo = _file_memo(data)
+    known = memo.get(pattern)
     if known is None:
-        known = _memo[pattern] = pattern.search(data) is not None
+        known = memo[pattern] = pattern.search(data) is not None
     return known
+
+
+# A loop over the occurrences of a word stops after this many with a yes
+# ("unsure"): real files have far fewer, and the time stays bounded.
+_BUDGET = 1000
+# How far a scan goes back or forward (an identifier, an annotation, the
+# brackets before an argument) before it says it cannot tell.
+_REACH = 2048
 
 
 def _search(*patterns: "_lazy") -> Callable[[bytes, str], bool]:
@@ -91,14 +112,54 @@ class _lazy:
     def finditer(self, *args):
         return self._pattern().finditer(*args)
 
+    def findall(self, *args):
+        return self._pattern().findall(*args)
+
     def sub(self, *args):
         return self._pattern().sub(*args)
 
 
 # Space between tokens: blanks, newlines (inside brackets) and backslash continuations.
 _S = rb"[\s\\]*"
-# The same, also allowing comments (a comment ends at a newline).
-_SC = rb"(?:[\s\\]|#[^\n]*)*"
+_SPACE = _lazy(_S)
+# Space and opening parentheses, as before a value: ``= ((True))``.
+_OPENING = rb"[\s\\(]*"
+
+
+def _line_end(data: bytes, at: int) -> int:
+    """The index of the newline ending ``at``'s line (len(data) on the last
+    line). Asked again for a later point of the same line, it does not search again."""
+    memo = _file_memo(data)
+    known = memo.get("line")
+    if known is not None and known[0] <= at <= known[1]:
+        return known[1]
+    end = data.find(b"\n", at)
+    if end < 0:
+        end = len(data)
+    memo["line"] = (at, end)
+    return end
+
+
+def _after_space(data: bytes, at: int) -> int:
+    """Where the space from ``at`` ends: blanks, line continuations and
+    comments (to the end of their line) skipped. What follows a newline is
+    remembered, so a block of comment lines is walked once however many
+    places ask."""
+    known = _file_memo(data).setdefault("space", {})
+    passed = []
+    while True:
+        at = _SPACE.match(data, at).end()
+        if at >= len(data) or data[at] != 35:  # "#"
+            break
+        end = _line_end(data, at)
+        if end in known:
+            at = known[end]
+            break
+        passed.append(end)
+        at = end
+    for end in passed:
+        known[end] = at
+    return at
 
 
 def _def(name: bytes) -> _lazy:
@@ -111,10 +172,56 @@ _DEF_CALL = _def(rb"call")
 # KM302: a ``training`` parameter without a default. In a signature that is
 # ``training`` after ``(``, ``,`` or ``*``, with perhaps an annotation, then
 # ``,`` or ``)``. (A call passing ``training`` positionally matches too; that
-# only lets a file through.)
-_TRAINING_NO_DEFAULT = _lazy(rb"[(,*]" + _SC + rb"training" + _SC + rb"(?::[^=\n]*)?[,)]")
+# only lets a file through.) Found from the places where a parameter may
+# start: ``(``, ``,`` or ``*``, then ``training`` or a comment.
+_PARAMETER_START = _lazy(rb"[(,*]" + _S + rb"(?:training|#)")
+
+
+def _training_parameters(data: bytes, start: int = 0, end: Optional[int] = None):
+    """Where ``training`` ends in each ``(``/``,``/``*`` + space + ``training``
+    between ``start`` and ``end``; -1 once the budget is spent (unsure)."""
+    for count, match in enumerate(_PARAMETER_START.finditer(data, start, len(data) if end is None else end)):
+        if count == _BUDGET:
+            yield -1
+            return
+        at = _after_space(data, match.start() + 1)
+        if data.startswith(b"training", at):
+            yield at + 8
+
+
+def _annotation_end(data: bytes, at: int) -> int:
+    """After ``training``: where its default's ``=`` is or would be (an
+    annotation skipped). -1 when ``:`` is not followed by ``=`` on its line,
+    -2 when unsure (an annotation too long to scan)."""
+    if data[at:at + 1] != b":":
+        return at
+    end = _line_end(data, at)
+    if end - at > _REACH:
+        return -2
+    equals = data.find(b"=", at, end)
+    return equals
+
+
+def _training_without_default(data: bytes, path: str) -> bool:
+    for end in _training_parameters(data):
+        if end < 0:
+            return True
+        at = _after_space(data, end)
+        if data[at:at + 1] in (b",", b")"):
+            return True
+        if data[at:at + 1] == b":":
+            equals = _annotation_end(data, at)
+            if equals == -2:
+                return True
+            line = data[at:equals if equals >= 0 else _line_end(data, at)]
+            if b"," in line or b")" in line:
+                return True
+    return False
+
+
 CALL_TRAINING_WITHOUT_DEFAULT = Screen(
-    "call-training-without-default", (b"call", b"training"), _search(_DEF_CALL, _TRAINING_NO_DEFAULT)
+    "call-training-without-default", (b"call", b"training"),
+    lambda data, path: _found(_DEF_CALL, data) and _training_without_default(data, path),
 )
 
 # KM306: a ``call`` method (with or without a ``training`` parameter).
@@ -125,7 +232,11 @@ CALL_METHOD = Screen("call-method", (b"call",), _search(_DEF_CALL))
 # or a call to a freeze/make_trainable helper (trainable_flow._HELPER_NAME).
 # Written as a loop over the word's occurrences: a regular expression that
 # starts with ``\.`` or ignores case is tried at every byte, ten times slower.
-_ASSIGNED_AFTER = _lazy(_S + rb"(?::[^=\n]*)?=(?!=)")
+# An annotation is read up to _REACH bytes, taken whole (the lookahead makes
+# it atomic: no shorter reading is tried); a longer one counts as a match.
+_ASSIGNED_AFTER = _lazy(
+    _S + rb"(?:=(?!=)|:(?=(?P<annotation>[^=\n]{0,%d}))(?P=annotation)(?:=(?!=)|[^=\n]))" % _REACH
+)
 _FALSE_AFTER = _lazy(_S + rb"=" + _S + rb"(?:False|not\b)")
 _CALLED_AFTER = _lazy(_S + rb"\(")
 # The names trainable_flow takes for such helpers (it compiles the same text).
@@ -136,13 +247,20 @@ _HELPER_PREFIX = _lazy(rb"(?i)(?:make|set|toggle)_?(?:un)?$")
 _IDENTIFIER_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
+_IDENTIFIER_RUN = _lazy(rb"\w{0,%d}" % _REACH)
+
+
 def _helper_called_at(data: bytes, at: int) -> bool:
-    """Is the identifier around ``at`` a freeze/make_trainable helper being called?"""
-    left, right = at, at
+    """Is the identifier around ``at`` a freeze/make_trainable helper being
+    called? (Yes, unsure, for an identifier too long to read.)"""
+    left = at
     while left > 0 and data[left - 1] in _IDENTIFIER_BYTES:
         left -= 1
-    while right < len(data) and data[right] in _IDENTIFIER_BYTES:
-        right += 1
+        if at - left > _REACH:
+            return True
+    right = _IDENTIFIER_RUN.match(data, at).end()
+    if right - at == _REACH:
+        return True
     return _HELPER_NAME.search(data[left:right]) is not None and _CALLED_AFTER.match(data, right) is not None
 
 
@@ -152,14 +270,22 @@ def _after_dot(data: bytes, at: int) -> bool:
 
 
 def _occurrences(data: bytes, word: bytes):
+    """Where ``word`` occurs; -1 (unsure) after _BUDGET of them."""
     at = data.find(word)
+    count = 0
     while at >= 0:
+        if count == _BUDGET:
+            yield -1
+            return
         yield at
+        count += 1
         at = data.find(word, at + 1)
 
 
 def _changes_trainable(data: bytes, path: str) -> bool:
     for at in _occurrences(data, b"trainable"):
+        if at < 0:
+            return True
         end = at + 9
         if _ASSIGNED_AFTER.match(data, end) and _after_dot(data, at):
             return True  # x.trainable = ...
@@ -170,7 +296,7 @@ def _changes_trainable(data: bytes, path: str) -> bool:
                 return True  # make_trainable(D, False)
     for word in (b"Trainable", b"TRAINABLE", b"reez", b"REEZ"):
         for at in _occurrences(data, word):
-            if _helper_called_at(data, at):
+            if at < 0 or _helper_called_at(data, at):
                 return True  # makeTrainable(D), freeze(base), Unfreeze(m)
     return False
 
@@ -212,14 +338,20 @@ _STRING_OR_COMMENT = _lazy(
 _LOOK_BACK_LINES = 50
 
 
+_BRACKETS = _lazy(rb"[()\[\]{}]")
+
+
 def _opening_bracket(data: bytes, end: int) -> int:
     """Index of the bracket left open before ``end`` (the ``(`` of the call an
     argument belongs to), -1 if there is none, -2 when unsure (a triple-quoted
-    string, or too far back)."""
+    string, or too far back: more than _LOOK_BACK_LINES lines or _REACH bytes)."""
     depth = 0
     line_end = end
+    reach = max(0, end - _REACH)
     for _ in range(_LOOK_BACK_LINES):
-        line_start = data.rfind(b"\n", 0, line_end) + 1
+        line_start = data.rfind(b"\n", reach, line_end) + 1
+        if line_start == 0 and reach > 0:
+            return -2
         line = data[line_start:line_end]
         if b'"""' in line or b"'''" in line:
             return -2
@@ -228,13 +360,12 @@ def _opening_bracket(data: bytes, end: int) -> int:
             line = _STRING_OR_COMMENT.sub(lambda m: b" " * len(m.group(0)), line)
             if b"'" in line or b'"' in line:
                 return -2  # a string spanning lines: do not guess
-        for i in range(len(line) - 1, -1, -1):
-            c = line[i]
-            if c in b")]}":
+        for bracket in reversed(list(_BRACKETS.finditer(line))):
+            if bracket.group(0) in b")]}":
                 depth += 1
-            elif c in b"([{":
-                if depth == 0:
-                    return line_start + i
+            elif depth == 0:
+                return line_start + bracket.start()
+            else:
                 depth -= 1
         if line_start == 0:
             return -1
@@ -242,16 +373,20 @@ def _opening_bracket(data: bytes, end: int) -> int:
     return -2
 
 
+# A name that may be bound to a value: ``name = …``, ``self.name: T = …``, a
+# tuple target, ``for name in``, ``.append``-ed to. layer_calls follows
+# nothing else. Loose on purpose.
+_BOUND_NAME = _lazy(rb"(?<![\w])(\w+)" + _S + rb"(?:=(?!=)|:|,|\)|\]|in\b|\.append|\.extend|\+=)")
+
+
 def _assigned(data: bytes, name: bytes) -> bool:
-    """Could ``name`` be bound to a value in the file (``name = …``,
-    ``self.name: T = …``, a tuple target, ``for name in``, ``.append``-ed
-    to)? layer_calls follows nothing else. Loose on purpose."""
-    pattern = re.compile(re.escape(name) + rb"(?![\w])" + _S + rb"(?:=(?!=)|:|,|\)|\]|in\b|\.append|\.extend|\+=)")
-    for match in pattern.finditer(data):
-        at = match.start()
-        if at == 0 or data[at - 1] not in _IDENTIFIER_BYTES:
-            return True
-    return False
+    """Could ``name`` be bound to a value in the file? (Every such name is
+    collected in one pass, the first time a file asks.)"""
+    memo = _file_memo(data)
+    names = memo.get("bound")
+    if names is None:
+        names = memo["bound"] = frozenset(_BOUND_NAME.findall(data))
+    return name in names
 
 
 def _dotted_before(text: bytes) -> Optional[Tuple[bytes, int]]:
@@ -284,19 +419,33 @@ _LAYER_MODULE_PARTS = frozenset(
 _LAYER_MODULE = _lazy(rb"layers|models|applications|saving|hub|keras_cv|keras_nlp")
 
 
+# An import statement's line (``from M import …``, ``import M as N``); the
+# keyword stands alone, so each module path is read by one match only.
+_IMPORT_LINE = _lazy(rb"(?<![\w.])(?:from|import)(?![\w])(?:[^\n\\]|\\[\s\S])*")
+_WORD = _lazy(rb"\w+")
+
+
+def _layer_module_names(data: bytes) -> frozenset:
+    """The names imported on a line that mentions a layer module
+    (``from keras import layers as L``, ``import keras.layers as L``)."""
+    memo = _file_memo(data)
+    names = memo.get("layer names")
+    if names is None:
+        found = set()
+        for line in _IMPORT_LINE.finditer(data):
+            if _LAYER_MODULE.search(line.group(0)):
+                found.update(word.group(0) for word in _WORD.finditer(line.group(0)))
+        names = memo["layer names"] = frozenset(found)
+    return names
+
+
 def _maybe_layer_class(data: bytes, dotted: bytes) -> bool:
     parts = dotted.split(b".")
     if len(parts) == 1 or any(part in _LAYER_MODULE_PARTS for part in parts):
         return True  # an in-file or imported class, Dense, keras.layers.Dense, L.Dense ...
-    head = re.escape(parts[0])
-    for pattern in (
-        rb"from" + _S + rb"[\w.]+" + _S + rb"import\b[^\n]*\b" + head + rb"\b",
-        rb"import" + _S + rb"[\w.]+" + _S + rb"as" + _S + head + rb"\b",
-    ):
-        for imported in re.finditer(pattern, data):
-            if _LAYER_MODULE.search(imported.group(0)):
-                return True  # from keras import layers as L; import keras.layers as L
-    return False  # knp.LogicalAnd(), np.vectorize(f): not a layer class layer_calls knows
+    # from keras import layers as L; import keras.layers as L. Anything else,
+    # knp.LogicalAnd(), np.vectorize(f), is not a layer class layer_calls knows.
+    return parts[0] in _layer_module_names(data)
 
 
 def _maybe_layer_call(data: bytes, flag_start: int) -> bool:
@@ -342,6 +491,8 @@ def _comma_before(data: bytes, start: int) -> int:
     i = start
     crossed_line = False
     while i > 0:
+        if start - i > _REACH:
+            return start  # unsure
         c = data[i - 1]
         if c in b" \t\r(\\":
             i -= 1
@@ -361,8 +512,11 @@ def _comma_before(data: bytes, start: int) -> int:
 # engine finds these far faster than a Python loop over every "True").
 # One pattern per word: a pattern that starts with a literal is searched for
 # by its first bytes, an alternation is tried at every byte.
+# (A value ends an argument when the first thing after it, space and comments
+# skipped, is ``,`` or ``)``; the pattern finds those and the values followed
+# by a comment, which _after_space then skips.)
 _FLAG_VALUES = tuple(
-    _lazy(word + rb"(?![\w])" + _S + rb"(?:\)" + _S + rb")*" + _SC + rb"[,)]")
+    _lazy(word + rb"(?![\w])" + _S + rb"[,)#]")
     for word in (rb"True", rb"False", rb"training")
 )
 
@@ -375,7 +529,13 @@ def _positional_flag_to_layer(data: bytes, path: str) -> bool:
 
 
 def _flag_to_layer(data: bytes, pattern: "_lazy") -> bool:
-    for match in pattern.finditer(data):
+    for count, match in enumerate(pattern.finditer(data)):
+        if count == _BUDGET:
+            return True  # unsure
+        if data[match.end() - 1] == 35:  # "#": what comes after the comment?
+            after = _after_space(data, match.end() - 1)
+            if data[after:after + 1] not in (b",", b")"):
+                continue
         at = start = match.start()
         if pattern is _FLAG_VALUES[2]:  # training
             if data[at - 3:at] == b"is_":
@@ -398,26 +558,50 @@ POSITIONAL_FLAG_TO_LAYER = Screen("positional-flag-to-layer", (b"keras",), _posi
 
 def _literal_training(values: bytes) -> "_lazy":
     """``training=<one of values>`` as a keyword argument (parentheses allowed)."""
-    return _lazy(rb"training" + _S + rb"=" + _S + rb"(?:\(" + _S + rb")*(?:" + values + rb")\b")
+    return _lazy(rb"training" + _S + rb"=" + _OPENING + rb"(?:" + values + rb")\b")
 
 
 _TRAINING_TRUE = _literal_training(rb"True")
 
 # KM301: ``def call(...)`` whose ``training`` defaults to True. The signature
 # ends at a ``)`` followed by ``:`` (perhaps after ``-> T``) and a newline.
-_CALL_DEFAULT_TRUE = _lazy(
-    rb"def" + _S + rb"call" + _S + rb"\("
-    rb"(?:[^)]|\)(?!" + _S + rb"(?:->[^:\n]*)?:" + rb"[ \t]*(?:#[^\n]*)?\r?\n))*?"
-    rb"[(,*]" + _SC + rb"training" + _SC + rb"(?::[^=\n]*)?=" + _S + rb"(?:\(" + _S + rb")*True\b"
-)
-CALL_DEFAULT_TRAINING_TRUE = Screen("call-default-training-true", (b"call", b"True"), _search(_CALL_DEFAULT_TRUE))
+# (A ``)`` or a newline inside the return annotation or the comment after the
+# colon hides that end: the search then runs on, which only lets files through.)
+_SIGNATURE_END = _lazy(rb"\)(?=" + _S + rb"(?:->[^:\n)]*)?:[ \t]*(?:#[^\n)]*)?\r?\n)")
+_TRUE_VALUE = _lazy(_OPENING + rb"True\b")
+
+
+def _call_default_true(data: bytes, path: str) -> bool:
+    searched_to = -1
+    for count, match in enumerate(_DEF_CALL.finditer(data)):
+        if count == _BUDGET:
+            return True
+        start = match.end()
+        if start < searched_to:
+            continue  # inside a signature already searched
+        close = _SIGNATURE_END.search(data, start)
+        searched_to = close.start() if close else len(data)
+        for end in _training_parameters(data, start, searched_to):
+            if end < 0:
+                return True
+            at = _annotation_end(data, _after_space(data, end))
+            if at == -2:
+                return True
+            if at >= 0 and data[at:at + 1] == b"=" and _TRUE_VALUE.match(data, at + 1):
+                return True
+    return False
+
+
+CALL_DEFAULT_TRAINING_TRUE = Screen("call-default-training-true", (b"call", b"True"), _call_default_true)
 
 # KM202: a literal True/False on a node of a functional graph, which needs a
 # model built from tensors in the file: ``Model``/``Functional`` (any
 # spelling ends so), or ``super().__init__(inputs, outputs)``.
+# (An argument is a run without space or backslash: the space after it then
+# has one reading.)
 _BUILDS_GRAPH = _lazy(
     rb"Model|Functional|outputs|super" + _S + rb"\(" + _S + rb"\)" + _S + rb"\." + _S + rb"__init__" + _S
-    + rb"\(" + _S + rb"[^\s=,()*]+" + _S + rb"," + _S + rb"[^\s=,()*]+" + _S + rb"[,)]"
+    + rb"\(" + _S + rb"[^\s=,()*\\]+" + _S + rb"," + _S + rb"[^\s=,()*\\]+" + _S + rb"[,)]"
 )
 # ... applied to a symbolic tensor: from ``Input`` or a model's
 # ``.output(s)``/``.input(s)`` (model_contents._is_symbolic).
@@ -459,10 +643,26 @@ def is_test_file(path: str) -> bool:
 # Where KM103 looks: a test_step/predict_step, a function named like
 # evaluation (its words: eval, valid, test, predict, infer ...), or a loop
 # whose target or iterable is named so.
-_EVALUATION_PLACE = _lazy(
-    rb"(?i:def" + _S + rb"\w*(?:eval|val|test|predict|infer)"
-    rb"|for\b[^\n]*(?:val|test|eval))"
-)
+# (``def`` and ``for`` are keywords: preceded by no letter, so each name and
+# each line is read from one of them only.)
+_EVALUATION_DEF = _lazy(rb"(?i)(?<![\w])def" + _S + rb"\w*(?:eval|val|test|predict|infer)")
+_FOR = _lazy(rb"(?i)(?<![\w])for\b")
+_EVALUATION_WORD = _lazy(rb"(?i)val|test|eval")
+
+
+def _evaluation_place(data: bytes) -> bool:
+    if _EVALUATION_DEF.search(data):
+        return True
+    line_end = -1
+    for match in _FOR.finditer(data):
+        if match.start() < line_end:
+            continue  # a later ``for`` of a line already read
+        line_end = _line_end(data, match.end())
+        if _EVALUATION_WORD.search(data, match.end(), line_end):
+            return True
+    return False
+
+
 _STEP = _lazy(rb"test_step|predict_step")
 
 
@@ -471,7 +671,7 @@ def _evaluation_pin(data: bytes, path: str) -> bool:
         return False
     if _found(_STEP, data):
         return True
-    return not is_test_file(path) and _EVALUATION_PLACE.search(data) is not None
+    return not is_test_file(path) and _evaluation_place(data)
 
 
 EVALUATION_PIN = Screen("evaluation-pin", (b"training",), _evaluation_pin)
@@ -487,6 +687,8 @@ _WEIGHT_MAKERS = frozenset(b"add_weight add_variable Variable variable".split())
 
 def _freezes_a_layer(data: bytes) -> bool:
     for at in _occurrences(data, b"trainable"):
+        if at < 0:
+            return True
         if not _FROZEN_AFTER.match(data, at + 9):
             continue
         if _after_dot(data, at):
