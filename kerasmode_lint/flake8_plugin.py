@@ -22,7 +22,24 @@ from . import __version__
 from .prefilter import could_match
 
 # Starts with a literal "#": the regex engine skips ahead fast.
-_CONTAINS_OUR_NOQA = re.compile(r"#\s*noqa.*?KM\d", re.IGNORECASE)
+_NOQA = re.compile(r"#\s*noqa", re.IGNORECASE)
+_OUR_CODE = re.compile(r"KM\d", re.IGNORECASE)
+
+
+def has_our_noqa(text: str) -> bool:
+    """Is there a ``# noqa`` followed on its line by a KM code? Each line is
+    read from its first ``# noqa`` only (a later one sees less of it), so no
+    text makes this slow."""
+    read_to = -1
+    for match in _NOQA.finditer(text):
+        if match.start() < read_to:
+            continue
+        read_to = text.find("\n", match.end())
+        if read_to < 0:
+            read_to = len(text)
+        if _OUR_CODE.search(text, match.end(), read_to):
+            return True
+    return False
 
 
 def _keras_version(value: str) -> str:
@@ -68,7 +85,7 @@ class Plugin:
         text = "".join(self.lines)
         path = None if self.filename in ("stdin", "-") else self.filename
         data = text.encode("utf-8", "surrogatepass")
-        if not could_match(data, path or "") and not _CONTAINS_OUR_NOQA.search(text):
+        if not could_match(data, path or "") and not has_our_noqa(text):
             return  # nothing can match, and no "# noqa: KM…" for KM002 to judge
         from .engine import LintOptions, lint_text
 

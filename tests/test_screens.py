@@ -5,6 +5,10 @@ reports; the on/off comparison lives in test_prefilter.py. Here: that each
 screen does narrow (so the speed it buys is not lost by a later edit), and
 that it says yes wherever it cannot tell.
 """
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from kerasmode_lint import screens
@@ -236,3 +240,34 @@ def test_train_step_method(source, expected):
 ])
 def test_dotted_before(text, expected):
     assert screens._dotted_before(text) == expected
+
+
+BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "screen_adversarial.py"
+
+
+def test_no_input_makes_a_screen_slow():
+    """Every screen, the parts it may skip, and the flake8 plugin's noqa test
+    on 1 MB adversarial inputs (long runs of each character class after each
+    word the patterns start from): within 20x ast.parse + 0.5 s, and about
+    linear (twice the input, at most three times the time). Run in a child
+    process, so that a pattern that backtracks fails the test instead of
+    hanging it."""
+    try:
+        done = subprocess.run([sys.executable, str(BENCHMARK), "--check"], capture_output=True, text=True,
+                              timeout=300)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the screens did not finish on the adversarial inputs within 300 s")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("x = 1  # noqa: KM101\n", True),
+    ("x = 1  # NOQA:km101\n", True),
+    ("x = 1  # noqa: E501\ny = 'KM101'\n", False),
+    ("x = 1  # noqa # noqa: KM3\n", True),
+    ("KM101 # noqa\n", False),
+])
+def test_flake8_noqa_test(text, expected):
+    from kerasmode_lint.flake8_plugin import has_our_noqa
+
+    assert has_our_noqa(text) is expected
