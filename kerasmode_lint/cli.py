@@ -262,6 +262,27 @@ def show_settings(paths: Sequence[str], plans: Dict[str, Plan]) -> str:
     return "\n".join(out)
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
+def _interrupted() -> int:
+    """Ctrl-C: the pool's workers are already stopped (pool.py) and partial
+    writes removed; say so in one line and exit 130. If the large-stack
+    parse thread is still busy, leave at once: a normal interpreter shutdown
+    would abort ("Fatal Python error") while it runs."""
+    from . import deep_stack
+
+    print("kerasmode-lint: interrupted", file=sys.stderr)
+    if deep_stack.busy():
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(EXIT_INTERRUPTED)
+    return EXIT_INTERRUPTED
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     # A short-lived batch run: let the cyclic garbage collector run rarely.
     # Importing libcst and parsing allocate millions of objects and almost no
@@ -274,7 +295,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"kerasmode-lint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        return 130
+        return _interrupted()
     except BrokenPipeError:
         # The reader went away (``kerasmode-lint src | head``): stop quietly,
         # as flake8 does, without a traceback at interpreter exit.

@@ -31,17 +31,20 @@ class _DeepThread:
         import _queue
 
         self.tasks = _queue.SimpleQueue()
+        self.busy = False
         self.thread = threading.Thread(target=self._serve, name="kerasmode-lint-deep", daemon=True)
         self.thread.start()
 
     def _serve(self) -> None:
         while True:
             function, args, box, done = self.tasks.get()
+            self.busy = True
             try:
                 box.append((True, function(*args)))
             except BaseException as exc:  # handed back to the caller, which raises it
                 box.append((False, exc))
             finally:
+                self.busy = False
                 done.release()
 
     def call(self, function: Callable[..., T], *args) -> T:
@@ -49,11 +52,37 @@ class _DeepThread:
         done = threading.Lock()
         done.acquire()
         self.tasks.put((function, args, box, done))
-        done.acquire()  # released by the thread when the call is over
+        with _interruptible():
+            done.acquire()  # released by the thread when the call is over
         ok, value = box[0]
         if ok:
             return value  # type: ignore[return-value]
         raise value  # type: ignore[misc]
+
+
+class _interruptible:
+    """While the main thread waits for the large-stack thread, Ctrl-C ends
+    the process at once, by the signal (the shell reports 130), as an
+    uncaught KeyboardInterrupt does: libcst's native parser holds the
+    interpreter lock, so Python's SIGINT handler would run only when the
+    parse is over, seconds later. Nothing is being written meanwhile (the
+    main thread is waiting). Left alone when SIGINT is not Python's default
+    (a host such as flake8 or a pool worker chose its own), or off the main thread."""
+
+    def __enter__(self) -> None:
+        import signal
+
+        self.restore = None
+        if threading.current_thread() is threading.main_thread():
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                self.restore = signal.default_int_handler
+
+    def __exit__(self, *exc) -> None:
+        if self.restore is not None:
+            import signal
+
+            signal.signal(signal.SIGINT, self.restore)
 
 
 _deep: Optional[_DeepThread] = None
@@ -78,6 +107,14 @@ def _deep_thread() -> Optional[_DeepThread]:
                 threading.stack_size(previous)
             _deep, _deep_pid = deep, os.getpid()
         return _deep
+
+
+def busy() -> bool:
+    """Is the large-stack thread in the middle of a call (one its caller, say
+    interrupted by Ctrl-C, no longer waits for)? The interpreter must then not
+    shut down normally: finalising while that thread runs aborts the process."""
+    deep = _deep
+    return deep is not None and _deep_pid == os.getpid() and deep.busy
 
 
 def call(function: Callable[..., T], *args) -> T:

@@ -7,9 +7,14 @@ task with BrokenProcessPool, and the run would end with a traceback. Here the
 unfinished work is retried: the chunks that may have been running are re-run
 one file at a time in a single worker, which pins the file that kills it; that
 file gets ``on_crash``'s result and the rest goes back to the parallel pool.
+
+Ctrl-C: the workers ignore SIGINT (the terminal sends it to all of them); the
+parent, interrupted, kills them and returns at once instead of letting them
+finish the batch (what leaving a ``with ProcessPoolExecutor`` block does).
 """
 from __future__ import annotations
 
+import signal
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -38,10 +43,35 @@ def run_isolated(
     return [results[number] for number in range(len(chunks))]
 
 
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _pool(workers: int, mp_context) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp_context, initializer=_ignore_interrupts)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the pool now: pending work cancelled, running workers killed."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        try:
+            process.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
+    for process in processes:
+        try:
+            process.join(1)
+        except (OSError, ValueError, AssertionError):
+            pass
+
+
 def _round(work, todo, workers, mp_context, results) -> List[Tuple[int, Sequence[Any]]]:
     """Run ``todo`` in parallel; return the chunks left without a result."""
     unfinished = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp_context) as pool:
+    pool = _pool(min(workers, len(todo)), mp_context)
+    try:
         futures = [(number, chunk, pool.submit(work, chunk)) for number, chunk in todo]
         for number, chunk, future in futures:
             outcome, _ = _outcome(future)
@@ -49,6 +79,10 @@ def _round(work, todo, workers, mp_context, results) -> List[Tuple[int, Sequence
                 unfinished.append((number, chunk))
             else:
                 results[number] = outcome
+    except BaseException:  # Ctrl-C
+        _stop(pool)
+        raise
+    pool.shutdown()
     return unfinished
 
 
@@ -57,20 +91,30 @@ def _one_by_one(work: Work, chunk: Sequence[Any], mp_context, on_crash: OnCrash)
     done: List[Any] = []
     while len(done) < len(chunk):
         rest = chunk[len(done):]
-        with ProcessPoolExecutor(max_workers=1, mp_context=mp_context) as pool:
+        pool = _pool(1, mp_context)
+        try:
             futures = [pool.submit(work, [item]) for item in rest]
             for future in futures:
                 outcome, _ = _outcome(future)
                 if outcome is None:
                     break
                 done.extend(outcome)
+        except BaseException:  # Ctrl-C
+            _stop(pool)
+            raise
+        pool.shutdown()
         if len(done) < len(chunk):
             # One worker runs its items in order, so the first item without a
             # result was running when the worker died. Confirm it alone: a
             # result still in flight when the pool broke is not a crash.
             item = chunk[len(done)]
-            with ProcessPoolExecutor(max_workers=1, mp_context=mp_context) as pool:
+            pool = _pool(1, mp_context)
+            try:
                 outcome, reason = _outcome(pool.submit(work, [item]))
+            except BaseException:  # Ctrl-C
+                _stop(pool)
+                raise
+            pool.shutdown()
             done.extend(outcome if outcome is not None else [on_crash(item, reason)])
     return done
 

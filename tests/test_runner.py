@@ -91,6 +91,9 @@ def test_chunks_start_with_the_largest_files(tmp_path, monkeypatch):
         def __exit__(self, *exc):
             return False
 
+        def shutdown(self, wait=True, cancel_futures=False):
+            pass
+
         def submit(self, fn, *args):
             class Done:
                 def __init__(self, value):
