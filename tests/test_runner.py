@@ -118,3 +118,24 @@ def test_chunks_start_with_the_largest_files(tmp_path, monkeypatch):
 def test_jobs_must_not_be_negative(capsys):
     assert cli.main(["--jobs", "-1", "."]) == 2
     assert "--jobs" in capsys.readouterr().err
+
+
+def test_a_huge_file_no_rule_can_match_is_not_syntax_checked():
+    """CPython's syntax tree of a 10 MB data file costs gigabytes: above the
+    cap the file gets a plain KM001, at once and in little memory."""
+    import time
+
+    from kerasmode_lint import engine
+    from kerasmode_lint.engine import LintOptions
+
+    row = b"    [0.125, 0.250, 0.375, 0.500, 0.625, 0.750, 0.875],\n"
+    data = b"VALUES = [\n" + row * (engine.SYNTAX_CHECK_MAX_BYTES // len(row) + 1) + b"]\n"
+    started = time.perf_counter()
+    [diag] = engine.lint_bytes(data, "table.py", LintOptions(keras_version="3")).diagnostics
+    assert time.perf_counter() - started < 1.0
+    assert (diag.line, diag.code) == (1, "KM001")
+    assert diag.message.startswith("too large to check: 4.0 MiB, and no rule could match it")
+    # At the cap, the syntax is still checked: a broken file is reported as broken.
+    small = b"VALUES = [\n" + row * ((engine.SYNTAX_CHECK_MAX_BYTES - 100) // len(row))
+    [diag] = engine.lint_bytes(small, "table.py", LintOptions(keras_version="3")).diagnostics
+    assert diag.message.startswith("cannot parse: '[' was never closed")
