@@ -60,17 +60,15 @@ PLAIN = Style(False)
 
 
 # -- text -----------------------------------------------------------------------
-# Control characters (C0, DEL, C1), line and paragraph separators, bidi
-# overrides, and the lone surrogates that stand for undecodable bytes of a
-# file name: printed raw, a file name with a newline could forge a finding
-# line and a message could send terminal escapes.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# Control characters (C0, DEL, C1), line and paragraph separators and bidi
+# overrides: printed raw, a file name with a newline could forge a finding
+# line and a message could send terminal escapes. (The bytes of a file name
+# that is not UTF-8 are printed as they are, so the name can be copied.)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _escaped(match: "re.Match[str]") -> str:
     char = match.group(0)
-    if "\udc80" <= char <= "\udcff":  # a byte that was not UTF-8 (surrogateescape)
-        return f"\\x{ord(char) - 0xdc00:02x}"
     return repr(char)[1:-1] if ord(char) < 0x100 else f"\\u{ord(char):04x}"
 
 
