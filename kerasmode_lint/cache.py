@@ -33,6 +33,7 @@ import json
 import os
 import re
 import sys
+import time
 from typing import List, Optional
 
 from . import __version__
@@ -137,9 +138,12 @@ class LintCache:
         try:
             handle = os.open(self._entry(path, settings), os.O_RDONLY | _NOFOLLOW)
             with open(handle, "rb") as stream:
-                if _unsafe_stat(os.fstat(stream.fileno())):
+                status = os.fstat(stream.fileno())
+                if _unsafe_stat(status):
                     raise ValueError("not ours")
                 entry = json.loads(stream.read())
+            if status.st_mtime < time.time() - _DAY:  # used: kept from pruning for another PRUNE_DAYS
+                _touch(self._entry(path, settings))
             found = _valid_entry(path, entry, digest)
         except (OSError, ValueError, RecursionError):  # missing, stale or damaged: lint again
             found = None
@@ -187,6 +191,101 @@ class LintCache:
             for name, text in _MARKERS.items():
                 write_atomically(os.path.join(self.root, name), text)
         self._prepared = True
+
+    def prune(self) -> None:
+        """At the end of a run, at most once a day: remove the folders of
+        other linter builds, the entries not used for PRUNE_DAYS days and,
+        oldest first, whatever exceeds MAX_BYTES."""
+        if not self._prepared and not os.path.isdir(self.folder):
+            return  # nothing written by this build yet
+        if not self.usable():
+            return
+        stamp = os.path.join(self.folder, _PRUNED)
+        try:
+            if os.stat(stamp).st_mtime > time.time() - _DAY:
+                return
+        except OSError:
+            pass
+        try:
+            for name in os.listdir(self.root):
+                if name != os.path.basename(self.folder) and _BUILD_NAME.fullmatch(name):
+                    _remove_build(os.path.join(self.root, name))
+            _prune_entries(self.folder)
+            with open(stamp, "w"):
+                pass
+        except OSError:  # another run pruning at the same time, a read-only folder: next time
+            pass
+
+
+# Entries unused this long are removed; the folder is kept below MAX_BYTES.
+PRUNE_DAYS = 30
+MAX_BYTES = 256 * 1024 * 1024
+_DAY = 24 * 3600
+_PRUNED = ".pruned"
+_BUILD_NAME = re.compile(r"[0-9A-Za-z.+_-]+-[0-9a-f]{24}")
+_ENTRY_NAME = re.compile(r"[0-9a-f]{32}\.json|\.tmp-\d+-\d+|\.pruned")
+
+
+def _touch(path: str) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def _prune_entries(folder: str) -> None:
+    now = time.time()
+    kept = []
+    for item in os.scandir(folder):
+        if not _ENTRY_NAME.fullmatch(item.name) or item.name == _PRUNED:
+            continue
+        status = item.stat(follow_symlinks=False)
+        if status.st_mtime < now - PRUNE_DAYS * _DAY:
+            _unlink(item.path)
+        else:
+            kept.append((status.st_mtime, status.st_size, item.path))
+    total = sum(size for _, size, _ in kept)
+    for _, size, path in sorted(kept):
+        if total <= MAX_BYTES:
+            break
+        _unlink(path)
+        total -= size
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _remove_build(folder: str) -> None:
+    """Remove a build folder: its cache files only, then the folder if empty."""
+    for item in os.scandir(folder):
+        if _ENTRY_NAME.fullmatch(item.name) and not item.is_dir(follow_symlinks=False):
+            _unlink(item.path)
+    try:
+        os.rmdir(folder)
+    except OSError:  # something else in it: left alone
+        pass
+
+
+def clean(directory: str) -> str:
+    """``kerasmode-lint clean``: remove the cache folder ``directory``, if it
+    is one (only cache files in it, ours); what was done, in one line."""
+    if not os.path.isdir(directory):
+        return f"no cache in {_printable(directory)}"
+    problem = _unsafe_folder(directory, cache_root=True)
+    if problem:
+        raise OSError(f"not removing {_printable(directory)}: {problem}")
+    for name in os.listdir(directory):
+        path = os.path.join(directory, name)
+        if name in _MARKERS or _CACHE_NAMES.fullmatch(name) and not os.path.isdir(path):
+            _unlink(path)
+        elif _BUILD_NAME.fullmatch(name):
+            _remove_build(path)
+    os.rmdir(directory)
+    return f"removed the cache in {_printable(directory)}"
 
 
 _MARKERS = {"CACHEDIR.TAG": _TAG, ".gitignore": "# Created by kerasmode-lint\n*\n"}

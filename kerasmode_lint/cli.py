@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kerasmode-lint",
         description="Find mistakes with Keras's `training` mode before they silently ruin a model.",
     )
-    p.add_argument("paths", nargs="*", help="files or folders to lint (default: .); - reads stdin")
+    p.add_argument("paths", nargs="*", help="files or folders to lint (default: .); - reads stdin; "
+                   "`kerasmode-lint clean` removes the cache instead")
     sel = p.add_argument_group("rule selection")
     sel.add_argument("--select", type=split_codes, help="codes or prefixes to enable (replaces config)")
     sel.add_argument("--extend-select", type=split_codes, default=[], help="codes or prefixes to add")
@@ -305,6 +306,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _main(argv: Optional[Sequence[str]]) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["clean"]:  # a folder named clean is linted as ./clean
+        return _clean(build_parser().parse_args(argv[1:]))
     args = build_parser().parse_args(argv)
     if args.list_rules:
         print(list_rules())
@@ -377,6 +381,8 @@ def _main(argv: Optional[Sequence[str]]) -> int:
                     owner[file] = plan
                     tasks.append((file, options_for(file, plan), job))
         results = runner.run(tasks, lint_task, args.jobs, cache_for)
+        for cache in caches.values():
+            cache.prune()
 
     diagnostics: List[Diagnostic] = []
     fixed = silenced = 0
@@ -412,6 +418,23 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         return EXIT_ERROR
     if (diagnostics or (args.diff and fixed)) and not args.exit_zero:
         return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _clean(args) -> int:
+    """``kerasmode-lint clean [--cache-dir D] [--config F]``: remove the cache
+    folder the settings name (only if it holds nothing but cache files)."""
+    from .cache import clean
+
+    plan = make_plan(args, config_for(".", args.config))
+    if plan.cache_dir is None:
+        print("kerasmode-lint: no cache to remove (--no-cache)", file=sys.stderr)
+        return EXIT_CLEAN
+    try:
+        print(f"kerasmode-lint: {clean(plan.cache_dir)}", file=sys.stderr)
+    except OSError as exc:
+        print(f"kerasmode-lint: error: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_CLEAN
 
 

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -69,7 +70,7 @@ def test_cache_folder_is_tagged_and_ignored_by_git(project, capsys):
     assert (folder / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
     assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
     [build] = [p for p in folder.iterdir() if p.is_dir()]
-    entries = list(build.iterdir())
+    entries = [e for e in build.iterdir() if e.name != ".pruned"]  # the stamp of the last pruning
     assert len(entries) == 2 and all(e.suffix == ".json" for e in entries)
     assert not [p for p in build.iterdir() if p.name.startswith(".tmp-")]
 
@@ -218,12 +219,12 @@ def test_read_only_cache_is_still_read(project, capsys, count_lints, monkeypatch
 def test_damaged_entry_is_a_miss_and_is_rewritten(project, capsys, count_lints):
     run(capsys, ".")
     [build] = [p for p in (project / CACHE_DIR_NAME).iterdir() if p.is_dir()]
-    for entry in build.iterdir():
+    for entry in build.glob("*.json"):
         entry.write_text("{not json")
     count_lints.clear()
     first = run(capsys, ".")
     assert sorted(count_lints) == ["clean.py", "train.py"] and "KM101" in first[1]
-    for entry in build.iterdir():
+    for entry in build.glob("*.json"):
         assert "content" in json.loads(entry.read_text())
 
 
@@ -273,7 +274,7 @@ def test_two_runs_can_share_a_cache(tmp_path):
             assert proc.returncode == 1 and err == ""
             assert len(out.splitlines()) == 20
     [build] = [p for p in os.scandir(shared) if p.is_dir()]
-    names = os.listdir(build.path)
+    names = [name for name in os.listdir(build.path) if name != ".pruned"]
     assert len(names) == 60 and not [n for n in names if n.startswith(".tmp-")]
     for name in names:
         with open(os.path.join(build.path, name)) as handle:
@@ -287,7 +288,7 @@ def build_folder(project):
 
 def plant_clean_entries(project):
     """What another user could plant: entries saying every file is clean."""
-    for entry in build_folder(project).iterdir():
+    for entry in build_folder(project).glob("*.json"):
         fields = json.loads(entry.read_text())
         entry.write_text(json.dumps({"content": fields["content"], "diagnostics": []}))
 
@@ -321,7 +322,7 @@ def test_a_cache_others_can_write_is_not_trusted(project, capsys, where):
     run(capsys, ".")
     plant_clean_entries(project)
     target = {"root": project / CACHE_DIR_NAME, "build": build_folder(project)}.get(where)
-    for path in [target] if target else list(build_folder(project).iterdir()):
+    for path in [target] if target else list(build_folder(project).glob("*.json")):
         path.chmod(path.stat().st_mode | 0o002)
     code, out, err = run(capsys, ".")
     assert code == 1 and "train.py:3:12: KM101" in out  # the planted "clean" entry was not believed
@@ -377,3 +378,72 @@ def test_a_deeply_nested_entry_is_a_miss(tmp_path):
     with open(os.path.join(cache.folder, entry), "w") as handle:
         handle.write('{"content": "%s", "diagnostics": %s}' % (digest, "[" * 100_000 + "]" * 100_000))
     assert cache.get("a.py", "s", digest) is None
+
+
+def age(path, days):
+    old = time.time() - days * 24 * 3600
+    os.utime(path, (old, old))
+
+
+def test_a_run_prunes_other_builds_and_entries_unused_for_a_month(project, capsys, count_lints):
+    run(capsys, ".")
+    root = project / CACHE_DIR_NAME
+    build = build_folder(project)
+    other = root / "0.0.1-0123456789abcdef01234567"
+    other.mkdir()
+    (other / ("a" * 32 + ".json")).write_text("{}")
+    entries = sorted(build.glob("*.json"))
+    age(entries[0], cache_module.PRUNE_DAYS + 1)
+    age(entries[1], cache_module.PRUNE_DAYS - 1)
+    (build / ".pruned").unlink()
+    run(capsys, "--no-cache", ".")  # a run without the cache does not touch it
+    assert other.exists() and entries[0].exists()
+    run(capsys, "clean.py")  # a run serves from, and prunes, the cache
+    assert not other.exists()
+    assert not entries[0].exists() and entries[1].exists()
+    assert (build / ".pruned").exists()
+
+
+def test_an_entry_in_use_is_not_pruned(project, capsys):
+    run(capsys, ".")
+    build = build_folder(project)
+    for entry in build.glob("*.json"):
+        age(entry, cache_module.PRUNE_DAYS - 1)
+    run(capsys, ".")  # both hits: their dates are renewed
+    (build / ".pruned").unlink()
+    for entry in build.glob("*.json"):
+        assert entry.stat().st_mtime > time.time() - 3600
+
+
+def test_the_cache_is_kept_below_its_size_cap(project, capsys, monkeypatch):
+    run(capsys, ".")
+    build = build_folder(project)
+    oldest, older = sorted(build.glob("*.json"))
+    age(oldest, 3)
+    age(older, 2)
+    (build / ".pruned").unlink()
+    (project / "new.py").write_text(CLEAN)
+    run(capsys, "new.py")  # neither old entry is used
+    [newest] = [p for p in build.glob("*.json") if p not in (oldest, older)]
+    monkeypatch.setattr(cache_module, "MAX_BYTES", older.stat().st_size + newest.stat().st_size)
+    (build / ".pruned").unlink()
+    run(capsys, "new.py")
+    assert sorted(build.glob("*.json")) == sorted([older, newest])  # the least recently used went
+
+
+def test_clean_removes_the_cache_and_nothing_else(project, capsys):
+    run(capsys, ".")
+    assert (project / CACHE_DIR_NAME).is_dir()
+    code = main(["clean"])
+    assert code == 0 and "removed the cache in" in capsys.readouterr().err
+    assert not (project / CACHE_DIR_NAME).exists()
+    assert sorted(p.name for p in project.iterdir()) == ["clean.py", "pyproject.toml", "train.py"]
+    assert main(["clean"]) == 0 and "no cache in" in capsys.readouterr().err
+
+
+def test_clean_refuses_a_folder_that_is_not_only_cache(project, capsys):
+    code = main(["clean", "--cache-dir", "."])
+    assert code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("kerasmode-lint: error: not removing ") and "holds files that are not the cache's" in line
+    assert (project / "train.py").exists()
