@@ -67,7 +67,7 @@ class _interruptible:
     interpreter lock, so Python's SIGINT handler would run only when the
     parse is over, seconds later. Nothing is being written meanwhile (the
     main thread is waiting). Left alone when SIGINT is not Python's default
-    (a host such as flake8 or a pool worker chose its own), or off the main thread."""
+    (a host installed its own handler, a pool worker ignores it), or off the main thread."""
 
     def __enter__(self) -> None:
         import signal
