@@ -16,7 +16,6 @@ import warnings
 from symtable import symtable
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Type
 
-from .backends import resolve_backend
 from . import deep_stack
 from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic, internal_error
 from .fixes import Fix
@@ -25,7 +24,7 @@ from .noqa import apply_noqa, file_is_exempt, may_hold_our_noqa, unused_noqa
 from .options import FileResult, LintOptions  # noqa: F401 (re-exported)
 from .prefilter import codes_matching
 from . import rules as registry
-from .versions import resolve_version
+from .versions import KERAS2, KERAS3_MEASURED, KerasVersion
 
 if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
@@ -279,13 +278,27 @@ def _python_syntax_error(text: str) -> Optional[InvalidFile]:
 
 
 # -- linting -------------------------------------------------------------------
+def file_decisions(data: bytes, path: str, options: LintOptions):
+    """The Keras version and backend ``data`` (read from ``path``) is linted
+    against, resolved as every entry point resolves them (settings.decide)."""
+    from .settings import decide
+
+    return decide(path, data, options)
+
+
 def file_version(data: bytes, path: str, options: LintOptions):
-    """The Keras version ``data`` (read from ``path``) is linted against: the
-    setting, else the file's own signals, else what the project says."""
-    return resolve_version(
-        options.keras_version, None if path == "-" else path, data,
-        setting_origin=options.keras_version_origin,
-    ).version
+    return file_decisions(data, path, options)[0].version
+
+
+# A finding of a rule that holds only for some Keras versions, on a file whose
+# version nothing decided, says which version it assumed.
+_DECIDING_VERSIONS = (KERAS2, KERAS3_MEASURED, KerasVersion(3, 16))
+
+
+def _assumption(rule: Type[Rule], resolved) -> str:
+    if not resolved.assumed or all(v in rule.versions for v in _DECIDING_VERSIONS):
+        return ""
+    return f"under Keras {resolved.version.major} (assumed), "
 
 
 def lint_bytes(
@@ -381,10 +394,8 @@ def _lint_text(
     exempt = False if options.disable_noqa else file_is_exempt(data)
     if exempt is True:
         return result
-    version = file_version(data, path, options)
-    backend = resolve_backend(
-        options.keras_backend, data, setting_origin=options.keras_backend_origin
-    ).backend
+    resolved, resolved_backend = file_decisions(data, path, options)
+    version, backend = resolved.version, resolved_backend.backend
     codes = [code for code in registry.CODES if code in options.enabled]
     if isinstance(exempt, frozenset):
         codes = [code for code in codes if not any(code.startswith(c) for c in exempt)]
@@ -448,7 +459,7 @@ def _lint_text(
                     fix = None
             result.diagnostics.append(
                 Diagnostic(
-                    path, where.start.line, where.start.column + 1, rule.code, message,
+                    path, where.start.line, where.start.column + 1, rule.code, _assumption(rule, resolved) + message,
                     end_line=where.end.line, end_column=where.end.column + 1, name=rule.name, fix=fix,
                 )
             )
