@@ -231,8 +231,8 @@ def _api_signal(source: bytes) -> Optional[ResolvedVersion]:
     Keras-3-only ones; nothing when it uses both or neither."""
     if isinstance(source, str):
         source = source.encode("utf-8", "replace")
-    if b"keras" not in source and b"generator" not in source and b"learning_phase" not in source:
-        return None
+    if not any(word in source for word in (b"keras", b"generator", b"learning_phase", b"compat")):
+        return None  # every pattern holds one of these
     old, new = (_first_api(p, source) for p in _api_regexes())
     if (old is None) == (new is None):
         return None
