@@ -117,25 +117,19 @@ def _validate(path: str, section: dict) -> Dict[str, object]:
     return values
 
 
-def find_config(start: str) -> Optional[str]:
-    """Nearest config from ``start`` (a file or folder) upwards."""
+def find_config(start: str, known: Optional[Dict[str, Optional[str]]] = None) -> Optional[str]:
+    """Nearest config from ``start`` (a file or folder) upwards. ``known``
+    (folder -> its config) remembers every folder on the way, so the files
+    of one tree cost one look per folder (one run's Resolver keeps one)."""
     directory = os.path.abspath(start)
     if not os.path.isdir(directory):
         directory = os.path.dirname(directory)
-    return _config_in_or_above(directory)
-
-
-_FOUND: Dict[str, Optional[str]] = {}  # folder -> its governing config, per process
-
-
-def _config_in_or_above(directory: str) -> Optional[str]:
-    # A loop, not recursion; every folder on the way is remembered, so the
-    # files of one tree cost one look per folder.
+    known = {} if known is None else known
     walked = []
     found: Optional[str] = None
-    while True:
-        if directory in _FOUND:
-            found = _FOUND[directory]
+    while True:  # a loop, not recursion: folders nest deeper than the recursion limit
+        if directory in known:
+            found = known[directory]
             break
         walked.append(directory)
         found = next((c for c in (os.path.join(directory, n) for n in CONFIG_NAMES)
@@ -145,12 +139,8 @@ def _config_in_or_above(directory: str) -> Optional[str]:
             break
         directory = parent
     for folder in walked:
-        _FOUND[folder] = found
+        known[folder] = found
     return found
-
-
-def clear_caches() -> None:
-    _FOUND.clear()
 
 
 def load_config(path: Optional[str]) -> Config:

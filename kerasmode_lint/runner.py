@@ -72,7 +72,7 @@ def settings_key(task: Task) -> str:
             backend = f"|environment-backend={environment_backend().backend}"
         except ValueError as exc:
             backend = f"|environment-backend={exc}"
-    return f"{options_key(options)}|{extra!r}|keras={keras}{backend}"
+    return f"{options_key(options)}|{extra!r}{backend}|keras={keras}"
 
 
 _PROJECT_VERSIONS: Dict[str, str] = {}

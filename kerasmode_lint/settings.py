@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from . import backends, versions
 from .backends import ResolvedBackend, environment_backend, parse_keras_backend, resolve_backend
 from .config import Config, ConfigError, find_config, load_config
 from .discovery import DEFAULT_EXCLUDES, validate_globs
@@ -109,6 +110,11 @@ class Resolver:
 
     def __init__(self, overrides: Overrides = Overrides()) -> None:
         self.overrides = overrides
+        # A new resolution reads the files afresh (a long-lived process, an
+        # editor server, sees edits to pins and keras.json between runs).
+        versions.clear_caches()
+        backends.clear_caches()
+        self._configs: Dict[str, Optional[str]] = {}
         self._plans: Dict[Optional[str], Plan] = {}
         self._projects: Dict[Tuple[str, Optional[str]], Tuple[str, str]] = {}
         self._environment: Optional[Tuple[str, str, bool]] = None
@@ -125,7 +131,7 @@ class Resolver:
             return Config()
         if self._forced is not None:
             return self._forced
-        return load_config(find_config(path))
+        return load_config(find_config(path, self._configs))
 
     def run_config(self) -> Config:
         """Where run-level settings (cache-dir, jobs) come from: the config
