@@ -52,7 +52,7 @@ LAYOUT = {
     "tools/probe.py": BOTH,
 }
 EXPECTED = {
-    ("app/model.py", 5, 23, "KM302"), ("app/model.py", 11, 12, "KM101"),
+    ("app/model.py", 5, 23, "KM302"), ("app/model.py", 10, 12, "KM101"),
     ("tools/probe.py", 5, 23, "KM302"),
 }
 
