@@ -15,11 +15,20 @@ Resolution (``resolve_version``)
 
     1. the file itself: ``tf_keras`` imports, or TF_USE_LEGACY_KERAS set to a
        true value (regexes on the raw bytes; matches after a ``#`` are ignored);
-    2. dependency pins in the project root (the nearest ancestor directory with
-       pyproject.toml, setup.cfg, setup.py, requirements*.txt or .git):
-       tf-keras listed at all beats a keras pin, which beats a tensorflow pin;
-    3. the installed distributions (their metadata folders on sys.path);
-    4. ``KERAS3_MEASURED``.
+    2. the project (``project_version``, what callers put in the cache key):
+       its interpreter environment (``python``, $VIRTUAL_ENV, $CONDA_PREFIX,
+       .venv/venv/env at the root; dist-info names read as files), else the
+       main dependency pins of the nearest project root that pins something
+       (requirements files nearest the file first with ``-r`` includes, PEP
+       621, Poetry, setup.cfg, setup.py read with ast, conda environment
+       files, Pipfile; extras and dev groups never decide). TensorFlow >= 2.16
+       with tf-keras is Keras 2 only with TF_USE_LEGACY_KERAS true in the
+       process environment or the root's ``.env``;
+    3. the APIs the code uses, when only one side's (``_api_signal``);
+    4. ``ASSUMED``: Keras 3 (``KERAS3_MEASURED``), marked as assumed.
+
+    The linter's own environment is never read: under pre-commit it is the
+    hook's private one and says nothing about the project.
 
     A keras pin maps to a version like this: a pin that allows only < 3 is
     Keras 2; a pin naming a version (``==3.12``, ``==3.12.*``, ``~=3.12``,
