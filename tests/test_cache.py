@@ -122,6 +122,7 @@ def test_a_new_pin_gives_new_results(project, capsys):
     original = rule.versions
     rule.versions = KERAS3
     try:
+        (project / "requirements.txt").write_text("keras==3.12\n")
         assert run(capsys, "train.py")[0] == 1
         (project / "requirements.txt").write_text("tensorflow==2.15\n")
         clear_caches()

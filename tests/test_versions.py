@@ -159,7 +159,7 @@ def test_file_signal(project, source, line, what):
     ],
 )
 def test_no_file_signal(project, source):
-    assert auto(project / "m.py", source) == versions.ASSUMED
+    assert auto(project / "m.py", source) in (versions.ASSUMED, versions.ASSUMED_KERAS2)
 
 
 def test_first_file_signal_reported(project):
@@ -628,9 +628,25 @@ def test_api_signals_when_nothing_pins(project, source, expected):
         assert "which only Keras" in got.reason
 
 
-def test_pins_beat_api_signals(project):
-    (project / "requirements.txt").write_text("keras==3.3\n")
-    assert auto(project / "m.py", b"model.fit_generator(g)\n").version == K(3, 3)
+def test_api_signals_beat_pins(project):
+    # A file on keras.ops cannot target Keras 2, whatever the project pins.
+    (project / "requirements.txt").write_text("tensorflow==2.15\ntf_keras==2.15.0\n")
+    assert auto(project / "m.py", b"import keras\nx = keras.ops.sum(y)\n").version == KERAS3_MEASURED
+    assert auto(project / "m.py", b"import keras\n").version == KERAS2
+
+
+@pytest.mark.parametrize("source, expected", [
+    (b"import keras\n", versions.ASSUMED),
+    (b"from keras.layers import Dense\n", versions.ASSUMED),
+    (b"import tensorflow as tf\nm = tf.keras.Sequential()\n", versions.ASSUMED_KERAS2),
+    (b"from tensorflow import keras\n", versions.ASSUMED_KERAS2),
+    (b"import mykeras\n", versions.ASSUMED_KERAS2),
+    (b"", versions.ASSUMED_KERAS2),
+])
+def test_assumed_version_follows_the_keras_import(project, source, expected):
+    got = auto(project / "m.py", source)
+    assert got == expected and got.assumed
+
 
 
 # --- applicability ----------------------------------------------------------------------
