@@ -24,7 +24,7 @@ from .noqa import apply_noqa, file_is_exempt, may_hold_our_noqa, unused_noqa
 from .options import FileResult, LintOptions  # noqa: F401 (re-exported)
 from .prefilter import codes_matching
 from . import rules as registry
-from .versions import KERAS2, KERAS3_MEASURED, KerasVersion
+from .versions import KERAS2, KERAS3_MEASURED
 
 if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
@@ -290,15 +290,26 @@ def file_version(data: bytes, path: str, options: LintOptions):
     return file_decisions(data, path, options)[0].version
 
 
-# A finding of a rule that holds only for some Keras versions, on a file whose
-# version nothing decided, says which version it assumed.
-_DECIDING_VERSIONS = (KERAS2, KERAS3_MEASURED, KerasVersion(3, 16))
+# When nothing decided the Keras version, a finding that the other major
+# version would not give (or would word differently) says which version it
+# assumed. Found by running the rules again under that version: generic, so
+# no rule has to declare how its findings depend on the version.
+def _other_version(version):
+    return KERAS3_MEASURED if version.is_keras2 else KERAS2
 
 
-def _assumption(rule: Type[Rule], resolved) -> str:
-    if not resolved.assumed or all(v in rule.versions for v in _DECIDING_VERSIONS):
-        return ""
-    return f"under Keras {resolved.version.major} (assumed), "
+def _findings_under(version, module, path: str, text: str, backend: str, rule_classes) -> Optional[set]:
+    """(code, node, message) of what ``rule_classes`` report under
+    ``version``; None when a rule fails there."""
+    from .context import FileContext
+
+    context = FileContext(path, text, module, version, keras_backend=backend)
+    instances = [r(context) for r in rule_classes if _applies(r, version, backend)]
+    try:
+        _run(context, instances)
+    except Exception:
+        return None
+    return {(type(i).code, id(node), message) for i in instances for node, message, _ in i.reports}
 
 
 def lint_bytes(
@@ -447,6 +458,11 @@ def _lint_text(
             if fix is not None:
                 wanted.extend(fix_nodes(fix))
         positions = node_positions(module, wanted)
+        also = None  # findings that hold under the other version too
+        if resolved.assumed:
+            also = _findings_under(_other_version(version), module, path, text, backend,
+                                   list(map(registry.load, matched))) or set()
+        assumed = f"under Keras {version.major} (assumed), "
         for rule, node, message, fix in reports:
             where = positions[node]
             if fix is not None:
@@ -459,7 +475,8 @@ def _lint_text(
                     fix = None
             result.diagnostics.append(
                 Diagnostic(
-                    path, where.start.line, where.start.column + 1, rule.code, _assumption(rule, resolved) + message,
+                    path, where.start.line, where.start.column + 1, rule.code,
+                    message if also is None or (rule.code, id(node), message) in also else assumed + message,
                     end_line=where.end.line, end_column=where.end.column + 1, name=rule.name, fix=fix,
                 )
             )

@@ -73,7 +73,8 @@ def main(argv=None) -> int:
     by_repo: "dict[str, list[dict]]" = {}
     for entry in entries:
         by_repo.setdefault(entry["repository"], []).append(entry)
-    picked = picked2 = counted = 0
+    picked = counted = 0
+    alternative = Counter()
     for repo, parts in by_repo.items():
         root = args.corpus / repo.replace("/", "__")
         files = decisions(root, args.checkout)
@@ -87,15 +88,18 @@ def main(argv=None) -> int:
                 if wanted is None:
                     continue
                 tallies[best]["match" if wanted == major else "miss"] += 1
-                tallies[best]["match2"] += wanted == (2 if assumed else major)
+                for alt in (2, 3):
+                    tallies[best][f"match{alt}"] += wanted == (alt if assumed else major)
                 tallies[best][major] += 1
                 tallies[best]["assumed"] += assumed
             elif best is not None:
                 tallies[best]["match" if int(parts[best]["target"]) == major else "miss"] += 1
-                tallies[best]["match2"] += int(parts[best]["target"]) == (2 if assumed else major)
+                for alt in (2, 3):
+                    tallies[best][f"match{alt}"] += int(parts[best]["target"]) == (alt if assumed else major)
                 tallies[best][major] += 1
                 tallies[best]["assumed"] += assumed
-        ok = ok2 = True
+        ok = True
+        alt_ok = {2: True, 3: True}
         for i, part in enumerate(parts):
             tally = tallies[i]
             total = tally[2] + tally[3]
@@ -105,16 +109,19 @@ def main(argv=None) -> int:
             share = tally["match"] / total if total else 0.0
             good = share >= args.share
             ok &= good
-            share2 = tally["match2"] / total if total else 0.0
-            ok2 &= share2 >= args.share
+            alt_share = {alt: tally[f"match{alt}"] / total if total else 0.0 for alt in (2, 3)}
+            for alt in (2, 3):
+                alt_ok[alt] &= alt_share[alt] >= args.share
             print(f"  {where}: target {'per file' if target == 'import' else 'Keras ' + target}, "
                   f"{share:.0%} of {total} files ({split}) "
-                  f"{'picked' if good else 'MISSED'}; if assumed were Keras 2: {share2:.0%}")
+                  f"{'picked' if good else 'MISSED'}; assuming always Keras 2: {alt_share[2]:.0%}, "
+                  f"always Keras 3: {alt_share[3]:.0%}")
         counted += 1
         picked += ok
-        picked2 += ok2
+        for alt in (2, 3):
+            alternative[alt] += alt_ok[alt]
     print(f"auto picks the targeted Keras for {picked} of {counted} repositories "
-          f"({picked2} if the version assumed when nothing decides were Keras 2)")
+          f"(if it always assumed Keras 2 where nothing decides: {alternative[2]}, Keras 3: {alternative[3]})")
     return 0
 
 

@@ -294,3 +294,15 @@ def test_cache_follows_pin_edits_and_dotenv(tree, capsys):
     assert "KM302" in same_warm_and_cold(capsys, "m.py")
     write(tree, {"more.txt": "keras<3\n"})  # an included file changed, the requirements.txt did not
     assert "KM302" not in same_warm_and_cold(capsys, "m.py")
+
+
+def test_assumed_wording_covers_rules_whose_findings_change_inside_a_version_range(tree, capsys):
+    # KM303 applies to every version, but what it reports differs: Keras 3
+    # raises on a positional `training`, Keras 2 binds it. The wording comes
+    # from linting under the other version too, not from a rule's declaration.
+    write(tree, {"m.py": "import keras\n\nh = keras.layers.Dropout(0.5)(x, True)\n"})
+    out = run(capsys, "--no-cache", "m.py")[1]
+    assert " KM303 under Keras 3 (assumed), " in out
+    assert " KM303 under Keras 3 (assumed), " not in run(capsys, "--no-cache", "--keras-version", "3", "m.py")[1]
+    write(tree, {"m.py": "import tensorflow as tf\n\nh = tf.keras.layers.Dropout(0.5)(x, True)\n"})
+    assert "KM303" not in run(capsys, "--no-cache", "m.py")[1]  # assumed Keras 2: it binds to `training`
