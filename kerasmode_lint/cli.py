@@ -22,7 +22,7 @@ from .options import FileResult, Job, LintOptions
 from .pages import page_text
 from .safe_io import configure_output_streams, read_source
 from .selection import SelectionError, split_codes
-from .settings import Overrides, Resolver, SettingsError
+from .settings import Overrides, Plan, Resolver, SettingsError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -166,6 +166,17 @@ def explain(code: str) -> str:
     return text
 
 
+def _excluded_by_own_config(file: str, walked: Plan, resolver: Resolver) -> bool:
+    """A file met while walking a folder whose own (nested) config excludes
+    it, by itself or a folder between that config and it, as ruff does."""
+    own = resolver.plan_for(file)
+    if own is walked:
+        return False
+    kept = discover([file], exclude=own.exclude, extend_exclude=own.extend_exclude, force_exclude=True,
+                    respect_gitignore=False, root=own.config.directory)
+    return not kept.files
+
+
 def _engine_bytes(path: str, data: bytes) -> bytes:
     """What the engine reads for its decisions: a notebook's code cells."""
     if path.lower().endswith(".ipynb"):
@@ -291,8 +302,9 @@ def _main(argv: Optional[Sequence[str]]) -> int:
             for missing in found.missing:
                 print(f"kerasmode-lint: error: {missing}: {_missing_reason(missing)}", file=sys.stderr)
                 error = True
+            named = os.path.isfile(path)
             for file in found.files:
-                if file not in seen:
+                if file not in seen and (named or not _excluded_by_own_config(file, plan, resolver)):
                     seen.add(file)
                     tasks.append((file, resolver.options_for(file), job))
         if args.show_settings:

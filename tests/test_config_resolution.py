@@ -308,3 +308,15 @@ def test_assumed_wording_covers_rules_whose_findings_change_inside_a_version_ran
     assert " KM303 under Keras 3 (assumed), " not in run(capsys, "--no-cache", "--keras-version", "3", "m.py")[1]
     write(tree, {"m.py": "import tensorflow as tf\n\nh = tf.keras.layers.Dropout(0.5)(x, True)\n"})
     assert "KM303" not in run(capsys, "--no-cache", "m.py")[1]  # assumed Keras 2: it binds to `training`
+
+
+def test_a_nested_configs_excludes_apply_when_walking_from_above(tree, capsys):
+    write(tree, {"m.py": FLAGGED, "sub/kerasmode-lint.toml": 'extend-exclude = ["generated"]\n',
+                 "sub/generated/g.py": FLAGGED, "sub/kept.py": FLAGGED, "generated/top.py": FLAGGED})
+    found = {f for f, _ in codes(run(capsys, "--no-cache", ".")[1])}
+    assert found == {"m.py", "sub/kept.py", "generated/top.py"}  # the root's config does not exclude it
+    os.chdir(tree / "sub")
+    assert {f for f, _ in codes(run(capsys, "--no-cache", ".")[1])} == {"kept.py"}
+    # Named on the command line a file is linted, as pre-commit expects, unless force-exclude is set.
+    os.chdir(tree)
+    assert codes(run(capsys, "--no-cache", "sub/generated/g.py")[1]) == {("sub/generated/g.py", "KM101")}
