@@ -320,3 +320,32 @@ def test_a_nested_configs_excludes_apply_when_walking_from_above(tree, capsys):
     # Named on the command line a file is linted, as pre-commit expects, unless force-exclude is set.
     os.chdir(tree)
     assert codes(run(capsys, "--no-cache", "sub/generated/g.py")[1]) == {("sub/generated/g.py", "KM101")}
+
+
+# --- the flake8 plugin resolves through the same Resolver --------------------------------
+
+def flake8(root, *args):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "KERAS_BACKEND")}
+    done = subprocess.run([sys.executable, "-m", "flake8", "--select", "KM", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout
+
+
+def test_flake8_plugin_reads_the_project_environment_and_keras_python(tree, tmp_path_factory):
+    write(tree, {"m.py": BOTH, "requirements.txt": "keras>=3.8\n"})
+    assert {c for _, c in codes(flake8(tree, "m.py"))} == {"KM101", "KM302"}
+    old = fake_environment(tmp_path_factory.mktemp("envs") / "old", keras="2.15.0")
+    assert {c for _, c in codes(flake8(tree, "--keras-python", str(old), "m.py"))} == {"KM101"}
+    assert {c for _, c in codes(flake8(tree, "--keras-version", "2", "m.py"))} == {"KM101"}
+
+
+def test_flake8_plugin_reports_a_broken_config_in_one_line(tree):
+    write(tree, {"m.py": BOTH, "kerasmode-lint.toml": "selct = []\n"})
+    out = flake8(tree, "m.py")
+    assert out.strip() == f"m.py:1:1: KM001 kerasmode-lint settings: {tree / 'kerasmode-lint.toml'} unknown key " \
+        "'selct' (valid keys: select, ignore, extend-select, exclude, extend-exclude, force-exclude, " \
+        "respect-gitignore, per-file-ignores, keras-version, keras-backend, python, cache-dir, jobs)"
