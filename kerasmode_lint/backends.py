@@ -52,9 +52,11 @@ def parse_keras_backend(text: object) -> str:
     value = text.strip().lower() if isinstance(text, str) else None
     if value == "auto" or value in BACKENDS:
         return value
-    raise ValueError(
-        f"invalid keras-backend {text!r}: expected auto or one of {', '.join(BACKENDS)}"
-    )
+    raise ValueError(_invalid(text))
+
+
+def _invalid(text: object) -> str:
+    return f"invalid keras-backend {text!r}: expected auto or one of {', '.join(BACKENDS)}"
 
 
 def resolve_backend(
@@ -83,8 +85,8 @@ def resolve_backend(
 
 def environment_backend() -> ResolvedBackend:
     """The backend outside the code: $KERAS_BACKEND, else keras.json, else
-    tensorflow. An invalid $KERAS_BACKEND is an error (Keras itself refuses
-    to start with it), raised as ValueError."""
+    tensorflow. An invalid $KERAS_BACKEND or keras.json backend is an error
+    (Keras itself refuses to start with it), raised as ValueError."""
     environment = os.environ.get("KERAS_BACKEND")
     if environment and environment.strip():
         try:
@@ -95,7 +97,9 @@ def environment_backend() -> ResolvedBackend:
             return ResolvedBackend(value, "environment variable KERAS_BACKEND", from_variable=True)
     path = _keras_json_path()
     configured = _keras_json_backend(path)
-    if configured in BACKENDS:
+    if configured is not None:
+        if configured not in BACKENDS:  # Keras refuses it too
+            raise ValueError(f"\"backend\" in {path}: {_invalid(configured)}")
         return ResolvedBackend(configured, f"\"backend\" in {path}")
     return ResolvedBackend(DEFAULT_BACKEND, "default (no KERAS_BACKEND in code or environment, no keras.json)")
 

@@ -349,3 +349,14 @@ def test_flake8_plugin_reports_a_broken_config_in_one_line(tree):
     assert out.strip() == f"m.py:1:1: KM001 kerasmode-lint settings: {tree / 'kerasmode-lint.toml'} unknown key " \
         "'selct' (valid keys: select, ignore, extend-select, exclude, extend-exclude, force-exclude, " \
         "respect-gitignore, per-file-ignores, keras-version, keras-backend, python, cache-dir, jobs)"
+
+
+def test_invalid_backend_in_keras_json_is_a_usage_error(tree, capsys, monkeypatch):
+    write(tree, {"m.py": FLAGGED, "home/keras.json": '{"backend": "theano"}'})
+    monkeypatch.setenv("KERAS_HOME", str(tree / "home"))
+    code, out, err = run(capsys, "m.py")
+    assert code == 2 and out == ""
+    assert err == (f"kerasmode-lint: error: \"backend\" in {tree / 'home' / 'keras.json'}: invalid keras-backend "
+                   "'theano': expected auto or one of tensorflow, jax, torch, numpy, openvino\n")
+    monkeypatch.setenv("KERAS_BACKEND", "jax")  # the variable wins, as in Keras: keras.json is not used
+    assert run(capsys, "m.py")[0] == 1
