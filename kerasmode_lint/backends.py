@@ -14,7 +14,8 @@ Resolution (``resolve_backend``), the first that gives a value wins:
    ``%env KERAS_BACKEND=jax`` / ``%set_env KERAS_BACKEND jax``; and
    ``os.environ.setdefault("KERAS_BACKEND", "jax")``, which (as at run time)
    counts only when the environment does not set KERAS_BACKEND;
-3. the ``KERAS_BACKEND`` environment variable (ignored when empty, as Keras does);
+3. the ``KERAS_BACKEND`` environment variable (ignored when empty, as Keras
+   does; a value Keras does not know is an error, as ``--keras-backend`` is);
 4. ``"backend"`` in ``keras.json`` under ``$KERAS_HOME``, else ``~/.keras``
    (``/tmp/.keras`` when the home directory is not writable, as Keras does);
 5. ``tensorflow``, Keras's default.
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 __all__ = ["BACKENDS", "DEFAULT_BACKEND", "ResolvedBackend", "parse_keras_backend",
-           "resolve_backend", "clear_caches"]
+           "resolve_backend", "environment_backend", "clear_caches"]
 
 # The backends Keras 3.15 accepts (keras/src/backend/__init__.py).
 BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")
@@ -43,6 +44,7 @@ DEFAULT_BACKEND = "tensorflow"
 class ResolvedBackend:
     backend: str
     reason: str  # human text for --show-settings
+    from_variable: bool = False  # $KERAS_BACKEND: beats os.environ.setdefault in the code
 
 
 def parse_keras_backend(text: object) -> str:
@@ -50,9 +52,11 @@ def parse_keras_backend(text: object) -> str:
     value = text.strip().lower() if isinstance(text, str) else None
     if value == "auto" or value in BACKENDS:
         return value
-    raise ValueError(
-        f"invalid keras-backend {text!r}: expected auto or one of {', '.join(BACKENDS)}"
-    )
+    raise ValueError(_invalid(text))
+
+
+def _invalid(text: object) -> str:
+    return f"invalid keras-backend {text!r}: expected auto or one of {', '.join(BACKENDS)}"
 
 
 def resolve_backend(
@@ -60,22 +64,42 @@ def resolve_backend(
     source: bytes = b"",
     *,
     setting_origin: str = "--keras-backend",
+    environment: "Optional[ResolvedBackend]" = None,
 ) -> ResolvedBackend:
-    """The backend ``source`` runs on. Raises ValueError only for an invalid ``setting``."""
+    """The backend ``source`` runs on. ``environment`` is what
+    ``environment_backend()`` said, when the caller already asked (so the
+    answer is in its cache key). Raises ValueError for an invalid ``setting``
+    or an invalid $KERAS_BACKEND."""
     setting = parse_keras_backend(setting)
     if setting != "auto":
         return ResolvedBackend(setting, f"set by {setting_origin}")
     in_code = _code_signal(source)
     if in_code is not None and not in_code.yields_to_environment:
         return in_code.resolved
+    if environment is None:
+        environment = environment_backend()
+    if environment.from_variable or in_code is None:
+        return environment
+    return in_code.resolved
+
+
+def environment_backend() -> ResolvedBackend:
+    """The backend outside the code: $KERAS_BACKEND, else keras.json, else
+    tensorflow. An invalid $KERAS_BACKEND or keras.json backend is an error
+    (Keras itself refuses to start with it), raised as ValueError."""
     environment = os.environ.get("KERAS_BACKEND")
-    if environment:
-        return ResolvedBackend(environment.strip().lower(), "environment variable KERAS_BACKEND")
-    if in_code is not None:
-        return in_code.resolved
+    if environment and environment.strip():
+        try:
+            value = parse_keras_backend(environment)
+        except ValueError as exc:
+            raise ValueError(f"environment variable KERAS_BACKEND: {exc}") from None
+        if value != "auto":
+            return ResolvedBackend(value, "environment variable KERAS_BACKEND", from_variable=True)
     path = _keras_json_path()
     configured = _keras_json_backend(path)
-    if configured:
+    if configured is not None:
+        if configured not in BACKENDS:  # Keras refuses it too
+            raise ValueError(f"\"backend\" in {path}: {_invalid(configured)}")
         return ResolvedBackend(configured, f"\"backend\" in {path}")
     return ResolvedBackend(DEFAULT_BACKEND, "default (no KERAS_BACKEND in code or environment, no keras.json)")
 

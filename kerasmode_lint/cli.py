@@ -8,24 +8,21 @@ to stdout and the findings to stderr).
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import gc
 import os
 import sys
-from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import __version__, reporting, runner
-from .backends import parse_keras_backend, resolve_backend
 from .cache import CACHE_DIR_NAME, LintCache
-from .config import Config, ConfigError, config_for
+from .config import ConfigError
 from .diagnostics import ENGINE_CODES, Diagnostic, internal_error
-from .discovery import DEFAULT_EXCLUDES, discover, validate_globs
+from .discovery import discover
 from .options import FileResult, Job, LintOptions
 from .pages import page_text
 from .safe_io import configure_output_streams, read_source
-from .selection import SelectionError, resolve_selection, split_codes
-from .versions import parse_keras_version, resolve_version
+from .selection import SelectionError, split_codes
+from .settings import Overrides, Plan, Resolver, SettingsError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -61,7 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="apply excludes to paths named on the command line too")
     files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false",
                        default=None, help="lint files that .gitignore lists")
-    files.add_argument("--config", help="pyproject.toml to read instead of the nearest one")
+    files.add_argument("--config", help="config file (pyproject.toml or kerasmode-lint.toml) for every file, "
+                                        "instead of the nearest one above each file")
+    files.add_argument("--isolated", action="store_true", help="read no config file at all")
+    sel.add_argument("--python", metavar="PATH",
+                     help="the project's interpreter or environment folder, whose installed Keras decides "
+                          "(default: $VIRTUAL_ENV, $CONDA_PREFIX, else .venv/venv/env at the project root)")
     files.add_argument("--stdin-filename", metavar="PATH",
                        help="the path of the source read from stdin (-), for config and output")
     out = p.add_argument_group("output")
@@ -82,109 +84,39 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the changes --fix would make as a diff; write nothing")
     fixing.add_argument("--add-noqa", action="store_true",
                         help="append # noqa: CODE to every line with a finding")
-    out.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    out.add_argument("-j", "--jobs", type=int, default=None,
+                     help="worker processes (default: jobs in the config, else all cores)")
     out.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     out.add_argument("--cache-dir", help=f"cache folder (default: {CACHE_DIR_NAME} beside the config)")
     info = p.add_argument_group("information")
     info.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     info.add_argument("--explain", metavar="CODE", help="print a rule's page and exit")
     info.add_argument("--show-settings", action="store_true",
-                      help="print the resolved settings and Keras version for each path, and exit")
+                      help="print each distinct resolved settings and Keras decision with the files it "
+                           "covers, and exit")
+    info.add_argument("-v", "--verbose", action="store_true", help="with --show-settings: one entry per file")
     info.add_argument("--version", action="version", version=f"kerasmode-lint {__version__}")
     return p
 
 
-@dataclass
-class Plan:
-    """Resolved settings for the files under one config."""
-
-    config: Config
-    options: LintOptions
-    per_file_ignores: List[Tuple[str, frozenset]]
-    exclude: Sequence[str]
-    extend_exclude: Sequence[str]
-    force_exclude: bool
-    respect_gitignore: bool
-    cache_dir: Optional[str] = None  # None: no caching
-
-
-def make_plan(args, config: Config) -> Plan:
-    where = config.path or "command line"
-    if args.select is not None:
-        enabled = resolve_selection(args.select, args.ignore, args.extend_select)
-    else:
-        base = resolve_selection(
-            config.get("select"), config.get("ignore", []), config.get("extend-select", []),
-            where=where,
-        )
-        added = resolve_selection([], [], args.extend_select)
-        removed = resolve_selection(args.ignore or [], [], []) if args.ignore else frozenset()
-        enabled = (base | added) - removed
-    if args.keras_version is not None:
-        setting, origin = args.keras_version, "--keras-version"
-    else:
-        setting = config.get("keras-version", "auto")
-        origin = f"keras-version in {config.path}"
-    if setting != "auto":
-        try:
-            parse_keras_version(setting)
-        except ValueError as exc:
-            raise UsageError(f"{origin}: {exc}") from None
-    if args.keras_backend is not None:
-        backend, backend_origin = args.keras_backend, "--keras-backend"
-    else:
-        backend = config.get("keras-backend", "auto")
-        backend_origin = f"keras-backend in {config.path}"
-    try:
-        backend = parse_keras_backend(backend)
-    except ValueError as exc:
-        raise UsageError(f"{backend_origin}: {exc}") from None
-    per_file = []
-    for pattern, codes in config.per_file_ignores:
-        per_file.append((pattern, resolve_selection(codes, [], [], where=f"per-file-ignores in {where}")))
-    exclude = args.exclude if args.exclude is not None else config.get("exclude", DEFAULT_EXCLUDES)
-    extend = list(config.get("extend-exclude", [])) + list(args.extend_exclude)
-    for key, globs in (("exclude", exclude), ("extend-exclude", extend),
-                       ("per-file-ignores", [p for p, _ in per_file])):
-        try:
-            validate_globs(g for g in globs if g not in DEFAULT_EXCLUDES)  # ours are known to be good
-        except ValueError as exc:
-            raise UsageError(f"{where}: {key}: {exc}") from None
-    if args.no_cache:
-        cache_dir = None
-    elif args.cache_dir:
-        cache_dir = os.path.abspath(args.cache_dir)
-    else:
-        cache_dir = os.path.join(config.directory, config.get("cache-dir", CACHE_DIR_NAME))
-    return Plan(
-        config=config,
-        options=LintOptions(enabled=enabled, keras_version=setting, keras_version_origin=origin,
-                            disable_noqa=args.disable_noqa, keras_backend=backend,
-                            keras_backend_origin=backend_origin),
-        per_file_ignores=per_file,
-        exclude=exclude,
-        extend_exclude=extend,
-        force_exclude=bool(args.force_exclude if args.force_exclude is not None else config.get("force-exclude", False)),
-        respect_gitignore=bool(args.respect_gitignore if args.respect_gitignore is not None else config.get("respect-gitignore", True)),
-        cache_dir=cache_dir,
+def overrides_from(args) -> Overrides:
+    return Overrides(
+        select=args.select, extend_select=args.extend_select, ignore=args.ignore,
+        keras_version=args.keras_version, keras_backend=args.keras_backend, python=args.python,
+        disable_noqa=args.disable_noqa, exclude=args.exclude, extend_exclude=args.extend_exclude,
+        force_exclude=args.force_exclude, respect_gitignore=args.respect_gitignore,
+        config=args.config, isolated=args.isolated,
     )
 
 
-def _matches(pattern: str, path: str, base: str) -> bool:
-    absolute = os.path.abspath(path)
-    relative = os.path.relpath(absolute, base)
-    return any(fnmatch.fnmatch(c, pattern) for c in (relative, os.path.basename(path), absolute))
-
-
-def options_for(path: str, plan: Plan) -> LintOptions:
-    """The plan's options minus the codes per-file-ignores drop for ``path``
-    (so those rules do not even run, and KM002 knows they did not)."""
-    ignored = frozenset().union(*(
-        codes for pattern, codes in plan.per_file_ignores if _matches(pattern, path, plan.config.directory)
-    ))
-    if not ignored:
-        return plan.options
-    return replace(plan.options, enabled=plan.options.enabled - ignored)
+def run_cache_dir(args, resolver: Resolver) -> Optional[str]:
+    """One cache for the run, from the config nearest the working folder."""
+    if args.no_cache:
+        return None
+    if args.cache_dir:
+        return os.path.abspath(args.cache_dir)
+    config = resolver.run_config()
+    return os.path.join(config.directory, config.get("cache-dir", CACHE_DIR_NAME))
 
 
 Task = Tuple[str, LintOptions, Job]
@@ -235,31 +167,59 @@ def explain(code: str) -> str:
     return text
 
 
-def show_settings(paths: Sequence[str], plans: Dict[str, Plan]) -> str:
-    out = []
-    for path in paths:
-        plan = plans[path]
-        data = b""
-        if os.path.isfile(path):
-            try:
-                data = read_source(path)
-            except OSError:  # the settings still apply; lint reports the file as KM001
-                pass
-        resolved = resolve_version(plan.options.keras_version, path, data,
-                                   setting_origin=plan.options.keras_version_origin)
-        backend = resolve_backend(plan.options.keras_backend, data,
-                                  setting_origin=plan.options.keras_backend_origin)
-        out += [
-            f"path: {path}",
+def _excluded_by_own_config(file: str, walked: Plan, resolver: Resolver) -> bool:
+    """A file met while walking a folder whose own (nested) config excludes
+    it, by itself or a folder between that config and it, as ruff does."""
+    own = resolver.plan_for(file)
+    if own is walked:
+        return False
+    kept = discover([file], exclude=own.exclude, extend_exclude=own.extend_exclude, force_exclude=True,
+                    respect_gitignore=False, root=own.config.directory)
+    return not kept.files
+
+
+def _engine_bytes(path: str, data: bytes) -> bytes:
+    """What the engine reads for its decisions: a notebook's code cells."""
+    if path.lower().endswith(".ipynb"):
+        from .engine import InvalidFile
+        from .notebooks import Notebook
+
+        try:
+            return Notebook(data).raw_program.encode("utf-8")
+        except InvalidFile:
+            return b""
+    return data
+
+
+def show_settings(files: Sequence[Tuple[str, Optional[bytes]]], resolver: Resolver, cache_dir: Optional[str],
+                  verbose: bool) -> str:
+    """Each distinct decision and the files it covers (``verbose``: per file),
+    from the resolution the lint itself uses."""
+    groups: Dict[Tuple[str, ...], List[str]] = {}
+    for path, data in files:
+        settings = resolver.settings_for(path, _engine_bytes(path, data) if data is not None else b"")
+        plan, options = settings.plan, settings.options
+        version, backend = settings.version, settings.backend
+        entry = (
             f"  config: {plan.config.path or '(none)'}",
-            f"  keras-version: {resolved.version} ({resolved.reason})",
+            f"  keras-version: {version.version} ({version.reason})",
             f"  keras-backend: {backend.backend} ({backend.reason})",
-            f"  enabled: {', '.join(sorted(plan.options.enabled)) or '(none)'}",
-            f"  per-file-ignores: {', '.join(p + ' -> ' + ','.join(sorted(c)) for p, c in plan.per_file_ignores) or '(none)'}",
+            f"  python: {plan.python or '(not set: $VIRTUAL_ENV, $CONDA_PREFIX, else .venv/venv/env)'}",
+            f"  enabled: {', '.join(sorted(options.enabled)) or '(none)'}",
+            "  per-file-ignores: " + (', '.join(p + ' -> ' + ','.join(sorted(c)) for p, c in plan.per_file_ignores)
+                                      or '(none)'),
             f"  exclude: {', '.join(plan.exclude)}",
             f"  extend-exclude: {', '.join(plan.extend_exclude) or '(none)'}",
-            f"  cache-dir: {plan.cache_dir or '(no cache)'}",
-        ]
+        )
+        groups.setdefault((path,) + entry if verbose else entry, []).append(path)
+    out = [f"cache-dir: {cache_dir or '(no cache)'}"]
+    for entry, paths in groups.items():
+        if verbose:
+            out += [f"path: {entry[0]}", *entry[1:]]
+        else:
+            out.append(f"settings for {reporting.plural(len(paths), 'file')}:")
+            out += list(entry)
+            out += [f"  file: {p}" for p in sorted(paths)]
     return "\n".join(out)
 
 
@@ -292,7 +252,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     configure_output_streams()
     try:
         return _main(argv)
-    except (UsageError, ConfigError, SelectionError) as exc:
+    except (UsageError, ConfigError, SelectionError, SettingsError) as exc:
         print(f"kerasmode-lint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -316,7 +276,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     if args.explain:
         sys.stdout.write(explain(args.explain))
         return EXIT_CLEAN
-    if args.jobs < 0:
+    if args.jobs is not None and args.jobs < 0:
         raise UsageError("--jobs must be 0 (all cores) or more")
     if args.add_noqa and (args.fix or args.diff):
         raise UsageError("--add-noqa cannot be combined with --fix or --diff")
@@ -328,30 +288,17 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         raise UsageError("- (stdin) cannot be combined with other paths")
     if args.stdin_filename is not None and not stdin:
         raise UsageError("--stdin-filename needs - (stdin) as the path")
-    config_paths = [args.stdin_filename or "."] if stdin else paths
-    plans: Dict[str, Plan] = {}
-    by_config: Dict[Optional[str], Plan] = {}
-    for path in config_paths:
-        config = config_for(path, args.config)
-        if config.path not in by_config:
-            by_config[config.path] = make_plan(args, config)
-        plans[path] = by_config[config.path]
-    if args.show_settings:
-        print(show_settings(config_paths, plans))
-        return EXIT_CLEAN
-
+    resolver = Resolver(overrides_from(args))
+    cache_dir = run_cache_dir(args, resolver)
+    jobs = args.jobs if args.jobs is not None else int(resolver.run_config().get("jobs", 0))
     caches: Dict[str, LintCache] = {}
-    owner: Dict[str, Plan] = {}
 
     def cache_for(task) -> Optional[LintCache]:
-        if task[2].changes_files or task[2].diff:
+        if task[2].changes_files or task[2].diff or cache_dir is None:
             return None  # runs that write or diff files always lint afresh
-        folder = owner[task[0]].cache_dir
-        if folder is None:
-            return None
-        if folder not in caches:
-            caches[folder] = LintCache(folder)
-        return caches[folder]
+        if cache_dir not in caches:
+            caches[cache_dir] = LintCache(cache_dir)
+        return caches[cache_dir]
 
     job = Job(
         fix=args.fix or args.diff, unsafe=args.unsafe_fixes, add_noqa=args.add_noqa,
@@ -361,12 +308,17 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     if stdin:
         name = args.stdin_filename or "-"
         data = sys.stdin.buffer.read()
-        results = [lint_task(name, data, options_for(name, plans[config_paths[0]]), job)]
+        # Settings as for a file of that name; no name: as for a file in the working folder.
+        where = name if args.stdin_filename else os.path.join(os.getcwd(), "-")
+        if args.show_settings:
+            print(show_settings([(where, data)], resolver, cache_dir, args.verbose))
+            return EXIT_CLEAN
+        results = [lint_task(name, data, resolver.options_for(where), job)]
     else:
         tasks: List[Task] = []
         seen = set()
         for path in paths:
-            plan = plans[path]
+            plan = resolver.plan_for(path)  # the walk's excludes: the config nearest the path
             found = discover(
                 [path], exclude=plan.exclude, extend_exclude=plan.extend_exclude,
                 force_exclude=plan.force_exclude, respect_gitignore=plan.respect_gitignore,
@@ -375,12 +327,21 @@ def _main(argv: Optional[Sequence[str]]) -> int:
             for missing in found.missing:
                 print(f"kerasmode-lint: error: {missing}: {_missing_reason(missing)}", file=sys.stderr)
                 error = True
+            named = os.path.isfile(path)
             for file in found.files:
-                if file not in seen:
+                if file not in seen and (named or not _excluded_by_own_config(file, plan, resolver)):
                     seen.add(file)
-                    owner[file] = plan
-                    tasks.append((file, options_for(file, plan), job))
-        results = runner.run(tasks, lint_task, args.jobs, cache_for)
+                    tasks.append((file, resolver.options_for(file), job))
+        if args.show_settings:
+            files = []
+            for file, _, _ in tasks:
+                try:
+                    files.append((file, read_source(file)))
+                except OSError:  # the settings still apply; lint reports the file as KM001
+                    files.append((file, None))
+            print(show_settings(files, resolver, cache_dir, args.verbose))
+            return EXIT_ERROR if error else EXIT_CLEAN
+        results = runner.run(tasks, lint_task, jobs, cache_for)
         for cache in caches.values():
             cache.prune()
 
@@ -426,12 +387,12 @@ def _clean(args) -> int:
     folder the settings name (only if it holds nothing but cache files)."""
     from .cache import clean
 
-    plan = make_plan(args, config_for(".", args.config))
-    if plan.cache_dir is None:
+    cache_dir = run_cache_dir(args, Resolver(overrides_from(args)))
+    if cache_dir is None:
         print("kerasmode-lint: no cache to remove (--no-cache)", file=sys.stderr)
         return EXIT_CLEAN
     try:
-        print(f"kerasmode-lint: {clean(plan.cache_dir)}", file=sys.stderr)
+        print(f"kerasmode-lint: {clean(cache_dir)}", file=sys.stderr)
     except OSError as exc:
         print(f"kerasmode-lint: error: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -1,4 +1,10 @@
-"""``[tool.kerasmode-lint]`` in pyproject.toml: finding, reading, validating.
+"""The config: ``[tool.kerasmode-lint]`` in pyproject.toml, or the same keys
+at the top level of ``kerasmode-lint.toml`` / ``.kerasmode-lint.toml``.
+
+Like ruff, the nearest config above each file governs that file (in one
+folder, ``.kerasmode-lint.toml`` beats ``kerasmode-lint.toml`` beats a
+pyproject.toml with our section); ``--config`` forces one for every file and
+``--isolated`` reads none.
 
 A broken file or an unknown key is an error the user must see (exit 2 with
 the file and the key named), never something silently skipped.
@@ -15,7 +21,11 @@ from .backends import parse_keras_backend
 SECTION = "kerasmode-lint"
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 _BOOL_KEYS = ("force-exclude", "respect-gitignore")
-KEYS = _LIST_KEYS + _BOOL_KEYS + ("per-file-ignores", "keras-version", "keras-backend", "cache-dir")
+KEYS = _LIST_KEYS + _BOOL_KEYS + (
+    "per-file-ignores", "keras-version", "keras-backend", "python", "cache-dir", "jobs",
+)
+# Searched in this order in each folder, nearest folder first.
+CONFIG_NAMES = (".kerasmode-lint.toml", "kerasmode-lint.toml", "pyproject.toml")
 
 
 class ConfigError(Exception):
@@ -48,7 +58,8 @@ class Config:
 
 
 def _read(path: str) -> Optional[dict]:
-    """The [tool.kerasmode-lint] table of a pyproject.toml, None if absent."""
+    """Our table: a pyproject.toml's [tool.kerasmode-lint] (None if absent),
+    or the whole of a kerasmode-lint.toml."""
     try:
         with open(path, "rb") as handle:
             data = _toml().load(handle)
@@ -56,6 +67,8 @@ def _read(path: str) -> Optional[dict]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if os.path.basename(path) != "pyproject.toml":
+        return data
     tool = data.get("tool", {})
     section = tool.get(SECTION) if isinstance(tool, dict) else None
     if section is None:
@@ -66,7 +79,7 @@ def _read(path: str) -> Optional[dict]:
 
 
 def _validate(path: str, section: dict) -> Dict[str, object]:
-    where = f"{path}: [tool.{SECTION}]"
+    where = f"{path}: [tool.{SECTION}]" if os.path.basename(path) == "pyproject.toml" else path
     for key, value in section.items():
         if key not in KEYS:
             raise ConfigError(f"{where} unknown key {key!r} (valid keys: {', '.join(KEYS)})")
@@ -84,6 +97,12 @@ def _validate(path: str, section: dict) -> Dict[str, object]:
                 parse_keras_backend(value)
             except ValueError as exc:
                 raise ConfigError(f"{where} {exc}") from None
+        elif key == "python":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{where} python must be the path of an interpreter or environment folder")
+        elif key == "jobs":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"{where} jobs must be 0 (all cores) or more")
         elif key == "cache-dir":
             if not isinstance(value, str) or not value:
                 raise ConfigError(f"{where} cache-dir must be a folder name")
@@ -98,19 +117,30 @@ def _validate(path: str, section: dict) -> Dict[str, object]:
     return values
 
 
-def find_config(start: str) -> Optional[str]:
-    """Nearest pyproject.toml with our section, from ``start`` upwards."""
+def find_config(start: str, known: Optional[Dict[str, Optional[str]]] = None) -> Optional[str]:
+    """Nearest config from ``start`` (a file or folder) upwards. ``known``
+    (folder -> its config) remembers every folder on the way, so the files
+    of one tree cost one look per folder (one run's Resolver keeps one)."""
     directory = os.path.abspath(start)
     if not os.path.isdir(directory):
         directory = os.path.dirname(directory)
-    while True:
-        candidate = os.path.join(directory, "pyproject.toml")
-        if os.path.isfile(candidate) and _read(candidate) is not None:
-            return candidate
+    known = {} if known is None else known
+    walked = []
+    found: Optional[str] = None
+    while True:  # a loop, not recursion: folders nest deeper than the recursion limit
+        if directory in known:
+            found = known[directory]
+            break
+        walked.append(directory)
+        found = next((c for c in (os.path.join(directory, n) for n in CONFIG_NAMES)
+                      if os.path.isfile(c) and _read(c) is not None), None)
         parent = os.path.dirname(directory)
-        if parent == directory:
-            return None
+        if found is not None or parent == directory:
+            break
         directory = parent
+    for folder in walked:
+        known[folder] = found
+    return found
 
 
 def load_config(path: Optional[str]) -> Config:

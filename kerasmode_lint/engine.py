@@ -16,7 +16,6 @@ import warnings
 from symtable import symtable
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Type
 
-from .backends import resolve_backend
 from . import deep_stack
 from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic, internal_error
 from .fixes import Fix
@@ -25,7 +24,7 @@ from .noqa import apply_noqa, file_is_exempt, may_hold_our_noqa, unused_noqa
 from .options import FileResult, LintOptions  # noqa: F401 (re-exported)
 from .prefilter import codes_matching
 from . import rules as registry
-from .versions import resolve_version
+from .versions import KERAS2, KERAS3_MEASURED
 
 if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
@@ -295,13 +294,38 @@ def _python_syntax_error(text: str) -> Optional[InvalidFile]:
 
 
 # -- linting -------------------------------------------------------------------
+def file_decisions(data: bytes, path: str, options: LintOptions):
+    """The Keras version and backend ``data`` (read from ``path``) is linted
+    against, resolved as every entry point resolves them (settings.decide)."""
+    from .settings import decide
+
+    return decide(path, data, options)
+
+
 def file_version(data: bytes, path: str, options: LintOptions):
-    """The Keras version ``data`` (read from ``path``) is linted against: the
-    setting, else the file's own signals, else what the project says."""
-    return resolve_version(
-        options.keras_version, None if path == "-" else path, data,
-        setting_origin=options.keras_version_origin,
-    ).version
+    return file_decisions(data, path, options)[0].version
+
+
+# When nothing decided the Keras version, a finding that the other major
+# version would not give (or would word differently) says which version it
+# assumed. Found by running the rules again under that version: generic, so
+# no rule has to declare how its findings depend on the version.
+def _other_version(version):
+    return KERAS3_MEASURED if version.is_keras2 else KERAS2
+
+
+def _findings_under(version, module, path: str, text: str, backend: str, rule_classes) -> Optional[set]:
+    """(code, node, message) of what ``rule_classes`` report under
+    ``version``; None when a rule fails there."""
+    from .context import FileContext
+
+    context = FileContext(path, text, module, version, keras_backend=backend)
+    instances = [r(context) for r in rule_classes if _applies(r, version, backend)]
+    try:
+        _run(context, instances)
+    except Exception:
+        return None
+    return {(type(i).code, id(node), message) for i in instances for node, message, _ in i.reports}
 
 
 def lint_bytes(
@@ -397,10 +421,8 @@ def _lint_text(
     exempt = False if options.disable_noqa else file_is_exempt(data)
     if exempt is True:
         return result
-    version = file_version(data, path, options)
-    backend = resolve_backend(
-        options.keras_backend, data, setting_origin=options.keras_backend_origin
-    ).backend
+    resolved, resolved_backend = file_decisions(data, path, options)
+    version, backend = resolved.version, resolved_backend.backend
     codes = [code for code in registry.CODES if code in options.enabled]
     if isinstance(exempt, frozenset):
         codes = [code for code in codes if not any(code.startswith(c) for c in exempt)]
@@ -452,6 +474,11 @@ def _lint_text(
             if fix is not None:
                 wanted.extend(fix_nodes(fix))
         positions = node_positions(module, wanted)
+        also = None  # findings that hold under the other version too
+        if resolved.assumed:
+            also = _findings_under(_other_version(version), module, path, text, backend,
+                                   list(map(registry.load, matched))) or set()
+        assumed = f"under Keras {version.major} (assumed), "
         for rule, node, message, fix in reports:
             where = positions[node]
             if fix is not None:
@@ -464,7 +491,8 @@ def _lint_text(
                     fix = None
             result.diagnostics.append(
                 Diagnostic(
-                    path, where.start.line, where.start.column + 1, rule.code, message,
+                    path, where.start.line, where.start.column + 1, rule.code,
+                    message if also is None or (rule.code, id(node), message) in also else assumed + message,
                     end_line=where.end.line, end_column=where.end.column + 1, name=rule.name, fix=fix,
                 )
             )

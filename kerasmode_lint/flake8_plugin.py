@@ -8,13 +8,17 @@ import) is loaded only when the first file that could match arrives.
 flake8 has already parsed the file (it hands every tree plugin the ``ast``),
 so the engine's own syntax check is skipped. Columns are returned 0-based;
 flake8 adds 1 when it prints them, giving the same ``line:col`` as
-``kerasmode-lint``. flake8 owns selection, per-file-ignores and
-``--disable-noqa``; ``--keras-version`` can be set on its command line or in
-its config (``keras-version = 2`` under ``[flake8]``).
+``kerasmode-lint``. Each file gets the settings ``kerasmode-lint`` itself
+would give it (settings.Resolver: the nearest kerasmode-lint config, the
+project's Keras decision, the backend), so both report the same findings;
+flake8's own selection and per-file-ignores then apply on top, and
+``--keras-version`` / ``--keras-python`` on flake8's command line or under
+``[flake8]`` override the config.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from typing import Iterator, List, Tuple
 
@@ -60,8 +64,10 @@ class Plugin:
     name = "kerasmode-lint"
     version = __version__
 
-    keras_version = "auto"
+    keras_version = None
+    python = None
     disable_noqa = False
+    _resolver = None
 
     def __init__(self, tree, filename: str, lines: List[str]) -> None:
         # ``tree`` is required by flake8 to class this as a tree plugin; it
@@ -72,14 +78,32 @@ class Plugin:
     @classmethod
     def add_options(cls, manager) -> None:
         manager.add_option(
-            "--keras-version", default="auto", type=_keras_version, parse_from_config=True,
-            help="kerasmode-lint: Keras version to lint against: 2, 3, X.Y[.Z] or auto (default: auto)",
+            "--keras-version", default=None, type=_keras_version, parse_from_config=True,
+            help="kerasmode-lint: Keras version to lint against: 2, 3, X.Y[.Z] or auto "
+                 "(default: keras-version in the kerasmode-lint config, else auto)",
+        )
+        manager.add_option(
+            "--keras-python", default=None, parse_from_config=True,
+            help="kerasmode-lint: the project's interpreter or environment folder (as --python)",
         )
 
     @classmethod
     def parse_options(cls, options) -> None:
         cls.keras_version = options.keras_version
+        cls.python = getattr(options, "keras_python", None)
         cls.disable_noqa = bool(getattr(options, "disable_noqa", False))
+        cls._resolver = None
+
+    @classmethod
+    def resolver(cls):
+        if cls._resolver is None:
+            from .settings import Overrides, Resolver
+
+            cls._resolver = Resolver(Overrides(
+                keras_version=cls.keras_version, python=cls.python, disable_noqa=cls.disable_noqa,
+                origin="flake8",
+            ))
+        return cls._resolver
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         text = "".join(self.lines)
@@ -87,12 +111,15 @@ class Plugin:
         data = text.encode("utf-8", "surrogatepass")
         if not could_match(data, path or "") and not has_our_noqa(text):
             return  # nothing can match, and no "# noqa: KM…" for KM002 to judge
-        from .engine import LintOptions, lint_text
+        from .config import ConfigError
+        from .engine import lint_text
+        from .selection import SelectionError
+        from .settings import SettingsError
 
-        options = LintOptions(
-            keras_version=self.keras_version,
-            keras_version_origin="--keras-version (flake8)",
-            disable_noqa=self.disable_noqa,
-        )
+        try:
+            options = self.resolver().options_for(path or os.path.join(os.getcwd(), "-"))
+        except (ConfigError, SelectionError, SettingsError) as exc:  # one line, not a traceback
+            yield 1, 0, f"KM001 kerasmode-lint settings: {exc}", type(self)
+            return
         for diag in lint_text(text, path or "-", options, syntax_checked=True).diagnostics:
             yield diag.line, diag.column - 1, f"{diag.code} {diag.message}", type(self)

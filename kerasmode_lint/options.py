@@ -3,7 +3,7 @@ importable without libcst, so that a run served from the cache never loads it.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import FrozenSet, List, Optional
+from typing import FrozenSet, List, Optional, Tuple
 
 from .diagnostics import UNUSED_NOQA, Diagnostic
 
@@ -25,6 +25,11 @@ class LintOptions:
     disable_noqa: bool = False
     keras_backend: str = "auto"
     keras_backend_origin: str = "--keras-backend"
+    # What the environment says, resolved by the caller (settings.Resolver)
+    # so that it is part of the key; None: the engine looks itself.
+    project_keras: Optional[Tuple[str, str]] = None  # (version, reason); ("", "") says nothing
+    environment_backend: Optional[Tuple[str, str, bool]] = None  # ResolvedBackend's fields
+    python: Optional[str] = None  # the project's interpreter or environment (--python)
 
 
 @dataclass

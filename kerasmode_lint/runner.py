@@ -56,24 +56,33 @@ def options_key(options: LintOptions) -> str:
 
 def settings_key(task: Task) -> str:
     """Everything but the content that the result depends on. The Keras
-    version is resolved from the setting, the file's content (already in the
-    key) and what the project says (its pins, the installed packages), so
-    the key holds the project's answer, looked up once per folder."""
+    version and backend are resolved from the settings, the file's content
+    (already in the key) and what the environment says; the options carry
+    the environment's answers (settings.Resolver), else it is looked up here,
+    once per folder."""
     path, options, *extra = task
     keras = options.keras_version
-    if keras.strip().lower() == "auto":
-        keras = f"auto/{_project_version(os.path.dirname(path))}"
-    return f"{options_key(options)}|{extra!r}|keras={keras}"
+    if keras.strip().lower() == "auto" and options.project_keras is None:
+        keras = f"auto/{_project_version(os.path.dirname(path), options.python)}"
+    backend = ""
+    if options.keras_backend == "auto" and options.environment_backend is None:
+        from .backends import environment_backend
+
+        try:
+            backend = f"|environment-backend={environment_backend().backend}"
+        except ValueError as exc:
+            backend = f"|environment-backend={exc}"
+    return f"{options_key(options)}|{extra!r}{backend}|keras={keras}"
 
 
 _PROJECT_VERSIONS: Dict[str, str] = {}
 
 
-def _project_version(folder: str) -> str:
-    found = _PROJECT_VERSIONS.get(folder)
+def _project_version(folder: str, python: Optional[str]) -> str:
+    found = _PROJECT_VERSIONS.get(f"{folder}|{python}")
     if found is None:
-        resolved = project_version(os.path.join(folder or os.curdir, "_"))
-        found = _PROJECT_VERSIONS[folder] = str(resolved.version) if resolved else "-"
+        resolved = project_version(os.path.join(folder or os.curdir, "_"), python=python)
+        found = _PROJECT_VERSIONS[f"{folder}|{python}"] = str(resolved.version) if resolved else "-"
     return found
 
 

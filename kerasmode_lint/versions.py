@@ -15,11 +15,22 @@ Resolution (``resolve_version``)
 
     1. the file itself: ``tf_keras`` imports, or TF_USE_LEGACY_KERAS set to a
        true value (regexes on the raw bytes; matches after a ``#`` are ignored);
-    2. dependency pins in the project root (the nearest ancestor directory with
-       pyproject.toml, setup.cfg, setup.py, requirements*.txt or .git):
-       tf-keras listed at all beats a keras pin, which beats a tensorflow pin;
-    3. the installed distributions (their metadata folders on sys.path);
-    4. ``KERAS3_MEASURED``.
+    2. the APIs the code uses, when only one side's (``_api_signal``): a
+       file on ``keras.ops`` cannot target Keras 2 whatever the project pins;
+    3. the project (``project_version``, what callers put in the cache key):
+       its interpreter environment (``python``, $VIRTUAL_ENV, $CONDA_PREFIX,
+       .venv/venv/env at the root; dist-info names read as files), else the
+       main dependency pins of the nearest project root that pins something
+       (requirements files nearest the file first with ``-r`` includes, PEP
+       621, Poetry, setup.cfg, setup.py read with ast, conda environment
+       files, Pipfile; extras and dev groups never decide). TensorFlow >= 2.16
+       with tf-keras is Keras 2 only with TF_USE_LEGACY_KERAS true in the
+       process environment or the root's ``.env``;
+    4. assumed (marked so): Keras 3 for a file importing standalone keras,
+       else Keras 2 (``_assumed``).
+
+    The linter's own environment is never read: under pre-commit it is the
+    hook's private one and says nothing about the project.
 
     A keras pin maps to a version like this: a pin that allows only < 3 is
     Keras 2; a pin naming a version (``==3.12``, ``==3.12.*``, ``~=3.12``,
@@ -46,7 +57,7 @@ from typing import Iterable, Iterator, NamedTuple, Optional, Tuple
 
 __all__ = [
     "KerasVersion", "KERAS2", "KERAS3_MEASURED", "parse_keras_version",
-    "ResolvedVersion", "resolve_version", "project_version", "clear_caches",
+    "ResolvedVersion", "ASSUMED", "ASSUMED_KERAS2", "resolve_version", "project_version", "clear_caches",
     "VersionRange", "VersionSet", "ALL", "KERAS2_ONLY", "KERAS3",
     "KERAS3_TO_315", "KERAS3_FROM_316", "KERAS2_AND_316",
 ]
@@ -91,7 +102,14 @@ def parse_keras_version(text: str) -> KerasVersion:
 @dataclass(frozen=True)
 class ResolvedVersion:
     version: KerasVersion
-    reason: str  # human text for --verbose / diagnostics
+    reason: str  # human text for --show-settings / diagnostics
+    assumed: bool = False  # nothing decided: the version is the default, not a finding
+
+
+ASSUMED = ResolvedVersion(
+    KERAS3_MEASURED, "assumed: nothing in the file, the project or its environment decides, "
+    "and the file imports standalone keras", True
+)
 
 
 def resolve_version(
@@ -100,33 +118,43 @@ def resolve_version(
     source: bytes,
     *,
     setting_origin: str = "--keras-version",
+    project: "Optional[ResolvedVersion] | str" = "look",
+    python: Optional[str] = None,
 ) -> ResolvedVersion:
     """The Keras version to lint ``source`` (read from ``path``) against.
 
-    Raises ValueError only for an invalid explicit ``setting``.
+    ``project`` is what ``project_version`` says for the file's folder when
+    the caller already asked (so the answer is part of its cache key);
+    ``"look"`` asks here. Raises ValueError only for an invalid ``setting``.
     """
     if setting.strip().lower() != "auto":
         return ResolvedVersion(parse_keras_version(setting), f"set by {setting_origin}")
-    return (
-        _file_signal(source)
-        or project_version(path)
-        or ResolvedVersion(KERAS3_MEASURED, "default (no signal found)")
-    )
+    if isinstance(project, str):
+        project = project_version(path, python=python)
+    return _file_signal(source) or _api_signal(source) or project or _assumed(source)
 
 
-def project_version(path: "str | os.PathLike[str] | None") -> Optional[ResolvedVersion]:
-    """What the project around ``path`` says (its pins, then the installed
-    packages), leaving the file's own content aside; None when it says nothing."""
-    return _pin_signal(_project_root(_start_dir(path))) or _installed_signal()
+def project_version(
+    path: "str | os.PathLike[str] | None", *, python: Optional[str] = None
+) -> Optional[ResolvedVersion]:
+    """What the project around ``path`` says, leaving the file's own content
+    aside; None when it says nothing. Reads files only (no import, no
+    subprocess) and the process environment (VIRTUAL_ENV, CONDA_PREFIX,
+    TF_USE_LEGACY_KERAS)."""
+    start = _start_dir(path)
+    root = _project_root(start) or start
+    legacy = _legacy_flag(root)
+    prefix = _project_environment(root, python)
+    return (_environment_signal(prefix, legacy) if prefix else None) or _pin_signal(start, legacy)
 
 
 def clear_caches() -> None:
     """Forget cached project roots, pins and installed versions (tests, servers)."""
     _project_root.cache_clear()
     _is_project_root.cache_clear()
-    _pin_signal.cache_clear()
-    _installed_signal.cache_clear()
-    _installed_distributions.cache_clear()
+    _pins_in.cache_clear()
+    _dotenv_legacy.cache_clear()
+    _distributions.cache_clear()
 
 
 # --- 1. signals in the file itself ------------------------------------------
@@ -179,14 +207,91 @@ def _file_signal(source: bytes) -> Optional[ResolvedVersion]:
     return None
 
 
-# --- 2. dependency pins in the project ---------------------------------------
+# --- the version assumed when nothing decides ----------------------------------------
 
-_ROOT_MARKERS = frozenset({"pyproject.toml", "setup.cfg", "setup.py", ".git"})
+ASSUMED_KERAS2 = ResolvedVersion(
+    KERAS2, "assumed: nothing in the file, the project or its environment decides, "
+    "and the file does not import standalone keras (tf.keras was Keras 2 up to TensorFlow 2.15)", True
+)
+_STANDALONE_KERAS = re.compile(rb"^[ \t]*(?:import[ \t]+keras\b|from[ \t]+keras(?:\.\w+)*[ \t]+import\b)", re.M)
+
+
+def _assumed(source: bytes) -> ResolvedVersion:
+    """Unpinned code that imports standalone keras is assumed Keras 3 (what
+    ``pip install keras`` has given since 2023); anything else (tf.keras
+    code) Keras 2, as tf.keras was through TensorFlow 2.15. Measured on the
+    real-world corpus (scripts/version_audit.py): 8 of 11 repositories get
+    their targeted Keras this way, 4 with Keras 3 assumed for every file."""
+    if isinstance(source, str):
+        source = source.encode("utf-8", "replace")
+    if b"keras" in source and _STANDALONE_KERAS.search(source):
+        return ASSUMED
+    return ASSUMED_KERAS2
+
+
+# --- signals of the APIs the code uses -------------------------------------------
+
+# Names that exist in only one of the two: the code was written for that one.
+# Whole dotted names on the raw bytes; a match after "#" on its line is ignored.
+_KERAS2_ONLY_APIS = (
+    rb"\.fit_generator\s*\(", rb"\.evaluate_generator\s*\(", rb"\.predict_generator\s*\(",
+    rb"\bkeras\.engine\b", rb"\btensorflow\.python\.keras\b", rb"\bkeras\.layers\.core\b",
+    rb"\bset_learning_phase\s*\(", rb"\bkeras_applications\b", rb"\bkeras_preprocessing\b",
+    rb"\bcompat\.v1\.Session\b", rb"\bcompat\.v1\.keras\b", rb"\bkeras\.backend\.get_session\b",
+    rb"\bK\.get_session\b",
+)
+_KERAS3_ONLY_APIS = (
+    rb"\bkeras\.ops\b", rb"\bkeras\.random\b", rb"\bkeras\.config\b", rb"\bkeras_hub\b",
+    rb"\bkeras\.src\b", rb"\bfrom\s+keras\s+import\s+(?:[\w, ]*,\s*)?(?:ops|random|config)\b",
+    rb"\bkeras\.Operation\b", rb"\bkeras\.export\b",
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _api_regexes() -> "Tuple[re.Pattern[bytes], re.Pattern[bytes]]":
+    return (re.compile(b"|".join(_KERAS2_ONLY_APIS)), re.compile(b"|".join(_KERAS3_ONLY_APIS)))
+
+
+def _first_api(pattern: "re.Pattern[bytes]", source: bytes) -> Optional[Tuple[int, bytes]]:
+    for m in pattern.finditer(source):
+        start = source.rfind(b"\n", 0, m.start()) + 1
+        if b"#" not in source[start:m.start()]:
+            return source.count(b"\n", 0, m.start()) + 1, m.group(0)
+    return None
+
+
+def _api_signal(source: bytes) -> Optional[ResolvedVersion]:
+    """Keras 2 when the code uses only Keras-2-only APIs, Keras 3 when only
+    Keras-3-only ones; nothing when it uses both or neither."""
+    if isinstance(source, str):
+        source = source.encode("utf-8", "replace")
+    if not any(word in source for word in (b"keras", b"generator", b"learning_phase", b"compat")):
+        return None  # every pattern holds one of these
+    old, new = (_first_api(p, source) for p in _api_regexes())
+    if (old is None) == (new is None):
+        return None
+    line, name = old or new  # type: ignore[misc]
+    text = name.decode("ascii", "replace").strip()
+    if old:
+        return ResolvedVersion(KERAS2, f"code uses {text!r}, which only Keras 2 has (line {line})")
+    return ResolvedVersion(KERAS3_MEASURED, f"code uses {text!r}, which only Keras 3 has (line {line})")
+
+
+# --- 2. the project's environment and dependency pins ---------------------------
+
+_ROOT_MARKERS = frozenset({
+    "pyproject.toml", "setup.cfg", "setup.py", ".git", "Pipfile", "environment.yml", "environment.yaml",
+})
 _TENSORFLOW = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos", "tensorflow-intel")
+_TRUE_TEXT = ("1", "true", "True")
 
 
 def _is_requirements(name: str) -> bool:
     return name.startswith("requirements") and name.endswith(".txt")
+
+
+def _is_conda_environment(name: str) -> bool:
+    return name.startswith("environment") and name.endswith((".yml", ".yaml"))
 
 
 def _start_dir(path: "str | os.PathLike[str] | None") -> str:
@@ -215,7 +320,33 @@ def _is_project_root(directory: str) -> bool:
         names = os.listdir(directory)
     except OSError:
         return False
-    return any(n in _ROOT_MARKERS or _is_requirements(n) for n in names)
+    return any(n in _ROOT_MARKERS or _is_requirements(n) or _is_conda_environment(n) for n in names)
+
+
+# TF_USE_LEGACY_KERAS outside the code: the process environment, else a .env
+# file at the project root (what python-dotenv, Poetry, pipenv and editors load).
+def _legacy_flag(root: Optional[str]) -> Optional[str]:
+    value = os.environ.get("TF_USE_LEGACY_KERAS")
+    if value is not None:
+        return f"TF_USE_LEGACY_KERAS={value} in the environment" if value.strip() in _TRUE_TEXT else None
+    return _dotenv_legacy(root) if root else None
+
+
+_DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?TF_USE_LEGACY_KERAS\s*=\s*([\"']?)([^\"'#\s]*)\1", re.M)
+
+
+@functools.lru_cache(maxsize=None)
+def _dotenv_legacy(root: str) -> Optional[str]:
+    file = os.path.join(root, ".env")
+    try:
+        with open(file, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(1 << 20)
+    except OSError:
+        return None
+    values = _DOTENV_LINE.findall(text)
+    if values and values[-1][1] in _TRUE_TEXT:  # the last assignment wins, as in a shell
+        return f"TF_USE_LEGACY_KERAS={values[-1][1]} in {file}"
+    return None
 
 
 class _Dep(NamedTuple):
@@ -225,47 +356,80 @@ class _Dep(NamedTuple):
     file: str
 
 
-@functools.lru_cache(maxsize=None)
-def _pin_signal(root: Optional[str]) -> Optional[ResolvedVersion]:
-    if root is None:
-        return None
-    deps = list(_dependencies(root))
+def _pin_signal(start: str, legacy: Optional[str]) -> Optional[ResolvedVersion]:
+    """The main dependencies of the nearest project root up from ``start``
+    that decides; a root that says nothing hands over to the one above it
+    (a nested package without pins inside a pinned repository)."""
+    directory: Optional[str] = start
+    while directory is not None:
+        root = _project_root(directory)
+        if root is None:
+            return None
+        decided = _decide(_pins_in(root, start), legacy)
+        if decided is not None:
+            return decided
+        if os.path.isdir(os.path.join(root, ".git")):
+            return None  # the repository's top: what lies above is not this project
+        parent = os.path.dirname(root)
+        directory = None if parent == root else parent
+    return None
 
-    def found(version: KerasVersion, dep: _Dep) -> ResolvedVersion:
-        return ResolvedVersion(version, f"pin '{dep.shown}' in {dep.file}")
 
-    for dep in deps:
-        if dep.name == "tf-keras":  # listed at all: the project uses Keras 2
-            return found(KERAS2, dep)
+def _decide(deps: "Tuple[_Dep, ...]", legacy: Optional[str]) -> Optional[ResolvedVersion]:
+    """Keras 2 or 3 from main dependencies. TensorFlow 2.16 switched tf.keras
+    to Keras 3; tf-keras makes it Keras 2 again only with TF_USE_LEGACY_KERAS."""
+    def found(version: KerasVersion, dep: _Dep, extra: str = "") -> ResolvedVersion:
+        return ResolvedVersion(version, f"pin '{dep.shown}' in {dep.file}{extra}")
+
+    tf_keras = next((d for d in deps if d.name == "tf-keras"), None)
+    if tf_keras is not None and legacy:
+        return found(KERAS2, tf_keras, f" with {legacy}")
     for dep in deps:
         if dep.name == "keras" and (v := _keras_pin(dep.spec)):
             return found(v, dep)
     for dep in deps:
         if dep.name in _TENSORFLOW and (v := _tensorflow_pin(dep.spec)):
             return found(v, dep)
+    if tf_keras is not None and (v := _tensorflow_pin(tf_keras.spec)):
+        return found(v, tf_keras)  # tf-keras X.Y is released with (and requires) TensorFlow X.Y
     return None
 
 
-def _dependencies(root: str) -> Iterator[_Dep]:
-    """Every dependency listed in the root, in a fixed file order."""
-    files = [(os.path.join(root, "pyproject.toml"), _pyproject_deps),
-             (os.path.join(root, "setup.cfg"), _setup_cfg_deps)]
-    for folder in (root, os.path.join(root, "requirements")):
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError:
-            continue
-        for name in names:
-            if (_is_requirements(name) if folder == root else name.endswith(".txt")):
-                files.append((os.path.join(folder, name), _requirements_deps))
+@functools.lru_cache(maxsize=None)
+def _pins_in(root: str, start: str) -> "Tuple[_Dep, ...]":
+    """The main dependencies declared in ``root``: requirements files from
+    the folder nearest ``start`` up to the root first, then the root's
+    metadata files, in a fixed order. Extras and dev groups are left out."""
+    files = []
+    folder = start
+    while True:  # requirements*.txt nearest the file first
+        files += [(f, _requirements_deps) for f in _listed(folder, _is_requirements)]
+        if folder == root or os.path.dirname(folder) == folder or not folder.startswith(root):
+            break
+        folder = os.path.dirname(folder)
+    in_folder = _listed(os.path.join(root, "requirements"), lambda n: n.endswith(".txt"))
+    files += [(f, _requirements_deps) for f in in_folder]
+    files += [(os.path.join(root, "pyproject.toml"), _pyproject_deps),
+              (os.path.join(root, "setup.cfg"), _setup_cfg_deps),
+              (os.path.join(root, "setup.py"), _setup_py_deps),
+              (os.path.join(root, "Pipfile"), _pipfile_deps)]
+    files += [(f, _conda_deps) for f in _listed(root, _is_conda_environment)]
+    deps = []
     for file, reader in files:
         if not os.path.isfile(file):
             continue
         try:
-            deps = list(reader(file))
+            deps += list(reader(file))
         except Exception:  # unreadable or malformed: never our error to report
             continue
-        yield from deps
+    return tuple(deps)
+
+
+def _listed(folder: str, wanted) -> "list[str]":
+    try:
+        return [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if wanted(n)]
+    except OSError:
+        return []
 
 
 def _normalise(name: str) -> str:
@@ -308,23 +472,23 @@ def _strings(value: object) -> Iterable[str]:
 
 
 def _pyproject_deps(file: str) -> Iterator[_Dep]:
+    """PEP 621 ``[project] dependencies`` (also what PDM and uv use) and
+    Poetry's ``[tool.poetry.dependencies]``; extras and groups left out."""
     data = _load_toml(file)
-    project = _table(data, "project")
-    lists = [project.get("dependencies")]
-    lists += list(_table(project, "optional-dependencies").values())
-    lists += list(_table(data, "dependency-groups").values())  # PEP 735
-    for entries in lists:
-        for text in _strings(entries):
-            yield from _requirement(text, file)
-
+    for text in _strings(_table(data, "project").get("dependencies")):
+        yield from _requirement(text, file)
     poetry = _table(_table(data, "tool"), "poetry")
-    tables = [_table(poetry, "dependencies"), _table(poetry, "dev-dependencies")]
-    tables += [_table(group, "dependencies") for group in _table(poetry, "group").values()]
-    for table in tables:
-        for name, value in table.items():
-            spec = _poetry_constraint(value)
-            shown = f'{name} = "{spec}"' if spec else name
-            yield _Dep(_normalise(name), spec, shown, file)
+    yield from _constraint_table(_table(poetry, "dependencies"), file)
+
+
+def _constraint_table(table: dict, file: str) -> Iterator[_Dep]:
+    """Poetry and Pipfile tables: name = "^2.12" / {version = ...} / [...]."""
+    for name, value in table.items():
+        if isinstance(value, dict) and value.get("optional") is True:
+            continue  # only installed with an extra
+        spec = _poetry_constraint(value)
+        shown = f'{name} = "{spec}"' if spec else name
+        yield _Dep(_normalise(name), spec, shown, file)
 
 
 def _poetry_constraint(value: object) -> str:
@@ -336,36 +500,120 @@ def _poetry_constraint(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _pipfile_deps(file: str) -> Iterator[_Dep]:
+    yield from _constraint_table(_table(_load_toml(file), "packages"), file)  # not [dev-packages]
+
+
 def _setup_cfg_deps(file: str) -> Iterator[_Dep]:
     import configparser  # only projects with a setup.cfg need it
 
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(file, encoding="utf-8")
-    values = []
-    if parser.has_option("options", "install_requires"):
-        values.append(parser.get("options", "install_requires"))
-    if parser.has_section("options.extras_require"):
-        values += [v for _, v in parser.items("options.extras_require")]
-    for value in values:
-        # setuptools: one per line, or ";"-separated when on a single line
-        items = value.splitlines() if "\n" in value else value.split(";")
-        for item in items:
-            item = item.strip()
-            if item and not item.startswith("#"):
-                yield from _requirement(item, file)
+    if not parser.has_option("options", "install_requires"):
+        return
+    value = parser.get("options", "install_requires")
+    # setuptools: one per line, or ";"-separated when on a single line
+    items = value.splitlines() if "\n" in value else value.split(";")
+    for item in items:
+        item = item.strip()
+        if item and not item.startswith("#"):
+            yield from _requirement(item, file)
 
 
-def _requirements_deps(file: str) -> Iterator[_Dep]:
+def _setup_py_deps(file: str) -> Iterator[_Dep]:
+    """``install_requires`` of a setup() call, read with ast (never run): a
+    literal list, or a module-level name bound to one."""
+    import ast
+
+    with open(file, "rb") as handle:
+        tree = ast.parse(handle.read(1 << 22), file)
+    lists = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple)):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    lists[target.id] = node.value
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg != "install_requires":
+                continue
+            value = keyword.value
+            if isinstance(value, ast.Name):
+                value = lists.get(value.id)
+            if isinstance(value, (ast.List, ast.Tuple)):
+                for item in value.elts:
+                    if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                        yield from _requirement(item.value, file)
+
+
+_CONDA_SPEC = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)")
+
+
+def _conda_deps(file: str) -> Iterator[_Dep]:
+    """The ``dependencies`` list of a conda environment file and its ``pip``
+    sub-list. Only the subset of YAML these files use: block lists of plain
+    or quoted scalars (no YAML library needed)."""
     with open(file, encoding="utf-8", errors="replace") as handle:
-        text = handle.read().replace("\\\n", " ")
+        lines = handle.read(1 << 20).splitlines()
+    in_deps = False
+    pip_indent: Optional[int] = None
+    for raw in lines:
+        line = raw.split(" #", 1)[0].rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        if indent == 0:
+            in_deps = line.startswith("dependencies:")
+            pip_indent = None
+            continue
+        item = line.strip()
+        if not in_deps or not item.startswith("- "):
+            continue
+        item = item[2:].strip().strip("\"'")
+        if pip_indent is not None and indent <= pip_indent:
+            pip_indent = None
+        if item.rstrip(":").strip() == "pip" and item.endswith(":"):
+            pip_indent = indent
+            continue
+        if pip_indent is not None:
+            yield from _requirement(item, file)
+            continue
+        item = item.split("::")[-1]  # channel::name
+        m = _CONDA_SPEC.fullmatch(item)
+        if m is None:
+            continue
+        spec = m[2].strip()
+        if spec and spec[0].isdigit():
+            spec = "==" + spec.split()[0]  # "keras 2.12.*": the version (then the build string)
+        elif spec.startswith("=") and not spec.startswith("=="):
+            spec = "==" + spec[1:].split("=")[0] + ("" if spec.endswith("*") else ".*")  # fuzzy =2.12
+        yield _Dep(_normalise(m[1]), spec, item, file)
+
+
+def _requirements_deps(file: str, seen: "Optional[set]" = None) -> Iterator[_Dep]:
+    seen = set() if seen is None else seen
+    real = os.path.realpath(file)
+    if real in seen or len(seen) > 50:
+        return  # an include loop, or an include tree no project has
+    seen.add(real)
+    with open(file, encoding="utf-8", errors="replace") as handle:
+        text = handle.read(1 << 20).replace("\\\n", " ")
     for line in text.splitlines():
-        line = re.sub(r"(?:^|\s)#.*", "", line)     # comments
+        line = re.sub(r"(?:^|\s)#.*", "", line).strip()     # comments
+        include = re.match(r"(?:-r|--requirement)(?:\s*=\s*|\s+|(?=[^\s=]))(\S+)", line)
+        if include:
+            try:
+                yield from _requirements_deps(os.path.join(os.path.dirname(file), include[1]), seen)
+            except OSError:  # a missing include: the rest of this file still counts
+                pass
+            continue
         line = re.split(r"\s--?[A-Za-z]", line)[0].strip()  # trailing --hash=... options
-        if line and not line.startswith("-"):       # -r, -c, -e, --index-url, ...
+        if line and not line.startswith("-"):       # -c, -e, --index-url, ...
             yield from _requirement(line, file)
 
 
-# A specifier clause: PEP 440 operators plus poetry's ^, ~ and "=" / bare version.
 _CLAUSE = re.compile(r"(===|~=|==|!=|<=|>=|<|>|\^|~|=)?\s*v?([0-9]+(?:\.[0-9]+)*)(\.\*)?[A-Za-z0-9.+!_-]*")
 _SEPARATOR = re.compile(r"[\s,]*")
 _Version = Tuple[int, int, int]
@@ -480,47 +728,88 @@ def _tensorflow_pin(spec: str) -> Optional[KerasVersion]:
     return None  # straddles 2.16 (e.g. ^2.12): let installed packages decide
 
 
-# --- 3. installed distributions ----------------------------------------------
+# --- 3. the project's own interpreter environment ---------------------------------
 
-def _installed_version(name: str) -> Optional[str]:
-    """The installed version of a distribution, or None (tests monkeypatch this)."""
-    return _installed_distributions().get(_normalise(name))
+_ENV_FOLDERS = (".venv", "venv", "env")
 
 
-@functools.lru_cache(maxsize=1)
-def _installed_distributions() -> "dict[str, str]":
-    """Normalised name -> version of what is installed on sys.path, the first
-    found winning, as importlib.metadata finds them: from the names of the
-    ``name-version.dist-info`` (and ``.egg-info``) folders. Importing
-    importlib.metadata alone costs more than a whole warm run."""
+def _project_environment(root: str, python: Optional[str]) -> Optional[str]:
+    """The prefix of the project's environment, found as editors and type
+    checkers find it: ``python`` (an interpreter or environment folder),
+    else $VIRTUAL_ENV / $CONDA_PREFIX, else .venv, venv or env at the project
+    root. pre-commit runs hooks with $VIRTUAL_ENV set to the hook's own
+    environment, which says nothing about the project: that one is skipped."""
+    if python:
+        return _prefix_of(python)
+    for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        value = os.environ.get(variable)
+        if value and not _is_hook_environment(value):
+            return os.path.abspath(value)
+    for name in _ENV_FOLDERS:
+        candidate = os.path.join(root, name)
+        if any(os.path.exists(os.path.join(candidate, marker)) for marker in ("pyvenv.cfg", "conda-meta")):
+            return candidate
+    return None
+
+
+def _is_hook_environment(prefix: str) -> bool:
+    same = os.path.realpath(prefix) == os.path.realpath(sys.prefix)
+    return same and os.environ.get("PRE_COMMIT") == "1"
+
+
+def _prefix_of(python: str) -> str:
+    """An environment folder, or the one holding an interpreter (bin/python,
+    Scripts\\python.exe, a conda env's python)."""
+    full = os.path.abspath(os.path.expanduser(python))
+    if os.path.isdir(full):
+        return full
+    folder = os.path.dirname(full)
+    return os.path.dirname(folder) if os.path.basename(folder) in ("bin", "Scripts") else folder
+
+
+def _site_packages(prefix: str) -> "list[str]":
+    found = []
+    for lib in ("lib", "lib64"):
+        for name in _listed(os.path.join(prefix, lib), lambda n: n.startswith(("python", "pypy"))):
+            found.append(os.path.join(name, "site-packages"))
+    found.append(os.path.join(prefix, "Lib", "site-packages"))  # Windows
+    return [f for f in found if os.path.isdir(f)]
+
+
+@functools.lru_cache(maxsize=None)
+def _distributions(prefix: str) -> "Tuple[Tuple[str, str], ...]":
+    """(normalised name, version) of what is installed in the environment,
+    from the names of its ``name-version.dist-info`` / ``.egg-info`` folders
+    (the version inside PKG-INFO/METADATA when the name has none)."""
     found: "dict[str, str]" = {}
-    for entry in sys.path:
+    for entry in _site_packages(prefix):
         try:
-            names = os.listdir(entry or os.curdir)
+            names = sorted(os.listdir(entry))
         except OSError:
             continue
         for folder in names:
-            stem, dot, kind = folder.rpartition(".")
+            stem, _, kind = folder.rpartition(".")
             if kind not in ("dist-info", "egg-info"):
                 continue
             project, _, version = stem.partition("-")
             if not version:  # a develop-mode "name.egg-info": the version is inside
-                version = _metadata_version(os.path.join(entry or os.curdir, folder)) or ""
+                version = _metadata_version(os.path.join(entry, folder)) or ""
             if version:
                 found.setdefault(_normalise(project), version.split("-")[0])
-    return found
+    return tuple(sorted(found.items()))
 
 
 def _metadata_version(folder: str) -> Optional[str]:
-    try:
-        with open(os.path.join(folder, "PKG-INFO"), encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("Version:"):
-                    return line.split(":", 1)[1].strip()
-                if not line.strip():
-                    break
-    except OSError:
-        pass
+    for name in ("PKG-INFO", "METADATA"):
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    if line.startswith("Version:"):
+                        return line.split(":", 1)[1].strip()
+                    if not line.strip():
+                        break
+        except OSError:
+            continue
     return None
 
 
@@ -529,26 +818,23 @@ def _release(text: str) -> Optional[_Version]:
     return (int(m[1]), int(m[2] or 0), int(m[3] or 0)) if m else None
 
 
-@functools.lru_cache(maxsize=1)
-def _installed_signal() -> Optional[ResolvedVersion]:
-    keras = _installed_version("keras")
+def _environment_signal(prefix: str, legacy: Optional[str]) -> Optional[ResolvedVersion]:
+    installed = dict(_distributions(prefix))
+    where = f"in {prefix}"
+    tf_keras = installed.get("tf-keras")
+    if tf_keras and legacy:
+        return ResolvedVersion(KERAS2, f"tf-keras {tf_keras} installed {where} with {legacy}")
+    keras = installed.get("keras")
     release = _release(keras) if keras else None
     if release and release[0] == 3:
-        return ResolvedVersion(KerasVersion(*release), f"installed keras {keras}")
+        return ResolvedVersion(KerasVersion(*release), f"keras {keras} installed {where}")
     if release and release[0] == 2:
-        return ResolvedVersion(KERAS2, f"installed keras {keras}")
-
-    tf = next(((n, v) for n in _TENSORFLOW if (v := _installed_version(n))), None)
+        return ResolvedVersion(KERAS2, f"keras {keras} installed {where}")
+    tf = next(((n, installed[n]) for n in _TENSORFLOW if n in installed), None)
     tf_release = _release(tf[1]) if tf else None
-    if tf and tf_release and tf_release < (2, 16, 0):
-        return ResolvedVersion(KERAS2, f"installed {tf[0]} {tf[1]}")
-
-    legacy = os.environ.get("TF_USE_LEGACY_KERAS")
-    tf_keras = _installed_version("tf-keras")
-    if tf_keras and legacy in ("1", "true", "True"):
-        return ResolvedVersion(KERAS2, f"installed tf-keras {tf_keras} with TF_USE_LEGACY_KERAS={legacy}")
     if tf and tf_release:
-        return ResolvedVersion(KERAS3_MEASURED, f"installed {tf[0]} {tf[1]}")
+        version = KERAS2 if tf_release < (2, 16, 0) else KERAS3_MEASURED
+        return ResolvedVersion(version, f"{tf[0]} {tf[1]} installed {where}")
     return None
 
 

@@ -1,17 +1,21 @@
-"""Hermetic settings for every test: the Keras backend a lint resolves must not
-depend on the developer's environment (KERAS_BACKEND, ~/.keras/keras.json)."""
+"""Hermetic settings for every test: the Keras version and backend a lint
+resolves must not depend on the developer's environment (KERAS_BACKEND,
+~/.keras/keras.json, TF_USE_LEGACY_KERAS, an activated environment)."""
 import pytest
 
-from kerasmode_lint import backends
+from kerasmode_lint import backends, versions
 
 
 @pytest.fixture(autouse=True)
 def _no_ambient_keras_backend(monkeypatch, tmp_path_factory):
-    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    for variable in ("KERAS_BACKEND", "TF_USE_LEGACY_KERAS", "VIRTUAL_ENV", "CONDA_PREFIX", "PRE_COMMIT"):
+        monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("keras_home")))
-    backends.clear_caches()
+    for module in (backends, versions):
+        module.clear_caches()
     yield
-    backends.clear_caches()
+    for module in (backends, versions):
+        module.clear_caches()
 
 
 # Tests marked `slow` (minutes, gigabytes: the 200,000-line file, the large

@@ -115,7 +115,7 @@ def test_what_the_project_says_about_keras_is_part_of_the_key(project, monkeypat
 
 def test_a_new_pin_gives_new_results(project, capsys):
     """End to end: a rule that applies only to Keras 3 goes silent when the
-    project pins tf-keras, although no linted file changed."""
+    project pins TensorFlow 2.15, although no linted file changed."""
     from kerasmode_lint.rules import ALL_RULES
     from kerasmode_lint.versions import KERAS3, clear_caches
 
@@ -123,8 +123,9 @@ def test_a_new_pin_gives_new_results(project, capsys):
     original = rule.versions
     rule.versions = KERAS3
     try:
+        (project / "requirements.txt").write_text("keras==3.12\n")
         assert run(capsys, "train.py")[0] == 1
-        (project / "requirements.txt").write_text("tf-keras\n")
+        (project / "requirements.txt").write_text("tensorflow==2.15\n")
         clear_caches()
         runner._PROJECT_VERSIONS.clear()
         assert run(capsys, "train.py") == (0, "", "")

@@ -21,6 +21,7 @@ from helpers import FLAGGED, add_rules
 from kerasmode_lint import cli, rules
 from kerasmode_lint.engine import LintOptions, lint_bytes
 from kerasmode_lint.rule import Rule
+from kerasmode_lint.settings import Resolver
 from kerasmode_lint.versions import ALL
 
 REPO = Path(__file__).resolve().parent.parent
@@ -309,7 +310,7 @@ def test_broken_rule_in_the_cli_exits_2_and_the_other_files_are_linted(tmp_path,
     for name in ("bad.py", "good.py"):
         (tmp_path / name).write_text(FLAGGED)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli, "make_plan", _plan_with_all_rules(cli.make_plan))
+    monkeypatch.setattr(Resolver, "_make_plan", _plan_with_all_rules(Resolver._make_plan))
     code = cli.main(["-j", "1", "."])
     out = capsys.readouterr().out.splitlines()
     assert code == 2
@@ -318,8 +319,8 @@ def test_broken_rule_in_the_cli_exits_2_and_the_other_files_are_linted(tmp_path,
 
 
 def _plan_with_all_rules(make_plan):
-    def patched(args, config):
-        plan = make_plan(args, config)
+    def patched(self, config):
+        plan = make_plan(self, config)
         plan.options = LintOptions(keras_version="3", enabled=frozenset(rules.CODES))
         return plan
     return patched

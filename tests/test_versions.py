@@ -22,17 +22,17 @@ from kerasmode_lint.versions import (
 )
 
 K = KerasVersion
-REAL_INSTALLED_VERSION = versions._installed_version
+DEFAULT = versions.ASSUMED.reason
 
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch):
-    """No caches between tests, and no installed Keras/TensorFlow unless a test says so."""
-    installed: dict[str, str] = {}
-    monkeypatch.setattr(versions, "_installed_version", installed.get)
-    monkeypatch.delenv("TF_USE_LEGACY_KERAS", raising=False)
+    """No caches between tests, and no project environment or legacy flag
+    unless a test says so (the linter's own environment is never read)."""
+    for variable in ("TF_USE_LEGACY_KERAS", "VIRTUAL_ENV", "CONDA_PREFIX", "PRE_COMMIT"):
+        monkeypatch.delenv(variable, raising=False)
     versions.clear_caches()
-    yield installed
+    yield
     versions.clear_caches()
 
 
@@ -159,7 +159,7 @@ def test_file_signal(project, source, line, what):
     ],
 )
 def test_no_file_signal(project, source):
-    assert auto(project / "m.py", source) == versions.ResolvedVersion(KERAS3_MEASURED, "default (no signal found)")
+    assert auto(project / "m.py", source) in (versions.ASSUMED, versions.ASSUMED_KERAS2)
 
 
 def test_first_file_signal_reported(project):
@@ -175,9 +175,9 @@ def test_file_signal_accepts_str_source(project):
 
 # (requirement as PEP 508 text, expected version or None for "no signal")
 PEP508_PINS = [
-    ("tf-keras", KERAS2),
-    ("tf_keras>=2.15", KERAS2),
-    ("TF.Keras==2.16.0", KERAS2),
+    ("tf-keras", None),  # without TF_USE_LEGACY_KERAS tf-keras alone says nothing
+    ("tf_keras==2.15.*", KERAS2),  # tf-keras X.Y goes with TensorFlow X.Y
+    ("TF.Keras==2.16.0", KERAS3_MEASURED),  # TensorFlow 2.16: tf.keras is Keras 3
     ("keras<3", KERAS2),
     ("keras<3.0", KERAS2),
     ("keras<=2.15", KERAS2),
@@ -213,7 +213,7 @@ def test_pin_in_requirements_txt(project, requirement, expected):
     path.write_text(f"# deps\nnumpy\n{requirement}  # pinned\n")
     got = auto(project / "pkg" / "m.py")
     if expected is None:
-        assert got.reason == "default (no signal found)"
+        assert got.reason == DEFAULT
     else:
         assert got.version == expected
         assert got.reason == f"pin '{requirement}' in {path}"
@@ -264,7 +264,7 @@ def test_pin_in_requirements_folder(project, requirement, expected):
         ("keras", '"~3.16"', K(3, 16)),
         ("keras", '{ version = "3.13", extras = ["jax"] }', K(3, 13)),
         ("keras", '[{ version = "3.11", python = "<3.10" }, { version = "3.14", python = ">=3.10" }]', K(3, 11)),
-        ("tf-keras", '{ git = "https://example.com/tf-keras.git" }', KERAS2),
+        ("tf-keras", '{ git = "https://example.com/tf-keras.git" }', None),
     ],
 )
 def test_pin_in_poetry(project, name, constraint, expected):
@@ -282,26 +282,36 @@ def test_poetry_reason_text(project):
     assert auto(project / "m.py").reason == f"pin 'tensorflow = \"~2.12\"' in {path}"
 
 
-def test_pin_in_pep621_optional_dependencies(project):
+def test_optional_dependencies_do_not_decide(project):
     (project / "pyproject.toml").write_text(
         '[project]\nname = "x"\ndependencies = ["numpy"]\n'
-        '[project.optional-dependencies]\ncpu = ["jax"]\ngpu = ["keras==3.16.1"]\n'
+        '[project.optional-dependencies]\ncpu = ["jax"]\nlegacy = ["tf-keras==2.15.*", "tensorflow<2.16"]\n'
+        '[dependency-groups]\ndev = ["keras<3"]\n'
     )
-    assert auto(project / "m.py").version == K(3, 16, 1)
+    assert auto(project / "m.py").reason == DEFAULT
 
 
-def test_pin_in_poetry_group(project):
+def test_extra_beside_a_main_pin_leaves_it_to_the_main_pin(project):
     (project / "pyproject.toml").write_text(
-        '[tool.poetry.dependencies]\npython = "^3.10"\n'
-        '[tool.poetry.group.ml.dependencies]\ntensorflow = "<2.16"\n'
+        '[project]\nname = "x"\ndependencies = ["keras>=3.8"]\n'
+        '[project.optional-dependencies]\nlegacy = ["tf-keras"]\n'
     )
-    assert auto(project / "m.py").version == KERAS2
+    assert auto(project / "m.py").version == KERAS3_MEASURED
 
 
-def test_pin_in_setup_cfg_extras_and_markers(project):
+def test_poetry_groups_and_optional_do_not_decide(project):
+    (project / "pyproject.toml").write_text(
+        '[tool.poetry.dependencies]\npython = "^3.10"\ntf-keras = { version = "2.15.*", optional = true }\n'
+        '[tool.poetry.group.ml.dependencies]\ntensorflow = "<2.16"\n'
+        '[tool.poetry.dev-dependencies]\nkeras = "<3"\n'
+    )
+    assert auto(project / "m.py").reason == DEFAULT
+
+
+def test_setup_cfg_extras_do_not_decide_markers_dropped(project):
     (project / "setup.cfg").write_text(
-        "[options]\ninstall_requires = numpy\n\n"
-        "[options.extras_require]\nml =\n    keras==3.12; python_version >= '3.9'\n"
+        "[options]\ninstall_requires =\n    numpy\n    keras==3.12; python_version >= '3.9'\n\n"
+        "[options.extras_require]\nml =\n    tensorflow<2.16\n"
     )
     got = auto(project / "m.py")
     assert got.version == K(3, 12)
@@ -333,8 +343,11 @@ def test_root_is_nearest_marker(project):
     (project / "requirements.txt").write_text("keras<3\n")
     inner = project / "inner"
     inner.mkdir()
-    (inner / "setup.py").write_text("")  # inner project without pins
-    assert auto(inner / "m.py").reason == "default (no signal found)"
+    (inner / "setup.py").write_text("")  # inner project without pins: the outer one decides
+    assert auto(inner / "m.py").version == KERAS2
+    (inner / "requirements.txt").write_text("keras==3.12\n")  # inner pins: nearest wins
+    versions.clear_caches()
+    assert auto(inner / "m.py").version == K(3, 12)
     assert auto(project / "m.py").version == KERAS2
 
 
@@ -352,7 +365,7 @@ def test_file_signal_beats_pin(project):
     assert got.version == KERAS2 and got.reason.startswith("file imports tf_keras")
 
 
-def test_tf_keras_beats_keras_pin_beats_tensorflow_pin(project):
+def test_keras_pin_beats_tensorflow_pin_and_tf_keras_needs_the_legacy_flag(project, monkeypatch):
     req = project / "requirements.txt"
     req.write_text("tensorflow<2.16\nkeras==3.12\n")
     assert auto(project / "m.py").version == K(3, 12)  # keras pin wins over tensorflow
@@ -360,9 +373,36 @@ def test_tf_keras_beats_keras_pin_beats_tensorflow_pin(project):
     req.write_text("tensorflow>=2.16\nkeras<3\n")
     assert auto(project / "m.py").version == KERAS2
     versions.clear_caches()
-    req.write_text("keras==3.12\ntensorflow>=2.16\ntf-keras\n")
+    # TensorFlow >= 2.16 with tf-keras: tf.keras is Keras 3 unless TF_USE_LEGACY_KERAS is set.
+    req.write_text("tensorflow==2.17\ntf-keras\n")
+    assert auto(project / "m.py").version == KERAS3_MEASURED
+    monkeypatch.setenv("TF_USE_LEGACY_KERAS", "1")
     got = auto(project / "m.py")
-    assert got.version == KERAS2 and got.reason == f"pin 'tf-keras' in {req}"
+    assert got.version == KERAS2
+    assert got.reason == f"pin 'tf-keras' in {req} with TF_USE_LEGACY_KERAS=1 in the environment"
+    monkeypatch.setenv("TF_USE_LEGACY_KERAS", "0")
+    assert auto(project / "m.py").version == KERAS3_MEASURED
+
+
+@pytest.mark.parametrize("line, legacy", [
+    ("TF_USE_LEGACY_KERAS=1", True), ("export TF_USE_LEGACY_KERAS='true'", True),
+    ('TF_USE_LEGACY_KERAS="1"  # legacy', True), ("TF_USE_LEGACY_KERAS=0", False),
+    ("# TF_USE_LEGACY_KERAS=1", False), ("OTHER_TF_USE_LEGACY_KERAS=1", False),
+])
+def test_dotenv_at_the_project_root(project, line, legacy):
+    (project / "requirements.txt").write_text("tensorflow==2.17\ntf-keras==2.17\n")
+    (project / ".env").write_text(f"A=b\n{line}\n")
+    got = auto(project / "src" / "m.py")
+    assert got.version == (KERAS2 if legacy else KERAS3_MEASURED)
+    if legacy:
+        assert got.reason.endswith(f"in {project / '.env'}")
+
+
+def test_process_environment_beats_dotenv(project, monkeypatch):
+    (project / "requirements.txt").write_text("tensorflow==2.17\ntf-keras==2.17\n")
+    (project / ".env").write_text("TF_USE_LEGACY_KERAS=1\n")
+    monkeypatch.setenv("TF_USE_LEGACY_KERAS", "0")
+    assert auto(project / "m.py").version == KERAS3_MEASURED
 
 
 def test_precedence_across_files(project):
@@ -373,12 +413,6 @@ def test_precedence_across_files(project):
 
 def test_bare_keras_lets_tensorflow_decide(project):
     (project / "requirements.txt").write_text("keras\ntensorflow==2.15.0\n")
-    assert auto(project / "m.py").version == KERAS2
-
-
-def test_pin_beats_installed(project, isolated):
-    isolated["keras"] = "3.16.0"
-    (project / "requirements.txt").write_text("tensorflow~=2.13.0\n")
     assert auto(project / "m.py").version == KERAS2
 
 
@@ -420,48 +454,201 @@ def test_unreadable_start_directory_does_not_raise(tmp_path):
     assert auto(tmp_path / "missing" / "dir" / "m.py").version in ALL
 
 
-# --- 3. installed distributions and 4. default -------------------------------------
+# --- 3. the project's environment (files only) ----------------------------------------
+
+def fake_environment(prefix, **installed):
+    """A virtual environment with dist-info folders (METADATA only), as pip leaves them."""
+    site = prefix / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    (prefix / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    for name, version in installed.items():
+        info = site / f"{name}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    return prefix
+
 
 @pytest.mark.parametrize(
-    "installed, env, expected, reason",
+    "installed, legacy, expected, reason",
     [
-        ({"keras": "3.15.1", "tensorflow": "2.21.0"}, None, K(3, 15, 1), "installed keras 3.15.1"),
-        ({"keras": "3.16.0rc1"}, None, K(3, 16), "installed keras 3.16.0rc1"),
-        ({"keras": "2.15.0", "tensorflow": "2.15.1"}, None, KERAS2, "installed keras 2.15.0"),
-        ({"tensorflow-cpu": "2.14.0"}, None, KERAS2, "installed tensorflow-cpu 2.14.0"),
-        ({"tf-keras": "2.17.0"}, "1", KERAS2, "installed tf-keras 2.17.0 with TF_USE_LEGACY_KERAS=1"),
-        ({"tf-keras": "2.17.0"}, "true", KERAS2, "installed tf-keras 2.17.0 with TF_USE_LEGACY_KERAS=true"),
-        ({"tf-keras": "2.17.0"}, "0", KERAS3_MEASURED, "default (no signal found)"),
-        ({"tf-keras": "2.17.0"}, None, KERAS3_MEASURED, "default (no signal found)"),
-        ({"keras": "3.12.0", "tf-keras": "2.17.0"}, "1", K(3, 12), "installed keras 3.12.0"),
-        ({}, None, KERAS3_MEASURED, "default (no signal found)"),
+        ({"keras": "3.15.1", "tensorflow": "2.21.0"}, None, K(3, 15, 1), "keras 3.15.1 installed"),
+        ({"keras": "3.16.0rc1"}, None, K(3, 16), "keras 3.16.0rc1 installed"),
+        ({"keras": "2.15.0", "tensorflow": "2.15.1"}, None, KERAS2, "keras 2.15.0 installed"),
+        ({"tensorflow_cpu": "2.14.0"}, None, KERAS2, "tensorflow-cpu 2.14.0 installed"),
+        ({"tensorflow": "2.17.0", "tf_keras": "2.17.0"}, "1", KERAS2, "tf-keras 2.17.0 installed"),
+        ({"tensorflow": "2.17.0", "tf_keras": "2.17.0"}, None, KERAS3_MEASURED, "tensorflow 2.17.0 installed"),
+        ({"numpy": "2.0.0"}, None, KERAS3_MEASURED, DEFAULT),
     ],
 )
-def test_installed_fallback(project, isolated, monkeypatch, installed, env, expected, reason):
-    isolated.update(installed)
-    if env is not None:
-        monkeypatch.setenv("TF_USE_LEGACY_KERAS", env)
+def test_project_venv_decides(project, monkeypatch, installed, legacy, expected, reason):
+    fake_environment(project / ".venv", **installed)
+    if legacy:
+        monkeypatch.setenv("TF_USE_LEGACY_KERAS", legacy)
+    got = auto(project / "pkg" / "m.py")
+    assert got.version == expected
+    assert got.reason.startswith(reason)
+
+
+def test_linter_environment_is_never_read(project):
+    # The environment running these tests has keras 3.15 and tensorflow 2.21
+    # installed; with nothing in the project the version is assumed.
+    from importlib.metadata import version
+
+    assert version("keras").startswith("3.")  # installed here: the premise of this test
+
     got = auto(project / "m.py")
-    assert got == versions.ResolvedVersion(expected, reason)
+    assert got.assumed and got.reason == DEFAULT
 
 
-def test_installed_lookup_is_cached(project, isolated, monkeypatch):
-    calls = []
-
-    def lookup(name):
-        calls.append(name)
-        return {"keras": "3.13.2"}.get(name)
-
-    monkeypatch.setattr(versions, "_installed_version", lookup)
-    for i in range(5):
-        assert auto(project / f"m{i}.py").version == K(3, 13, 2)
-    assert calls == ["keras"]
+@pytest.mark.parametrize("variable", ["VIRTUAL_ENV", "CONDA_PREFIX"])
+def test_activated_environment_beats_project_folder(project, tmp_path_factory, monkeypatch, variable):
+    fake_environment(project / "venv", keras="3.12.0")
+    other = fake_environment(tmp_path_factory.mktemp("env") / "ml", keras="2.15.0")
+    monkeypatch.setenv(variable, str(other))
+    assert auto(project / "m.py").version == KERAS2
+    monkeypatch.delenv(variable)
+    versions.clear_caches()
+    assert auto(project / "m.py").version == K(3, 12)
 
 
-def test_real_installed_lookup():
-    # The unpatched helper (the autouse fixture replaces it in every other test).
-    assert REAL_INSTALLED_VERSION("pytest") == pytest.__version__
-    assert REAL_INSTALLED_VERSION("kerasmode-lint-no-such-distribution") is None
+def test_python_option_beats_the_environment_and_takes_an_interpreter(project, tmp_path_factory, monkeypatch):
+    env = fake_environment(tmp_path_factory.mktemp("env") / "proj", keras="3.11.2")
+    (env / "bin").mkdir()
+    (env / "bin" / "python").write_text("")
+    monkeypatch.setenv("VIRTUAL_ENV", str(fake_environment(tmp_path_factory.mktemp("other") / "x", keras="2.15.0")))
+    for python in (str(env), str(env / "bin" / "python")):
+        got = resolve_version("auto", project / "m.py", b"", python=python)
+        assert got.version == K(3, 11, 2) and got.reason.endswith(f"in {env}")
+
+
+def test_pre_commit_hook_environment_is_skipped(project, monkeypatch):
+    import sys
+
+    (project / "requirements.txt").write_text("keras==3.10\n")
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)  # what pre-commit sets for its hooks
+    monkeypatch.setenv("PRE_COMMIT", "1")
+    assert auto(project / "m.py").version == K(3, 10)
+
+
+def test_environment_without_keras_lets_pins_decide(project):
+    fake_environment(project / ".venv", numpy="2.0.0")
+    (project / "requirements.txt").write_text("tensorflow==2.15.1\n")
+    assert auto(project / "m.py").version == KERAS2
+
+
+def test_egg_info_version_inside(project):
+    fake_environment(project / ".venv")
+    info = project / ".venv" / "lib" / "python3.11" / "site-packages" / "keras.egg-info"
+    info.mkdir()
+    (info / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: keras\nVersion: 3.13.0\n")
+    assert auto(project / "m.py").version == K(3, 13)
+
+
+# --- more pin formats ---------------------------------------------------------------------
+
+def test_requirements_nearest_first_then_up_with_includes(project):
+    (project / "requirements.txt").write_text("tensorflow==2.15\n")
+    service = project / "services" / "new"
+    service.mkdir(parents=True)
+    (service / "requirements.txt").write_text("-r ../common.txt\nnumpy\n")
+    (project / "services" / "common.txt").write_text("keras>=3.4\n")
+    got = auto(service / "m.py")
+    assert got.version == KERAS3_MEASURED and "common.txt" in got.reason
+    assert auto(project / "m.py").version == KERAS2
+
+
+def test_requirements_include_loops_and_missing_includes(project):
+    (project / "requirements.txt").write_text("-r requirements.txt\n-r missing.txt\nkeras==3.9\n")
+    assert auto(project / "m.py").version == K(3, 9)
+
+
+@pytest.mark.parametrize("setup, expected", [
+    ('from setuptools import setup\nsetup(name="x", install_requires=["tensorflow>=2.4,<2.16"])\n', KERAS2),
+    ('import setuptools\nDEPS = ["numpy", "keras==3.14"]\nsetuptools.setup(install_requires=DEPS)\n', K(3, 14)),
+    ('from setuptools import setup\nsetup(extras_require={"tf": ["tensorflow<2.16"]})\n', None),
+    ('setup(install_requires=open("r.txt").read().split())\n', None),
+    ('this is not python(\n', None),
+])
+def test_setup_py_read_statically(project, setup, expected):
+    (project / "setup.py").write_text(setup)
+    got = auto(project / "m.py")
+    assert (None if got.assumed else got.version) == expected
+
+
+@pytest.mark.parametrize("name, text, expected", [
+    ("environment.yml", "name: x\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.10\n"
+                        "  - tensorflow=2.15\n  - pip\n", KERAS2),
+    ("environment.yaml", "dependencies:\n  - conda-forge::keras>=3.3\n", KERAS3_MEASURED),
+    ("environment-gpu.yml", "dependencies:\n  - numpy\n  - pip:\n    - keras==3.8.0  # gpu\n"
+                            "    - \"tensorflow<2.16\"\n", K(3, 8)),
+    ("environment.yml", "dependencies:\n  - keras 2.12.* py_0\n", KERAS2),
+    ("environment.yml", "name: keras==3.1\nvariables:\n  - keras==3.2\n", None),
+])
+def test_conda_environment_files(project, name, text, expected):
+    (project / name).write_text(text)
+    got = auto(project / "m.py")
+    assert (None if got.assumed else got.version) == expected
+
+
+def test_pipfile_packages_not_dev_packages(project):
+    (project / "Pipfile").write_text(
+        '[packages]\nnumpy = "*"\ntensorflow = "==2.14.0"\n[dev-packages]\nkeras = ">=3"\n')
+    assert auto(project / "m.py").version == KERAS2
+    (project / "Pipfile").write_text('[packages]\nkeras = {version = "~=3.7"}\n[dev-packages]\ntf-keras = "*"\n')
+    versions.clear_caches()
+    assert auto(project / "m.py").version == K(3, 7)
+
+
+def test_pdm_dev_dependencies_do_not_decide(project):
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["keras>=3.5"]\n'
+        '[tool.pdm.dev-dependencies]\nlegacy = ["tf-keras", "keras<3"]\n')
+    assert auto(project / "m.py").version == KERAS3_MEASURED
+
+
+# --- 4. the APIs the code uses, then assumed ---------------------------------------------
+
+@pytest.mark.parametrize("source, expected", [
+    (b"model.fit_generator(gen)\n", KERAS2),
+    (b"from keras.engine import base_layer\n", KERAS2),
+    (b"from tensorflow.python.keras import layers\n", KERAS2),
+    (b"K.set_learning_phase(0)\n", KERAS2),
+    (b"sess = tf.compat.v1.Session()\n", KERAS2),
+    (b"import keras_applications\n", KERAS2),
+    (b"x = keras.ops.mean(y)\n", KERAS3_MEASURED),
+    (b"from keras import ops, layers\n", KERAS3_MEASURED),
+    (b"keras.config.set_dtype_policy('mixed_float16')\n", KERAS3_MEASURED),
+    (b"import keras_hub\n", KERAS3_MEASURED),
+    (b"# model.fit_generator(gen)\nimport keras\n", None),   # a comment decides nothing
+    (b"model.fit_generator(g)\nkeras.ops.mean(y)\n", None),  # both: nothing decides
+    (b"import keras\nmodel.fit(x)\n", None),
+])
+def test_api_signals_when_nothing_pins(project, source, expected):
+    got = auto(project / "m.py", source)
+    assert (None if got.assumed else got.version) == expected
+    if expected is not None:
+        assert "which only Keras" in got.reason
+
+
+def test_api_signals_beat_pins(project):
+    # A file on keras.ops cannot target Keras 2, whatever the project pins.
+    (project / "requirements.txt").write_text("tensorflow==2.15\ntf_keras==2.15.0\n")
+    assert auto(project / "m.py", b"import keras\nx = keras.ops.sum(y)\n").version == KERAS3_MEASURED
+    assert auto(project / "m.py", b"import keras\n").version == KERAS2
+
+
+@pytest.mark.parametrize("source, expected", [
+    (b"import keras\n", versions.ASSUMED),
+    (b"from keras.layers import Dense\n", versions.ASSUMED),
+    (b"import tensorflow as tf\nm = tf.keras.Sequential()\n", versions.ASSUMED_KERAS2),
+    (b"from tensorflow import keras\n", versions.ASSUMED_KERAS2),
+    (b"import mykeras\n", versions.ASSUMED_KERAS2),
+    (b"", versions.ASSUMED_KERAS2),
+])
+def test_assumed_version_follows_the_keras_import(project, source, expected):
+    got = auto(project / "m.py", source)
+    assert got == expected and got.assumed
+
 
 
 # --- applicability ----------------------------------------------------------------------
