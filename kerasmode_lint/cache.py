@@ -189,14 +189,14 @@ def _fields(d: Diagnostic) -> list:
     if d.fix is not None:
         fix = [d.fix.applicability, d.fix.message,
                [[e.line, e.column, e.end_line, e.end_column, e.content, e.cell] for e in d.fix.edits]]
-    return [d.line, d.column, d.code, d.message, d.end_line, d.end_column, d.name, d.cell, fix]
+    return [d.line, d.column, d.code, d.message, d.end_line, d.end_column, d.name, d.cell, fix, d.explanation]
 
 
 def _diagnostic(path: str, fields: list) -> Diagnostic:
     from .fixes import Edit, Fix
 
-    *plain, cell, fix = fields
+    *plain, cell, fix, explanation = fields
     if fix is not None:
         applicability, message, edits = fix
         fix = Fix(applicability, message, tuple(Edit(*edit) for edit in edits))
-    return Diagnostic(path, *plain, cell=cell, fix=fix)
+    return Diagnostic(path, *plain, cell=cell, fix=fix, explanation=explanation)

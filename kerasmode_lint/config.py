@@ -13,9 +13,10 @@ from typing import Dict, List, Optional, Tuple
 from .backends import parse_keras_backend
 
 SECTION = "kerasmode-lint"
-_LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
+_LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
 _BOOL_KEYS = ("force-exclude", "respect-gitignore")
-KEYS = _LIST_KEYS + _BOOL_KEYS + ("per-file-ignores", "keras-version", "keras-backend", "cache-dir")
+KEYS = _LIST_KEYS + _BOOL_KEYS + ("per-file-ignores", "keras-version", "keras-backend", "cache-dir",
+                                         "documentation-url")
 
 
 class ConfigError(Exception):
@@ -84,6 +85,9 @@ def _validate(path: str, section: dict) -> Dict[str, object]:
                 parse_keras_backend(value)
             except ValueError as exc:
                 raise ConfigError(f"{where} {exc}") from None
+        elif key == "documentation-url":
+            if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+                raise ConfigError(f"{where} documentation-url must be an http(s) URL")
         elif key == "cache-dir":
             if not isinstance(value, str) or not value:
                 raise ConfigError(f"{where} cache-dir must be a folder name")

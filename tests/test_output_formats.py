@@ -20,7 +20,7 @@ FLAGGED = textwrap.dedent("""\
     opt.apply_gradients(zip(grads, model.trainable_variables))
 """)
 JSON_KEYS = {"code", "name", "message", "severity", "path", "cell", "line", "column",
-             "end_line", "end_column", "doc", "fix"}
+             "end_line", "end_column", "doc", "fix", "explanation"}
 
 
 @pytest.fixture
@@ -125,7 +125,11 @@ def test_sarif_for_a_notebook_names_the_cell(tmp_path, monkeypatch, capsys):
     (tmp_path / "my nb.ipynb").write_text(json.dumps(document))
     code, out, _ = run(capsys, "--output-format", "sarif", "my nb.ipynb")
     [result] = validate_sarif(json.loads(out))["results"]
-    assert result["properties"] == {"cell": 2}
+    # The cell stays in properties, and the fix is kept (each edit's cell beside it).
+    assert result["properties"] == {"cell": 2, "fixCells": [2]}
+    [replacement] = result["fixes"][0]["artifactChanges"][0]["replacements"]
+    assert replacement["insertedContent"]["text"] == ", training=True"
+    assert replacement["deletedRegion"]["startLine"] == 3
     assert result["message"]["text"].startswith("cell 2: ")
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "my%20nb.ipynb"
 
@@ -165,12 +169,15 @@ def test_statistics(project, capsys):
     code, out, _ = run(capsys, "--statistics", "pkg")
     assert code == 1
     assert out.splitlines() == [
-        "2  KM101  tape-call-without-training",
+        "2  KM101  tape-call-without-training  (2 fixable with --unsafe-fixes)",
         "1  KM001  invalid-file",
         "1  KM002  unused-noqa  (1 fixable)",
     ]
     _, out, _ = run(capsys, "--statistics", "--unsafe-fixes", "--output-format", "json", "pkg")
-    assert json.loads(out)[0] == {"code": "KM101", "name": "tape-call-without-training", "count": 2, "fixable": 2}
+    assert json.loads(out)[0] == {"code": "KM101", "name": "tape-call-without-training", "count": 2, "fixable": 2,
+                                  "unsafe_fixable": 0}
+    _, out, _ = run(capsys, "--statistics", "--output-format", "json", "pkg")
+    assert json.loads(out)[0]["fixable"] == 0 and json.loads(out)[0]["unsafe_fixable"] == 2
     assert run(capsys, "--statistics", "--output-format", "sarif", "pkg")[0] == 2
 
 
