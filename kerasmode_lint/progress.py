@@ -6,10 +6,12 @@ run ends, before the findings and the summary are printed.
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import TextIO
 
-DELAY = 1.0       # seconds of work before the meter appears
+# Seconds of work before the meter appears (the tests set it to 0).
+DELAY = float(os.environ.get("KERASMODE_LINT_PROGRESS_DELAY", "1.0"))
 INTERVAL = 0.1    # at most this often a redraw
 
 
