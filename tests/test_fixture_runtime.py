@@ -1,9 +1,15 @@
 """Every fixture runs under real TensorFlow and behaves as it declares.
 
 Each ``# observe(<flavour>): key=value ...`` comment of a fixture becomes
-one test: the program is executed in a subprocess under Keras 3 (TensorFlow
-backend, ``k3``) or tf_keras (``tfk``) and its ``OBSERVED`` line must equal
+one test: the program is executed under Keras 3 (TensorFlow backend, ``k3``,
+or JAX, ``k3jax``) or tf_keras (``tfk``) and its ``OBSERVED`` line must equal
 the declaration exactly. Not skipped when TensorFlow is missing: it fails.
+
+To spare ~280 TensorFlow start-ups, the fixtures of one flavour share one
+process per pytest(-xdist) worker (fixture_harness.FixtureServer), each run
+in a fresh namespace and working directory with the Keras session cleared in
+between; a fixture that crashes or hangs that process fails alone.
+``KM_FIXTURE_ISOLATED=1`` runs each fixture in its own process instead.
 """
 import os
 import sys
@@ -13,6 +19,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixture_harness import (  # noqa: E402
     FIXTURES_DIR,
+    FixtureServer,
     FixtureFormatError,
     fixture_files,
     parse_expectations,
@@ -29,11 +36,27 @@ def _runs():
                 id=f"{path.relative_to(FIXTURES_DIR).as_posix()}-{flavour}")
 
 
+@pytest.fixture(scope="module")
+def servers():
+    started = {}
+    yield started
+    for server in started.values():
+        server.close()
+
+
+def observe_fixture(path, flavour, servers):
+    if os.environ.get("KM_FIXTURE_ISOLATED") == "1":
+        return run_fixture(path, flavour)
+    if flavour not in servers:
+        servers[flavour] = FixtureServer(flavour)
+    return servers[flavour].run(path)
+
+
 @pytest.mark.tensorflow
 @pytest.mark.parametrize("path, flavour", list(_runs()))
-def test_fixture_behaves_as_declared(path, flavour):
+def test_fixture_behaves_as_declared(path, flavour, servers):
     declared = parse_observations(path)[flavour]
-    observed = run_fixture(path, flavour)
+    observed = observe_fixture(path, flavour, servers)
     assert observed == declared, (
         f"{path.name} under {flavour}: observed {observed}, declared {declared}")
 
