@@ -1,6 +1,14 @@
 """Hermetic settings for every test: the Keras backend a lint resolves must not
-depend on the developer's environment (KERAS_BACKEND, ~/.keras/keras.json)."""
+depend on the developer's environment (KERAS_BACKEND, ~/.keras/keras.json),
+and nothing the tests run (TensorFlow fixtures included) may write the user's
+~/.keras: KERAS_HOME points at a temporary folder from the moment the tests
+are collected."""
+import os
+import tempfile
+
 import pytest
+
+os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="km_keras_home_")
 
 from kerasmode_lint import backends
 

@@ -21,6 +21,7 @@ from fixture_harness import (  # noqa: E402
     FIXTURES_DIR,
     FixtureServer,
     FixtureFormatError,
+    fixture_env,
     fixture_files,
     parse_expectations,
     parse_observations,
@@ -124,3 +125,12 @@ def test_parser_rejects_malformed_comments(tmp_path, comment):
     with pytest.raises(FixtureFormatError):
         parse_expectations(f)
         parse_observations(f)
+
+
+def test_tests_never_touch_the_users_keras_home():
+    import tempfile
+
+    home = os.environ["KERAS_HOME"]  # set by conftest.py before anything imports Keras
+    assert os.path.realpath(home).startswith(os.path.realpath(tempfile.gettempdir()))
+    for flavour in ("k3", "tfk", "k3jax"):
+        assert fixture_env(flavour)["KERAS_HOME"] == home  # the TensorFlow processes inherit it
