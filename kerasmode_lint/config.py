@@ -15,8 +15,8 @@ from .backends import parse_keras_backend
 SECTION = "kerasmode-lint"
 _LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
 _BOOL_KEYS = ("force-exclude", "respect-gitignore")
-KEYS = _LIST_KEYS + _BOOL_KEYS + ("per-file-ignores", "keras-version", "keras-backend", "cache-dir",
-                                         "documentation-url")
+KEYS = _LIST_KEYS + _BOOL_KEYS + (
+    "per-file-ignores", "keras-version", "keras-backend", "cache-dir", "documentation-url")
 
 
 class ConfigError(Exception):

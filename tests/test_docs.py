@@ -73,4 +73,3 @@ def test_the_wheel_ships_the_semantics_page_beside_the_rule_pages():
     assert setuptools["package-dir"]["kerasmode_lint.rule_pages"] == "rules"
     assert setuptools["package-dir"]["kerasmode_lint.docs"] == "docs"
     assert "*.md" in setuptools["package-data"]["kerasmode_lint.docs"]
-

@@ -237,7 +237,10 @@ def test_concise_is_the_default_and_text_its_alias(project, capsys):
 def test_full_prints_the_explanation_and_underlines_the_span():
     diag = Diagnostic("t.py", 3, 12, "KM101", "Pass `training=True`.", end_line=3, end_column=20,
                       name="tape-call-without-training", explanation="Dropout does not drop.\nBN is frozen.")
-    out = reporting.report([diag], "full", source_lines=lambda path: FLAGGED.splitlines())
+    def source_lines(path):
+        return FLAGGED.splitlines()
+
+    out = reporting.report([diag], "full", source_lines=source_lines)
     lines = out.splitlines()
     assert lines[0] == "t.py:3:12: KM101 Pass `training=True`."
     assert lines[2:4] == ["Dropout does not drop.", "BN is frozen."]
