@@ -134,3 +134,29 @@ def test_tests_never_touch_the_users_keras_home():
     assert os.path.realpath(home).startswith(os.path.realpath(tempfile.gettempdir()))
     for flavour in ("k3", "tfk", "k3jax"):
         assert fixture_env(flavour)["KERAS_HOME"] == home  # the TensorFlow processes inherit it
+
+
+@pytest.mark.tensorflow
+def test_the_shared_process_keeps_failures_per_fixture(tmp_path):
+    """A fixture that raises, prints no OBSERVED line or kills the process
+    fails alone, with a readable message; the next one still runs."""
+    good = tmp_path / "good.py"
+    good.write_text("import observe\nobserve.report(state=ok)\n".replace("ok)", "'ok')"))
+    raises = tmp_path / "raises.py"
+    raises.write_text("raise RuntimeError('boom in the fixture')\n")
+    silent = tmp_path / "silent.py"
+    silent.write_text("print('no observation')\n")
+    dies = tmp_path / "dies.py"
+    dies.write_text("import os\nos._exit(3)\n")
+    server = FixtureServer("k3")
+    try:
+        assert server.run(good) == {"state": "ok"}
+        with pytest.raises(AssertionError, match=r"raises\.py \[k3\] raised:[\s\S]*RuntimeError: boom in the fixture"):
+            server.run(raises)
+        with pytest.raises(AssertionError, match=r"silent\.py \[k3\] printed 0 OBSERVED lines"):
+            server.run(silent)
+        with pytest.raises(AssertionError, match=r"dies\.py \[k3\] killed the fixture server \(exit code 3\)"):
+            server.run(dies)
+        assert server.run(good) == {"state": "ok"}  # a fresh process took over
+    finally:
+        server.close()
