@@ -388,7 +388,7 @@ def _fields(d: Diagnostic) -> list:
     if d.fix is not None:
         fix = [d.fix.applicability, d.fix.message,
                [[e.line, e.column, e.end_line, e.end_column, e.content, e.cell] for e in d.fix.edits]]
-    return [d.line, d.column, d.code, d.message, d.end_line, d.end_column, d.name, d.cell, fix]
+    return [d.line, d.column, d.code, d.message, d.end_line, d.end_column, d.name, d.cell, fix, d.explanation]
 
 
 def _valid_entry(path: str, entry, digest: str) -> Optional[List[Diagnostic]]:
@@ -423,12 +423,12 @@ def _known_codes() -> frozenset:
 def _diagnostic(path: str, fields) -> Optional[Diagnostic]:
     from .fixes import SAFE, UNSAFE, Edit, Fix
 
-    if type(fields) is not list or len(fields) != 9:
+    if type(fields) is not list or len(fields) != 10:
         return None
-    line, column, code, message, end_line, end_column, name, cell, fix = fields
+    line, column, code, message, end_line, end_column, name, cell, fix, explanation = fields
     if not (_count(line) and _count(column) and _count(end_line, 0) and _count(end_column, 0)
             and _count(cell, 0) and type(message) is str and type(name) is str
-            and type(code) is str and code in _known_codes()):
+            and type(code) is str and code in _known_codes() and type(explanation) is str):
         return None
     if fix is not None:
         if type(fix) is not list or len(fix) != 3:
@@ -443,4 +443,5 @@ def _diagnostic(path: str, fields) -> Optional[Diagnostic]:
                 return None
             checked.append(Edit(*edit))
         fix = Fix(applicability, fix_message, tuple(checked))
-    return Diagnostic(path, line, column, code, message, end_line, end_column, name, cell=cell, fix=fix)
+    return Diagnostic(path, line, column, code, message, end_line, end_column, name, cell=cell, fix=fix,
+                      explanation=explanation)

@@ -13,15 +13,15 @@ import os
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import __version__, reporting, runner
+from . import __version__, progress, reporting, runner
 from .cache import CACHE_DIR_NAME, LintCache
 from .config import ConfigError
-from .diagnostics import ENGINE_CODES, Diagnostic, internal_error
+from .diagnostics import ENGINE_CODES, SELECTABLE_ENGINE_CODES, Diagnostic, internal_error
 from .discovery import discover
 from .options import FileResult, Job, LintOptions
 from .pages import page_text
 from .safe_io import configure_output_streams, read_source
-from .selection import SelectionError, split_codes
+from .selection import SelectionError, split_codes, split_per_file_ignores
 from .settings import Overrides, Plan, Resolver, SettingsError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -36,6 +36,20 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _selectors(value: str) -> list:
+    codes = split_codes(value)
+    if not codes:
+        raise argparse.ArgumentTypeError("needs at least one code or prefix (ALL for every rule)")
+    return codes
+
+
+def _per_file_ignores(value: str) -> list:
+    try:
+        return split_per_file_ignores(value)
+    except SelectionError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[1]) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="kerasmode-lint",
@@ -44,13 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="files or folders to lint (default: .); - reads stdin; "
                    "`kerasmode-lint clean` removes the cache instead")
     sel = p.add_argument_group("rule selection")
-    sel.add_argument("--select", type=split_codes, help="codes or prefixes to enable (replaces config)")
-    sel.add_argument("--extend-select", type=split_codes, default=[], help="codes or prefixes to add")
-    sel.add_argument("--ignore", type=split_codes, default=[], help="codes or prefixes to disable")
-    sel.add_argument("--keras-version", help="2, 3, X.Y[.Z] or auto (default: auto)")
-    sel.add_argument("--keras-backend",
-                     help="tensorflow, jax, torch, numpy, openvino or auto (default: auto: "
-                          "KERAS_BACKEND set in the file, $KERAS_BACKEND, keras.json, else tensorflow)")
+    # Repeated options accumulate, as ruff's do: --select KM1 --select KM2 = KM1,KM2.
+    sel.add_argument("--select", type=_selectors, action="extend", metavar="CODES",
+                     help="codes or prefixes to enable (replaces config's select)")
+    sel.add_argument("--extend-select", type=split_codes, action="extend", default=[], metavar="CODES",
+                     help="codes or prefixes to add")
+    sel.add_argument("--ignore", type=split_codes, action="extend", default=[], metavar="CODES",
+                     help="codes or prefixes to disable")
+    sel.add_argument("--extend-ignore", type=split_codes, action="extend", default=[], metavar="CODES",
+                     help="codes or prefixes to disable as well (added to config's ignore)")
+    sel.add_argument("--per-file-ignores", type=_per_file_ignores, action="extend", default=[],
+                     metavar="GLOB:CODES",
+                     help="codes to disable in matching files, flake8's syntax "
+                          "('tests/*.py:KM101,KM2 nb/*:KM3'); added to config's")
+    sel.add_argument("--disable-noqa", action="store_true", help="ignore # noqa comments")
     files = p.add_argument_group("file selection")
     files.add_argument("--exclude", type=split_codes, help="globs to skip (replaces the defaults)")
     files.add_argument("--extend-exclude", type=split_codes, default=[], help="globs to skip as well")
@@ -58,39 +79,56 @@ def build_parser() -> argparse.ArgumentParser:
                        help="apply excludes to paths named on the command line too")
     files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false",
                        default=None, help="lint files that .gitignore lists")
-    files.add_argument("--config", help="config file (pyproject.toml or kerasmode-lint.toml) for every file, "
-                                        "instead of the nearest one above each file")
-    files.add_argument("--isolated", action="store_true", help="read no config file at all")
-    sel.add_argument("--python", metavar="PATH",
-                     help="the project's interpreter or environment folder, whose installed Keras decides "
-                          "(default: $VIRTUAL_ENV, $CONDA_PREFIX, else .venv/venv/env at the project root)")
     files.add_argument("--stdin-filename", metavar="PATH",
                        help="the path of the source read from stdin (-), for config and output")
+    files.add_argument("--show-files", action="store_true", help="print the files that would be linted, and exit")
     out = p.add_argument_group("output")
-    out.add_argument("--output-format", choices=reporting.FORMATS, default="text",
-                     help="text (flake8 lines, default), json, sarif or github (Actions annotations)")
+    out.add_argument("--output-format", choices=reporting.FORMATS, default="concise",
+                     help="concise (flake8 lines, default; 'text' is an alias), full (with explanation "
+                          "and code frame), json, sarif, github (Actions annotations), pylint, junit, "
+                          "gitlab (Code Quality)")
+    out.add_argument("-o", "--output-file", metavar="PATH", help="write the findings to PATH instead of stdout")
     out.add_argument("--statistics", action="store_true",
                      help="print the number of findings per code instead of the findings")
     out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="colour the text output (auto: on a terminal unless NO_COLOR is set)")
     out.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
-    out.add_argument("-q", "--quiet", action="store_true", help="no summary line")
-    out.add_argument("--disable-noqa", action="store_true", help="ignore # noqa comments")
+    out.add_argument("--exit-non-zero-on-fix", action="store_true",
+                     help="with --fix: exit 1 when anything was fixed, even if nothing is left")
+    out.add_argument("-q", "--quiet", action="store_true", help="no summary line, no progress")
+    out.add_argument("--documentation-url", metavar="URL",
+                     help="base URL of the rule pages, for `url` in JSON and `helpUri` in SARIF "
+                          "(default: the package's Documentation URL; {code} is replaced if present)")
     fixing = p.add_argument_group("fixes")
     fixing.add_argument("--fix", action="store_true", help="apply safe fixes to the files")
     fixing.add_argument("--unsafe-fixes", action="store_true",
                         help="with --fix or --diff: unsafe fixes (which change run-time behaviour) too")
     fixing.add_argument("--diff", action="store_true",
                         help="print the changes --fix would make as a diff; write nothing")
+    fixing.add_argument("--show-fixes", action="store_true",
+                        help="with --fix or --diff: list how many fixes each file got")
     fixing.add_argument("--add-noqa", action="store_true",
                         help="append # noqa: CODE to every line with a finding")
-    out.add_argument("-j", "--jobs", type=int, default=None,
-                     help="worker processes (default: jobs in the config, else all cores)")
-    out.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    out.add_argument("--cache-dir", help=f"cache folder (default: {CACHE_DIR_NAME} beside the config)")
+    conf = p.add_argument_group("configuration")
+    conf.add_argument("--config", help="config file (pyproject.toml or kerasmode-lint.toml) for every file, "
+                                       "instead of the nearest one above each file")
+    conf.add_argument("--isolated", action="store_true", help="read no config file at all")
+    conf.add_argument("--keras-version", help="2, 3, X.Y[.Z] or auto (default: auto)")
+    conf.add_argument("--keras-backend",
+                      help="tensorflow, jax, torch, numpy, openvino or auto (default: auto: "
+                           "KERAS_BACKEND set in the file, $KERAS_BACKEND, keras.json, else tensorflow)")
+    conf.add_argument("--python", metavar="PATH",
+                      help="the project's interpreter or environment folder, whose installed Keras decides "
+                           "(default: $VIRTUAL_ENV, $CONDA_PREFIX, else .venv/venv/env at the project root)")
+    perf = p.add_argument_group("performance")
+    perf.add_argument("-j", "--jobs", type=int, default=None,
+                      help="worker processes (default: jobs in the config, else all cores)")
+    perf.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    perf.add_argument("--cache-dir", help=f"cache folder (default: {CACHE_DIR_NAME} beside the config)")
     info = p.add_argument_group("information")
-    info.add_argument("--list-rules", action="store_true", help="list the rules and exit")
-    info.add_argument("--explain", metavar="CODE", help="print a rule's page and exit")
+    info.add_argument("--list-rules", action="store_true",
+                      help="list the rules and exit (with --output-format json: as JSON)")
+    info.add_argument("--explain", metavar="CODE", nargs="+", help="print the pages of one or more rules and exit")
     info.add_argument("--show-settings", action="store_true",
                       help="print each distinct resolved settings and Keras decision with the files it "
                            "covers, and exit")
@@ -102,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 def overrides_from(args) -> Overrides:
     return Overrides(
         select=args.select, extend_select=args.extend_select, ignore=args.ignore,
+        extend_ignore=args.extend_ignore, per_file_ignores=args.per_file_ignores,
         keras_version=args.keras_version, keras_backend=args.keras_backend, python=args.python,
         disable_noqa=args.disable_noqa, exclude=args.exclude, extend_exclude=args.extend_exclude,
         force_exclude=args.force_exclude, respect_gitignore=args.respect_gitignore,
@@ -145,13 +184,28 @@ def _missing_reason(path: str) -> str:
     return "no such file or directory"
 
 
-def list_rules() -> str:
+def rule_rows(doc_base: Optional[str] = None) -> List[dict]:
     from .rules import ALL_RULES
 
-    lines = [f"{code}  {name}  (engine)  {summary}" for code, (name, summary) in ENGINE_CODES.items()]
-    for rule in ALL_RULES:
-        lines.append(f"{rule.code}  {rule.name}  ({rule.versions})  {rule.summary}")
-    return "\n".join(lines)
+    rows = [{"code": code, "name": name, "versions": "engine", "summary": summary,
+             "fix": "safe" if code in SELECTABLE_ENGINE_CODES else None}
+            for code, (name, summary) in ENGINE_CODES.items()]
+    rows += [{"code": r.code, "name": r.name, "versions": str(r.versions), "summary": r.summary,
+              "fix": getattr(r, "fix_safety", None)} for r in ALL_RULES]
+    for row in rows:
+        url = reporting.rule_url(row["code"], doc_base)
+        if url:
+            row["url"] = url
+    return rows
+
+
+def list_rules(output_format: str = "concise", doc_base: Optional[str] = None) -> str:
+    rows = rule_rows(doc_base)
+    if output_format == "json":
+        import json
+
+        return json.dumps(rows, indent=2, ensure_ascii=False)
+    return "\n".join(f"{r['code']}  {r['name']}  ({r['versions']})  {r['summary']}" for r in rows)
 
 
 def explain(code: str) -> str:
@@ -271,17 +325,24 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         return _clean(build_parser().parse_args(argv[1:]))
     args = build_parser().parse_args(argv)
     if args.list_rules:
-        print(list_rules())
+        if args.output_format not in ("concise", "text", "json"):
+            raise UsageError("--list-rules prints concise or json, not " + args.output_format)
+        print(list_rules(args.output_format, _documentation_base(args)))
         return EXIT_CLEAN
     if args.explain:
-        sys.stdout.write(explain(args.explain))
+        codes = [code for value in args.explain for code in split_codes(value)]
+        sys.stdout.write("\n".join(explain(code) for code in codes))
         return EXIT_CLEAN
+    if args.exit_non_zero_on_fix and not args.fix:
+        raise UsageError("--exit-non-zero-on-fix needs --fix")
+    if args.show_fixes and not (args.fix or args.diff):
+        raise UsageError("--show-fixes needs --fix or --diff")
     if args.jobs is not None and args.jobs < 0:
         raise UsageError("--jobs must be 0 (all cores) or more")
     if args.add_noqa and (args.fix or args.diff):
         raise UsageError("--add-noqa cannot be combined with --fix or --diff")
-    if args.statistics and args.output_format not in ("text", "json"):
-        raise UsageError("--statistics prints text or json, not " + args.output_format)
+    if args.statistics and args.output_format not in ("concise", "text", "json"):
+        raise UsageError("--statistics prints concise or json, not " + args.output_format)
     paths = args.paths or ["."]
     stdin = "-" in paths
     if stdin and len(paths) > 1:
@@ -305,6 +366,9 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         diff=args.diff, write=not (args.diff or stdin),
     )
     error = False
+    if stdin and args.show_files:
+        print(args.stdin_filename or "-")
+        return EXIT_CLEAN
     if stdin:
         name = args.stdin_filename or "-"
         data = sys.stdin.buffer.read()
@@ -341,7 +405,12 @@ def _main(argv: Optional[Sequence[str]]) -> int:
                     files.append((file, None))
             print(show_settings(files, resolver, cache_dir, args.verbose))
             return EXIT_ERROR if error else EXIT_CLEAN
-        results = runner.run(tasks, lint_task, jobs, cache_for)
+        if args.show_files:
+            for task in sorted(tasks, key=lambda task: task[0]):
+                print(task[0])
+            return EXIT_ERROR if error else EXIT_CLEAN
+        with progress.Progress(len(tasks), sys.stderr, enabled=not args.quiet) as meter:
+            results = runner.run(tasks, lint_task, jobs, cache_for, meter.advance)
         for cache in caches.values():
             cache.prune()
 
@@ -364,19 +433,32 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         sys.stdout.buffer.write(output if output is not None else data)
         sys.stdout.flush()
         findings_out = sys.stderr
-    style = reporting.Style(args.output_format == "text" and reporting.use_colour(args.color, findings_out))
-    if args.diff:
-        reporting.write(sys.stdout, reporting.colour_diff("".join(diffs), style))
-    elif args.statistics:
-        reporting.write(findings_out, reporting.statistics_report(diagnostics, args.output_format, args.unsafe_fixes))
-    else:
-        reporting.write(findings_out, reporting.report(diagnostics, args.output_format, style))
+    output_file = None
+    if args.output_file:
+        try:
+            output_file = open(args.output_file, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise UsageError(f"--output-file {args.output_file}: {(exc.strerror or str(exc)).lower()}") from None
+        findings_out = output_file
+    try:
+        _write_findings(args, findings_out, diagnostics, diffs, results, stdin and data,
+                        _documentation_base(args, resolver.plans()))
+    finally:
+        if output_file is not None:
+            output_file.close()
+    if args.show_fixes:
+        for result in sorted(results, key=lambda r: r.path):
+            if result.fixed:
+                verb = "would get" if args.diff else "got"
+                print(f"{result.path}: {verb} {reporting.plural(result.fixed, 'fix')}", file=sys.stderr)
     if not args.quiet:
         summary = _summary(args, diagnostics, fixed, silenced)
         if summary:
             print(summary, file=sys.stderr)
     if error:
         return EXIT_ERROR
+    if args.exit_non_zero_on_fix and fixed:
+        return EXIT_FINDINGS  # ruff's flag: beats --exit-zero, so hooks see the change
     if (diagnostics or (args.diff and fixed)) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
@@ -397,6 +479,38 @@ def _clean(args) -> int:
         print(f"kerasmode-lint: error: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_CLEAN
+
+
+def _documentation_base(args, plans: Sequence[Plan] = ()) -> Optional[str]:
+    """--documentation-url, else the first config's, else the package's."""
+    configured = next((plan.documentation_url for plan in plans if plan.documentation_url), None)
+    return args.documentation_url or configured or reporting.documentation_base()
+
+
+def _write_findings(args, stream, diagnostics, diffs, results, stdin_data, doc_base) -> None:
+    style = reporting.Style(args.output_format in reporting.TEXT_FORMATS
+                            and reporting.use_colour(args.color, stream))
+    if args.diff:
+        reporting.write(sys.stdout, reporting.colour_diff("".join(diffs), style))
+        return
+    if args.statistics:
+        reporting.write(stream, reporting.statistics_report(diagnostics, args.output_format, args.unsafe_fixes))
+        return
+    fixed_output = {r.path: r.output for r in results if r.output is not None}
+
+    def source_lines(path: str) -> Optional[List[str]]:
+        # What the positions refer to: the fixed text when --fix changed it.
+        data = fixed_output.get(path)
+        if data is None and stdin_data is not False and path == (args.stdin_filename or "-"):
+            data = stdin_data
+        if data is None:
+            try:
+                data = read_source(path)
+            except OSError:
+                return None
+        return data.decode("utf-8", "replace").splitlines()
+
+    reporting.write(stream, reporting.report(diagnostics, args.output_format, style, source_lines, doc_base))
 
 
 def _summary(args, diagnostics: Sequence[Diagnostic], fixed: int, silenced: int) -> str:

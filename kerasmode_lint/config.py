@@ -19,10 +19,10 @@ from typing import Dict, List, Optional, Tuple
 from .backends import parse_keras_backend
 
 SECTION = "kerasmode-lint"
-_LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
+_LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
 _BOOL_KEYS = ("force-exclude", "respect-gitignore")
 KEYS = _LIST_KEYS + _BOOL_KEYS + (
-    "per-file-ignores", "keras-version", "keras-backend", "python", "cache-dir", "jobs",
+    "per-file-ignores", "keras-version", "keras-backend", "python", "cache-dir", "jobs", "documentation-url",
 )
 # Searched in this order in each folder, nearest folder first.
 CONFIG_NAMES = (".kerasmode-lint.toml", "kerasmode-lint.toml", "pyproject.toml")
@@ -103,6 +103,9 @@ def _validate(path: str, section: dict) -> Dict[str, object]:
         elif key == "jobs":
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{where} jobs must be 0 (all cores) or more")
+        elif key == "documentation-url":
+            if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+                raise ConfigError(f"{where} documentation-url must be an http(s) URL")
         elif key == "cache-dir":
             if not isinstance(value, str) or not value:
                 raise ConfigError(f"{where} cache-dir must be a folder name")

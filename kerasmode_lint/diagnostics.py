@@ -12,7 +12,9 @@ if TYPE_CHECKING:  # pragma: no cover
 class Diagnostic:
     """One finding. Lines and columns are 1-based, as flake8 and ruff print them.
     In a notebook, ``cell`` is the cell's 1-based position among all cells and
-    ``line`` counts within that cell; ``cell`` is 0 elsewhere."""
+    ``line`` counts within that cell; ``cell`` is 0 elsewhere. ``message`` is
+    one sentence; ``explanation``, when a rule gives one, is the longer story
+    that ``--output-format full`` prints under it."""
 
     path: str
     line: int
@@ -24,6 +26,7 @@ class Diagnostic:
     name: str = ""
     cell: int = 0
     fix: Optional["Fix"] = field(default=None, compare=False)
+    explanation: str = field(default="", compare=False)
 
     def sort_key(self):
         return (self.path, self.cell, self.line, self.column, self.code)

@@ -1,7 +1,7 @@
 """What Keras does with ``training``: the facts rules consult.
 
 Kept in one place so a rule never carries its own copy of "which layers
-behave differently in training". The facts come from ../shared/SEMANTICS.md
+behave differently in training". The facts are measured in docs/semantics.md
 (measured with Keras 3.15.1 and tf_keras 2.21).
 """
 from __future__ import annotations
@@ -184,7 +184,7 @@ def layer_class_mode_dependence(name: str, has_dropout_argument: bool) -> Tri:
 # RNN layers and Bidirectional bind through their own ``__call__(inputs,
 # initial_state, constants, **kwargs)``. ``Sequential`` and ``Model`` stand for
 # Keras's own model classes. Classes not listed are unknown. (Keras 3 rejects
-# every non-tensor positional argument: SEMANTICS R10.)
+# every non-tensor positional argument: docs/semantics.md R10.)
 _INPUTS_ONLY = (
     "Activation", "ActivityRegularization", "Add", "Average", "AveragePooling1D",
     "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",

@@ -1,9 +1,11 @@
 """``# noqa`` comments, with flake8's syntax, and KM002 unused-noqa.
 
 ``# noqa`` silences every finding on its line, ``# noqa: KM101, KM2`` only
-those codes (or prefixes), case-insensitively. A line
-``# kerasmode-lint: noqa`` anywhere exempts the whole file
-(``# kerasmode-lint: noqa: KM101`` only those codes).
+those codes (or prefixes), case-insensitively. As in flake8, the comment after
+a multi-line string covers every line from the one the string starts on. A
+line ``# kerasmode-lint: noqa`` anywhere exempts the whole file
+(``# kerasmode-lint: noqa: KM101`` only those codes), and so does flake8's own
+``# flake8: noqa`` (flake8 ignores that one when it names codes, and so do we).
 
 KM002 reports a ``# noqa: KM…`` whose KM codes silenced nothing. A code counts
 as unused only when every rule it names ran on the file: a rule that is
@@ -30,6 +32,8 @@ _FILE_NOQA = re.compile(
     rb"^[ \t]*#[ \t]*kerasmode-lint:[ \t]*noqa(?::[ \t]*(?P<codes>[A-Za-z0-9, \t]+))?[ \t]*\r?$",
     re.IGNORECASE | re.MULTILINE,
 )
+# flake8's file-level comment: a line of its own, no codes.
+_FLAKE8_FILE_NOQA = re.compile(rb"^[ \t]*#[ \t]*flake8[:=][ \t]*noqa[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 _CODE_SPLIT = re.compile(r"[,\s]+")
 _OUR_CODE = re.compile(r"\bKM\d", re.IGNORECASE)
 # Starts with a literal "#" so the regex engine can skip ahead fast (a
@@ -44,6 +48,10 @@ def parse_codes(text: str) -> FrozenSet[str]:
 def file_is_exempt(data: bytes) -> Union[bool, FrozenSet[str]]:
     """True (whole file), a set of codes, or False. Works on raw bytes: a
     cheap check before anything is decoded or parsed."""
+    # Substring checks first (the spellings people write): a regex over
+    # every file would cost more than the rest of a cached run.
+    if (b"flake8" in data or b"FLAKE8" in data or b"Flake8" in data) and _FLAKE8_FILE_NOQA.search(data):
+        return True
     if b"kerasmode-lint" not in data:
         return False
     match = _FILE_NOQA.search(data)
@@ -73,19 +81,55 @@ def apply_noqa(diagnostics: List[Diagnostic], text: str) -> Tuple[List[Diagnosti
     if not diagnostics or not _ANY_NOQA.search(text):
         return diagnostics, matches
     lines = split_lines(text)
+    spans: Optional[Dict[int, Tuple[int, int]]] = None
     kept = []
     for diag in diagnostics:
         if diag.code == INVALID_FILE or diag.line > len(lines):
             kept.append(diag)
             continue
+        comment_line = diag.line
         noqa = line_noqa(lines[diag.line - 1])
+        if noqa is None:
+            if spans is None:
+                spans = multiline_string_spans(text)
+            first, last = spans.get(diag.line, (diag.line, diag.line))
+            for candidate in range(first, last + 1):
+                noqa = line_noqa(lines[candidate - 1])
+                if noqa is not None:
+                    comment_line = candidate
+                    break
         if noqa is True:
             continue
         if noqa and any(diag.code.startswith(code) for code in noqa):
-            matches.setdefault(diag.line, set()).add(diag.code)
+            matches.setdefault(comment_line, set()).add(diag.code)
             continue
         kept.append(diag)
     return kept, matches
+
+
+def multiline_string_spans(text: str) -> Dict[int, Tuple[int, int]]:
+    """line -> (first, last) for the physical lines flake8 reads as one when
+    it looks for a noqa comment: those joined by a token that spans lines
+    (a multi-line string). Other lines are absent."""
+    if '"""' not in text and "'''" not in text and "\\\n" not in text:
+        return {}
+    spans: Dict[int, Tuple[int, int]] = {}
+    lines = iter(split_lines_keepends(text))
+    first = last = None
+    try:
+        for token in tokenize.generate_tokens(lambda: next(lines, "")):
+            if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+                continue
+            first = token.start[0] if first is None else min(first, token.start[0])
+            last = token.end[0] if last is None else max(last, token.end[0])
+            if token.type in (tokenize.NL, tokenize.NEWLINE):
+                if last > first:
+                    for line in range(first, last + 1):
+                        spans[line] = (first, last)
+                first = last = None
+    except (tokenize.TokenError, SyntaxError):  # the file parsed, so hardly ever
+        pass
+    return spans
 
 
 def filter_noqa(diagnostics: List[Diagnostic], text: str) -> List[Diagnostic]:

@@ -29,17 +29,20 @@ def run_isolated(
     workers: int,
     on_crash: OnCrash,
     mp_context=None,
+    on_done: Callable[[int], None] = lambda count: None,
 ) -> List[List[Any]]:
-    """``[work(chunk) for chunk in chunks]``, computed in ``workers`` processes."""
+    """``[work(chunk) for chunk in chunks]``, computed in ``workers`` processes;
+    ``on_done(n)`` hears of every n items finished (for a progress meter)."""
     results: Dict[int, List[Any]] = {}
     todo: List[Tuple[int, Sequence[Any]]] = list(enumerate(chunks))
     while todo:
-        unfinished = _round(work, todo, workers, mp_context, results)
+        unfinished = _round(work, todo, workers, mp_context, results, on_done)
         # Workers take chunks in submission order, so the chunks that were
         # running when a worker died are among the first unfinished ones.
         suspects, todo = unfinished[:workers], unfinished[workers:]
         for number, chunk in suspects:
             results[number] = _one_by_one(work, chunk, mp_context, on_crash)
+            on_done(len(chunk))
     return [results[number] for number in range(len(chunks))]
 
 
@@ -67,7 +70,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
             pass
 
 
-def _round(work, todo, workers, mp_context, results) -> List[Tuple[int, Sequence[Any]]]:
+def _round(work, todo, workers, mp_context, results, on_done) -> List[Tuple[int, Sequence[Any]]]:
     """Run ``todo`` in parallel; return the chunks left without a result."""
     unfinished = []
     pool = _pool(min(workers, len(todo)), mp_context)
@@ -79,6 +82,7 @@ def _round(work, todo, workers, mp_context, results) -> List[Tuple[int, Sequence
                 unfinished.append((number, chunk))
             else:
                 results[number] = outcome
+                on_done(len(outcome))
     except BaseException:  # Ctrl-C
         _stop(pool)
         raise

@@ -86,7 +86,7 @@ def _project_version(folder: str, python: Optional[str]) -> str:
     return found
 
 
-def lint_chunk(lint: Lint, chunk: Sequence[Tuple[int, Task]], digests: bool):
+def lint_chunk(lint: Lint, chunk: Sequence[Tuple[int, Task]], digests: bool, progress=None):
     """Lint the files of one chunk (in a worker or in-process); with
     ``digests``, also return the hash of the bytes actually linted, so the
     cache never pairs a result with content it was not computed from."""
@@ -99,6 +99,8 @@ def lint_chunk(lint: Lint, chunk: Sequence[Tuple[int, Task]], digests: bool):
             out.append((index, read_error(path, exc), None))
             continue
         out.append((index, lint(path, data, *task[1:]), content_hash(data) if digests else None))
+        if progress is not None:
+            progress(1)
     return out
 
 
@@ -107,8 +109,10 @@ def run(
     lint: Lint,
     jobs: int = 0,
     cache_for: Callable[[Task], Optional[LintCache]] = lambda task: None,
+    progress: Callable[[int], None] = lambda count: None,
 ) -> List[FileResult]:
-    """The results of ``tasks``, in order. ``jobs`` 0 means all cores."""
+    """The results of ``tasks``, in order. ``jobs`` 0 means all cores;
+    ``progress(n)`` hears of every n files done."""
     results: List[Optional[FileResult]] = [None] * len(tasks)
     pending: List[Tuple[int, Task]] = []
     sizes: Dict[int, int] = {}
@@ -132,12 +136,13 @@ def run(
         hit = cache.get(path, settings, content_hash(data))
         if hit is not None:
             results[index] = FileResult(path, hit)
+            progress(1)
             continue
         sizes[index] = len(data)
         stores[index] = (cache, settings)
         pending.append((index, task))
 
-    for index, result, digest in _lint_all(pending, sizes, lint, jobs, digests=bool(stores)):
+    for index, result, digest in _lint_all(pending, sizes, lint, jobs, bool(stores), progress):
         results[index] = result
         if index in stores and digest is not None and not result.internal_error:
             cache, settings = stores[index]
@@ -153,11 +158,11 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _lint_all(pending, sizes, lint, jobs, digests):
+def _lint_all(pending, sizes, lint, jobs, digests, progress):
     jobs = jobs or available_cores()
     total = sum(sizes.values())
     if jobs < 2 or len(pending) < 2 or total < PARALLEL_MIN_BYTES:
-        return lint_chunk(lint, pending, digests)
+        return lint_chunk(lint, pending, digests, progress)
     # Largest first, so a huge file does not start last and run alone.
     pending = sorted(pending, key=lambda item: -sizes[item[0]])
     target = max(1, total // (jobs * CHUNKS_PER_WORKER))
@@ -185,7 +190,7 @@ def _lint_all(pending, sizes, lint, jobs, digests):
     # A worker that dies (a crash in native code, out of memory) costs only
     # the file it was linting.
     done = run_isolated(partial(lint_chunk, lint, digests=digests), chunks, min(jobs, len(chunks)),
-                        _crashed, mp_context=_pool_context())
+                        _crashed, mp_context=_pool_context(), on_done=progress)
     return [item for chunk in done for item in chunk]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import FrozenSet, Iterable, Optional, Sequence
 
 
-
 class SelectionError(ValueError):
     pass
 
@@ -66,3 +65,20 @@ def resolve_selection(
 def split_codes(value: str) -> list:
     """``"KM101,KM2"`` -> ``["KM101", "KM2"]`` for comma-separated CLI values."""
     return [part for part in (p.strip() for p in value.split(",")) if part]
+
+
+def check_selectors(selectors: Sequence[str], option: str) -> None:
+    """Raise SelectionError naming ``option`` (``--ignore``) for an unknown code."""
+    _normalise(selectors, option)
+
+
+def split_per_file_ignores(value: str) -> list:
+    """flake8's ``--per-file-ignores`` value, ``"tests/*.py:KM101,KM2 nb/*:KM3"``
+    -> ``[("tests/*.py", ["KM101", "KM2"]), ("nb/*", ["KM3"])]``."""
+    pairs = []
+    for item in value.split():
+        pattern, sep, codes = item.rpartition(":")
+        if not sep or not pattern or not split_codes(codes):
+            raise SelectionError(f"--per-file-ignores: expected GLOB:CODES, got {item!r}")
+        pairs.append((pattern, split_codes(codes)))
+    return pairs

@@ -26,7 +26,7 @@ from .backends import ResolvedBackend, environment_backend, parse_keras_backend,
 from .config import Config, ConfigError, find_config, load_config
 from .discovery import DEFAULT_EXCLUDES, validate_globs
 from .options import LintOptions
-from .selection import resolve_selection
+from .selection import check_selectors, resolve_selection
 from .versions import ResolvedVersion, parse_keras_version, project_version, resolve_version
 
 
@@ -41,6 +41,8 @@ class Overrides:
     select: Optional[Sequence[str]] = None
     extend_select: Sequence[str] = ()
     ignore: Sequence[str] = ()
+    extend_ignore: Sequence[str] = ()
+    per_file_ignores: Sequence[Tuple[str, Sequence[str]]] = ()  # (glob, codes), added to the config's
     keras_version: Optional[str] = None
     keras_backend: Optional[str] = None
     python: Optional[str] = None
@@ -66,6 +68,7 @@ class Plan:
     force_exclude: bool
     respect_gitignore: bool
     python: Optional[str] = None  # the project's interpreter or environment, as set
+    documentation_url: Optional[str] = None  # None: the package's own, if any
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,10 @@ class Resolver:
         nearest the working folder (or the forced one, or none)."""
         return self.config_for(os.path.join(os.getcwd(), "_"))
 
+    def plans(self) -> List[Plan]:
+        """The plans made so far (one per config met)."""
+        return list(self._plans.values())
+
     def plan_for(self, path: str) -> Plan:
         config = self.config_for(path)
         plan = self._plans.get(config.path)
@@ -149,13 +156,18 @@ class Resolver:
         o = self.overrides
         where = config.path or "command line"
         cli = o.origin or "--"
+        if not o.origin:  # the command line: an unknown code names its option
+            for option in ("select", "extend_select", "ignore", "extend_ignore"):
+                check_selectors(getattr(o, option) or [], "--" + option.replace("_", "-"))
+        ignore = list(o.ignore or []) + list(o.extend_ignore or [])
         if o.select is not None:
-            enabled = resolve_selection(o.select, o.ignore, o.extend_select)
+            enabled = resolve_selection(o.select, ignore, o.extend_select)
         else:
-            base = resolve_selection(config.get("select"), config.get("ignore", []),
+            base = resolve_selection(config.get("select"),
+                                     list(config.get("ignore", [])) + list(config.get("extend-ignore", [])),
                                      config.get("extend-select", []), where=where)
             added = resolve_selection([], [], o.extend_select)
-            removed = resolve_selection(o.ignore or [], [], []) if o.ignore else frozenset()
+            removed = resolve_selection(ignore, [], []) if ignore else frozenset()
             enabled = (base | added) - removed
         setting, origin = self._setting(o.keras_version, config, "keras-version", cli)
         if setting.strip().lower() != "auto":
@@ -173,6 +185,9 @@ class Resolver:
             python = os.path.join(config.directory, os.path.expanduser(str(config.get("python"))))
         per_file = [(pattern, resolve_selection(codes, [], [], where=f"per-file-ignores in {where}"))
                     for pattern, codes in config.per_file_ignores]
+        for pattern, codes in o.per_file_ignores:
+            check_selectors(codes, "--per-file-ignores")
+            per_file.append((pattern, resolve_selection(codes, [], [])))
         exclude = o.exclude if o.exclude is not None else config.get("exclude", DEFAULT_EXCLUDES)
         extend = list(config.get("extend-exclude", [])) + list(o.extend_exclude)
         for key, globs in (("exclude", exclude), ("extend-exclude", extend),
@@ -190,6 +205,7 @@ class Resolver:
             respect_gitignore=bool(o.respect_gitignore if o.respect_gitignore is not None
                                    else config.get("respect-gitignore", True)),
             python=python,
+            documentation_url=config.get("documentation-url"),
         )
 
     @staticmethod

@@ -1,7 +1,7 @@
 """The order of ``trainable`` changes, ``compile()`` and training calls (KM501–KM503).
 
 What ``trainable`` does depends on *when* it is set relative to ``compile()``
-and to the first training call (SEMANTICS.md R12–R14):
+and to the first training call (docs/semantics.md R12–R14):
 
 * Keras 2 snapshots every layer's flag in ``compile()`` and restores the
   snapshot inside every ``fit``/``train_on_batch``: a change after

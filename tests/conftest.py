@@ -1,9 +1,17 @@
 """Hermetic settings for every test: the Keras version and backend a lint
 resolves must not depend on the developer's environment (KERAS_BACKEND,
-~/.keras/keras.json, TF_USE_LEGACY_KERAS, an activated environment)."""
+~/.keras/keras.json, TF_USE_LEGACY_KERAS, an activated environment), and
+nothing the tests run (TensorFlow fixtures included) may write the user's
+~/.keras: KERAS_HOME points at a temporary folder from the moment the tests
+are collected."""
+import os
+import tempfile
+
 import pytest
 
-from kerasmode_lint import backends, versions
+os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="km_keras_home_")
+
+from kerasmode_lint import backends, versions  # noqa: E402 (after KERAS_HOME is set)
 
 
 @pytest.fixture(autouse=True)

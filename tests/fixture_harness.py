@@ -16,6 +16,7 @@ By hand::
 """
 import importlib.util
 import io
+import json
 import os
 import re
 import subprocess
@@ -178,7 +179,8 @@ def fixture_env(flavour):
 
 
 def run_fixture(path, flavour, timeout=300):
-    """Run one fixture under `flavour`; return its observed ``{key: value}``.
+    """Run one fixture under `flavour` in its own process; return its
+    observed ``{key: value}``.
 
     Raises AssertionError (with the tail of stderr) if the program fails,
     times out, does not print exactly one ``OBSERVED`` line, or ran under
@@ -200,13 +202,91 @@ def run_fixture(path, flavour, timeout=300):
         raise AssertionError(
             f"{path.name} [{flavour}] exited with {proc.returncode}; "
             f"last lines of stderr:\n{_tail(proc.stderr)}")
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("OBSERVED ")]
+    return _observed(path, flavour, proc.stdout, proc.stderr)
+
+
+class FixtureServer:
+    """One TensorFlow process for `flavour` that runs fixtures one after the
+    other (tests/fixture_server.py). A fixture that crashes the process or
+    times out fails alone: the server is started again for the next one."""
+
+    def __init__(self, flavour):
+        _require_tensorflow(flavour)
+        self.flavour = flavour
+        self.proc = None
+        self.stderr = None
+
+    def _start(self):
+        self.stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("fixture_server.py"))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
+            env=fixture_env(self.flavour), text=True, bufsize=1, cwd=tempfile.gettempdir())
+
+    def _stderr_since(self, offset):
+        self.stderr.flush()
+        self.stderr.seek(offset)
+        text = self.stderr.read()
+        self.stderr.seek(0, os.SEEK_END)
+        return text
+
+    def close(self):
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.stdin.close()
+                try:
+                    self.proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            self.stderr.close()
+            self.proc = None
+
+    def run(self, path, timeout=300):
+        """Like run_fixture, in this server's process."""
+        import selectors
+
+        path = Path(path).resolve()
+        if self.proc is None or self.proc.poll() is not None:
+            self.close()
+            self._start()
+        self.stderr.seek(0, os.SEEK_END)
+        offset = self.stderr.tell()
+        self.proc.stdin.write(f"{path}\n")
+        self.proc.stdin.flush()
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.proc.stdout, selectors.EVENT_READ)
+            ready = selector.select(timeout)
+        answer = self.proc.stdout.readline() if ready else ""
+        if not answer:
+            timed_out = not ready
+            if timed_out:
+                self.proc.kill()
+            returncode = self.proc.wait()
+            stderr = self._stderr_since(offset)
+            self.close()
+            what = (f"timed out after {timeout}s" if timed_out
+                    else f"killed the fixture server (exit code {returncode})")
+            raise AssertionError(f"{path.name} [{self.flavour}] {what}; last lines of stderr:\n{_tail(stderr)}")
+        result = json.loads(answer)
+        stderr = self._stderr_since(offset)
+        if result["error"]:
+            raise AssertionError(
+                f"{path.name} [{self.flavour}] raised:\n{result['error']}\n"
+                f"last lines of stderr:\n{_tail(stderr)}")
+        return _observed(path, self.flavour, result["stdout"], stderr)
+
+
+def _observed(path, flavour, stdout, stderr):
+    """The ``{key: value}`` of a fixture's single OBSERVED line, after checking
+    that it ran under `flavour`."""
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("OBSERVED ")]
     if len(lines) != 1:
         raise AssertionError(
             f"{path.name} [{flavour}] printed {len(lines)} OBSERVED lines "
-            f"(need exactly 1); stdout:\n{proc.stdout[-4000:]}\n"
-            f"stderr:\n{_tail(proc.stderr)}")
-    ran = [ln.split()[1:] for ln in proc.stdout.splitlines()
+            f"(need exactly 1); stdout:\n{stdout[-4000:]}\n"
+            f"stderr:\n{_tail(stderr)}")
+    ran = [ln.split()[1:] for ln in stdout.splitlines()
            if ln.startswith("FLAVOUR ")]
     if ran != [[flavour]]:
         raise AssertionError(

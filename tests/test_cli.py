@@ -1,5 +1,6 @@
 """The command line as users meet it: output, exit codes, config, selection."""
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -248,3 +249,139 @@ def test_broken_pipe_is_quiet(project, monkeypatch):
 
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert main(["a.py"]) == 1
+
+
+# -- selection flags as ruff and flake8 spell them ------------------------------------
+def codes_found(out):
+    return sorted({line.split()[1] for line in out.splitlines()})
+
+
+SECOND = textwrap.dedent("""\
+    import tensorflow as tf
+    tf.keras.backend.set_learning_phase(1)
+""")
+
+
+def test_repeated_select_accumulates(project, capsys):
+    write(project, "a.py", FLAGGED)
+    write(project, "b.py", SECOND)
+    _, out, _ = run(capsys, "--keras-version", "3", "--select", "KM101", "--select", "KM401", ".")
+    assert codes_found(out) == ["KM101", "KM401"]
+    _, out, _ = run(capsys, "--keras-version", "3", "--select", "KM101,KM401", ".")
+    assert codes_found(out) == ["KM101", "KM401"]
+
+
+def test_extend_ignore_adds_to_config_ignore(project, capsys):
+    write(project, "a.py", FLAGGED)
+    write(project, "b.py", SECOND)
+    (project / "pyproject.toml").write_text('[tool.kerasmode-lint]\nignore = ["KM401"]\n')
+    _, out, _ = run(capsys, "--keras-version", "3", ".")
+    assert codes_found(out) == ["KM101"]
+    code, out, _ = run(capsys, "--keras-version", "3", "--extend-ignore", "KM101", ".")
+    assert (code, out) == (0, "")
+
+
+def test_per_file_ignores_on_the_command_line(project, capsys):
+    write(project, "a.py", FLAGGED)
+    write(project, "tests/b.py", FLAGGED)
+    _, out, _ = run(capsys, "--keras-version", "3", "--per-file-ignores", "tests/*.py:KM1 other.py:KM401", ".")
+    assert [line.split(":")[0] for line in out.splitlines()] == ["a.py"]
+    code, _, err = run(capsys, "--per-file-ignores", "tests/*.py", ".")
+    assert code == 2 and "--per-file-ignores" in err and "GLOB:CODES" in err
+    code, _, err = run(capsys, "--per-file-ignores", "tests/*.py:KM9", ".")
+    assert code == 2 and "'KM9' in --per-file-ignores" in err
+
+
+@pytest.mark.parametrize("option", ["--select", "--ignore", "--extend-select", "--extend-ignore"])
+def test_an_unknown_code_names_the_option_it_came_from(project, capsys, option):
+    code, _, err = run(capsys, option, "KM9", ".")
+    assert code == 2
+    assert f"'KM9' in {option} " in err and err.count("\n") == 1
+
+
+def test_an_empty_select_is_a_usage_error(project, capsys):
+    code, _, err = run(capsys, "--select", "", ".")
+    assert code == 2 and "--select" in err and err.count("\n") == 1
+
+
+# -- files, fixes, exit codes, explain, help -----------------------------------------
+def test_show_files_lists_what_would_be_linted(project, capsys):
+    write(project, "pkg/a.py", FLAGGED)
+    write(project, "pkg/nb.ipynb", "{}")
+    write(project, "pkg/notes.txt", "x")
+    write(project, ".venv/lib/x.py", FLAGGED)
+    code, out, _ = run(capsys, "--show-files", ".")
+    assert code == 0
+    assert out.splitlines() == [os.path.join(".", "pkg", "a.py"), os.path.join(".", "pkg", "nb.ipynb")] or \
+        out.splitlines() == ["pkg/a.py", "pkg/nb.ipynb"]
+
+
+def test_exit_non_zero_on_fix_and_show_fixes(project, capsys):
+    write(project, "a.py", FLAGGED)
+    code, _, err = run(capsys, "--keras-version", "3", "--fix", "--unsafe-fixes", "--show-fixes", "a.py")
+    assert code == 0  # everything fixed: nothing left
+    assert "a.py: got 1 fix" in err
+    write(project, "a.py", FLAGGED)
+    code, _, _ = run(capsys, "--keras-version", "3", "--fix", "--unsafe-fixes", "--exit-non-zero-on-fix", "a.py")
+    assert code == 1
+    assert "training=True" in (project / "a.py").read_text()
+    code, _, _ = run(capsys, "--keras-version", "3", "--fix", "--exit-non-zero-on-fix", "a.py")
+    assert code == 0  # nothing left to fix
+    assert run(capsys, "--exit-non-zero-on-fix", "a.py")[0] == 2
+    assert run(capsys, "--show-fixes", "a.py")[0] == 2
+
+
+def test_explain_takes_several_codes(capsys):
+    code, out, _ = run(capsys, "--explain", "KM101", "km202,KM002")
+    assert code == 0
+    assert [line for line in out.splitlines() if re.match(r"# KM\d{3} ", line)] == [
+        "# KM101 tape-call-without-training", "# KM202 functional-training-overridden", "# KM002 unused-noqa"]
+    assert run(capsys, "--explain", "KM101", "KM999")[0] == 2
+
+
+def test_help_groups_options_as_ruff_does(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    groups = re.findall(r"^(\w[\w ]*):$", out, re.M)
+    for group in ("rule selection", "file selection", "output", "fixes", "configuration", "performance"):
+        assert group in groups, groups
+    performance = out.split("performance:")[1].split("\n\n")[0]
+    assert "--jobs" in performance and "--cache-dir" in performance
+
+
+def test_progress_appears_on_a_terminal_after_a_second_and_is_erased(project):
+    import pty
+    import select
+
+    for n in range(30):
+        write(project, f"m{n}.py", FLAGGED)
+    env = dict(os.environ, KERASMODE_LINT_PROGRESS_DELAY="0")
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "kerasmode_lint", "--no-cache", "-j", "1", "."],
+                            stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    out = proc.stdout.read().decode()
+    proc.wait()
+    seen = b""
+    while select.select([leader], [], [], 0.5)[0]:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert out.count("KM101") == 30  # the findings go to stdout untouched
+    assert re.search(rb"\r\d+/30 files", seen), seen[:300]
+    assert b"\r\x1b[K" in seen
+
+
+def test_no_progress_when_stderr_is_piped(project):
+    for n in range(3):
+        write(project, f"m{n}.py", FLAGGED)
+    env = dict(os.environ, KERASMODE_LINT_PROGRESS_DELAY="0")
+    proc = subprocess.run([sys.executable, "-m", "kerasmode_lint", "--no-cache", "."],
+                          capture_output=True, text=True, env=env)
+    assert "files" not in proc.stderr.replace("in 3 files", "")

@@ -1,9 +1,15 @@
 """Every fixture runs under real TensorFlow and behaves as it declares.
 
 Each ``# observe(<flavour>): key=value ...`` comment of a fixture becomes
-one test: the program is executed in a subprocess under Keras 3 (TensorFlow
-backend, ``k3``) or tf_keras (``tfk``) and its ``OBSERVED`` line must equal
+one test: the program is executed under Keras 3 (TensorFlow backend, ``k3``,
+or JAX, ``k3jax``) or tf_keras (``tfk``) and its ``OBSERVED`` line must equal
 the declaration exactly. Not skipped when TensorFlow is missing: it fails.
+
+To spare ~280 TensorFlow start-ups, the fixtures of one flavour share one
+process per pytest(-xdist) worker (fixture_harness.FixtureServer), each run
+in a fresh namespace and working directory with the Keras session cleared in
+between; a fixture that crashes or hangs that process fails alone.
+``KM_FIXTURE_ISOLATED=1`` runs each fixture in its own process instead.
 """
 import os
 import sys
@@ -13,7 +19,9 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixture_harness import (  # noqa: E402
     FIXTURES_DIR,
+    FixtureServer,
     FixtureFormatError,
+    fixture_env,
     fixture_files,
     parse_expectations,
     parse_observations,
@@ -29,11 +37,27 @@ def _runs():
                 id=f"{path.relative_to(FIXTURES_DIR).as_posix()}-{flavour}")
 
 
+@pytest.fixture(scope="module")
+def servers():
+    started = {}
+    yield started
+    for server in started.values():
+        server.close()
+
+
+def observe_fixture(path, flavour, servers):
+    if os.environ.get("KM_FIXTURE_ISOLATED") == "1":
+        return run_fixture(path, flavour)
+    if flavour not in servers:
+        servers[flavour] = FixtureServer(flavour)
+    return servers[flavour].run(path)
+
+
 @pytest.mark.tensorflow
 @pytest.mark.parametrize("path, flavour", list(_runs()))
-def test_fixture_behaves_as_declared(path, flavour):
+def test_fixture_behaves_as_declared(path, flavour, servers):
     declared = parse_observations(path)[flavour]
-    observed = run_fixture(path, flavour)
+    observed = observe_fixture(path, flavour, servers)
     assert observed == declared, (
         f"{path.name} under {flavour}: observed {observed}, declared {declared}")
 
@@ -101,3 +125,38 @@ def test_parser_rejects_malformed_comments(tmp_path, comment):
     with pytest.raises(FixtureFormatError):
         parse_expectations(f)
         parse_observations(f)
+
+
+def test_tests_never_touch_the_users_keras_home():
+    import tempfile
+
+    home = os.environ["KERAS_HOME"]  # set by conftest.py before anything imports Keras
+    assert os.path.realpath(home).startswith(os.path.realpath(tempfile.gettempdir()))
+    for flavour in ("k3", "tfk", "k3jax"):
+        assert fixture_env(flavour)["KERAS_HOME"] == home  # the TensorFlow processes inherit it
+
+
+@pytest.mark.tensorflow
+def test_the_shared_process_keeps_failures_per_fixture(tmp_path):
+    """A fixture that raises, prints no OBSERVED line or kills the process
+    fails alone, with a readable message; the next one still runs."""
+    good = tmp_path / "good.py"
+    good.write_text("import observe\nobserve.report(state=ok)\n".replace("ok)", "'ok')"))
+    raises = tmp_path / "raises.py"
+    raises.write_text("raise RuntimeError('boom in the fixture')\n")
+    silent = tmp_path / "silent.py"
+    silent.write_text("print('no observation')\n")
+    dies = tmp_path / "dies.py"
+    dies.write_text("import os\nos._exit(3)\n")
+    server = FixtureServer("k3")
+    try:
+        assert server.run(good) == {"state": "ok"}
+        with pytest.raises(AssertionError, match=r"raises\.py \[k3\] raised:[\s\S]*RuntimeError: boom in the fixture"):
+            server.run(raises)
+        with pytest.raises(AssertionError, match=r"silent\.py \[k3\] printed 0 OBSERVED lines"):
+            server.run(silent)
+        with pytest.raises(AssertionError, match=r"dies\.py \[k3\] killed the fixture server \(exit code 3\)"):
+            server.run(dies)
+        assert server.run(good) == {"state": "ok"}  # a fresh process took over
+    finally:
+        server.close()

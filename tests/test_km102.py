@@ -206,7 +206,7 @@ def test_ema_and_target_networks_not_trained():
 
 
 def test_guarded_library_code():
-    # REALWORLD trap 11: keras/src/backend/tensorflow/trainer.py
+    # look-alike 11 of docs/semantics.md: keras/src/backend/tensorflow/trainer.py
     src = """
     class TensorFlowTrainer(base_trainer.Trainer):
         def train_step(self, data):

@@ -116,7 +116,7 @@ def test_keras_applications_have_batchnorm_except_vgg_and_convnext():
 # --- look-alikes ------------------------------------------------------------------
 
 def test_mc_dropout_without_batchnorm():
-    # REALWORLD trap 3: sampling helpers, loops and comprehensions over range().
+    # look-alike 3 of docs/semantics.md: sampling helpers, loops and comprehensions over range().
     src = """\
     def predict_with_uncertainty(x, n=30):
         return np.stack([mc_model(x, training=True) for _ in range(n)])
@@ -144,7 +144,7 @@ def test_sampling_of_a_model_of_unknown_contents_is_left_alone():
 
 
 def test_augmentation_in_data_pipelines():
-    # REALWORLD trap 5.
+    # look-alike 5 of docs/semantics.md.
     src = """\
     data_augmentation = keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomRotation(0.1)])
     transforms = keras.Sequential([keras.layers.RandomFlip(), keras.layers.Rescaling(1 / 255)])
@@ -176,7 +176,7 @@ def test_augmentation_in_data_pipelines():
     "dataset_fn(path, training=True)",
 ])
 def test_training_keyword_of_non_keras_functions(call):
-    # REALWORLD trap 7.
+    # look-alike 7 of docs/semantics.md.
     src = f"""\
     def evaluate(path, n_frames, files, config):
         data = {call}

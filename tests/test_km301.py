@@ -139,7 +139,7 @@ def test_ignored_argument_only_for_the_leak():
 
 
 def test_builder_and_dataset_flags_are_not_layer_calls():
-    # REALWORLD trap 7: training= keywords of model builders and dataset factories.
+    # look-alike 7 of docs/semantics.md: training= keywords of model builders and dataset factories.
     src = """
     import tensorflow as tf
     def build_model(num_classes, training=True):

@@ -156,7 +156,7 @@ def test_keras2_bool_meant_for_another_bool_parameter():
 
 
 def test_helper_methods_and_functions():
-    # REALWORLD trap 8: positional training to plain helper methods/functions.
+    # look-alike 8 of docs/semantics.md: positional training to plain helper methods/functions.
     src = """
     import tensorflow as tf
     def conv_bn(x, filters, training):

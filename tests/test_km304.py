@@ -119,7 +119,7 @@ def test_positional_training_is_left_to_km303():
 
 
 def test_pins_outside_call_are_not_affected():
-    # REALWORLD trap 6: frozen teacher in train_step.
+    # look-alike 6 of docs/semantics.md: frozen teacher in train_step.
     extra = """
     def train_step(self, data):
         t = self.teacher(data, training=False)
@@ -158,7 +158,7 @@ def test_in_file_sublayer_contents_and_layer_level_class():
 
 
 def test_training_keyword_of_non_keras_functions_is_not_a_pin():
-    # REALWORLD trap 7: builders and dataset factories take their own `training=`.
+    # look-alike 7 of docs/semantics.md: builders and dataset factories take their own `training=`.
     extra = """
         self.features = make_feature_fn(training=False)
 """

@@ -112,7 +112,7 @@ def test_none_outside_call_on_layers_with_default_none():
 
 
 def test_training_keyword_of_non_keras_functions():
-    # REALWORLD trap 7: model builders, dataset factories, metric builders.
+    # look-alike 7 of docs/semantics.md: model builders, dataset factories, metric builders.
     src = """
     import tensorflow as tf
     class Net(tf.keras.Model):

@@ -1,5 +1,5 @@
 """KM401 learning-phase-api: every spelling of the legacy API, per-version
-messages, and the look-alikes it must leave alone (REALWORLD trap 12)."""
+messages, and the look-alikes it must leave alone (look-alike 12 of docs/semantics.md)."""
 import textwrap
 
 import pytest
@@ -79,7 +79,7 @@ def test_unrelated_backend_module():
 
 
 def test_library_module_implementing_the_api():
-    # REALWORLD trap 12: tf_keras/src/backend.py defines and uses these itself.
+    # look-alike 12 of docs/semantics.md: tf_keras/src/backend.py defines and uses these itself.
     src = """\
     import tensorflow as tf
     from tensorflow.keras import backend as K

@@ -1,5 +1,5 @@
 """KM501 trainable-changed-after-compile: what it flags per Keras version, and
-the look-alikes it must leave alone (REALWORLD.md class f)."""
+the look-alikes it must leave alone (docs/semantics.md R13, R14)."""
 import textwrap
 
 import pytest
@@ -279,7 +279,7 @@ def test_model_compiled_elsewhere_is_left_alone(version):
     assert lint(src, version) == []
 
 
-# REALWORLD.md class f traps -----------------------------------------------------
+# docs/semantics.md R13, R14 traps -----------------------------------------------------
 # The shape of osh/KerasGAN's notebook: a `make_trainable` helper flipped
 # before each model's own training call, never followed by a compile().
 OSH_KERASGAN_10 = """

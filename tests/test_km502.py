@@ -1,5 +1,5 @@
 """KM502 gan-freeze-recipe-keras3: the Keras 2 GAN recipe under Keras 3, and
-the GAN code it must leave alone (REALWORLD.md class f)."""
+the GAN code it must leave alone (docs/semantics.md R13, R14)."""
 import textwrap
 
 import pytest
@@ -61,7 +61,7 @@ def test_eriklindernoren_keras_gan_class(version):
 
 
 def test_eriklindernoren_keras_gan_22_is_silent_in_keras2():
-    # REALWORLD.md: the recipe is correct in Keras 2 (the issue's question).
+    # The recipe is correct in Keras 2 (the issue's question).
     assert findings(ERIKLINDERNOREN_22, "2") == []
 
 
@@ -142,7 +142,7 @@ def test_osh_kerasgan_10_make_trainable_toggles(version):
 
 @pytest.mark.parametrize("version", KERAS3)
 def test_discriminator_trained_before_the_freeze(version):
-    # SEMANTICS 8i: the TensorFlow backend keeps D's first train function.
+    # docs/semantics.md R14 row 8i: the TensorFlow backend keeps D's first train function.
     src = """
     D.compile(loss="bce", optimizer="adam")
     D.train_on_batch(x, y)

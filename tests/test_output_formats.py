@@ -20,7 +20,7 @@ FLAGGED = textwrap.dedent("""\
     opt.apply_gradients(zip(grads, model.trainable_variables))
 """)
 JSON_KEYS = {"code", "name", "message", "severity", "path", "cell", "line", "column",
-             "end_line", "end_column", "doc", "fix"}
+             "end_line", "end_column", "doc", "fix", "explanation"}
 
 
 @pytest.fixture
@@ -125,7 +125,11 @@ def test_sarif_for_a_notebook_names_the_cell(tmp_path, monkeypatch, capsys):
     (tmp_path / "my nb.ipynb").write_text(json.dumps(document))
     code, out, _ = run(capsys, "--output-format", "sarif", "my nb.ipynb")
     [result] = validate_sarif(json.loads(out))["results"]
-    assert result["properties"] == {"cell": 2}
+    # The cell stays in properties, and the fix is kept (each edit's cell beside it).
+    assert result["properties"] == {"cell": 2, "fixCells": [2]}
+    [replacement] = result["fixes"][0]["artifactChanges"][0]["replacements"]
+    assert replacement["insertedContent"]["text"] == ", training=True"
+    assert replacement["deletedRegion"]["startLine"] == 3
     assert result["message"]["text"].startswith("cell 2: ")
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "my%20nb.ipynb"
 
@@ -165,12 +169,15 @@ def test_statistics(project, capsys):
     code, out, _ = run(capsys, "--statistics", "pkg")
     assert code == 1
     assert out.splitlines() == [
-        "2  KM101  tape-call-without-training",
+        "2  KM101  tape-call-without-training  (2 fixable with --unsafe-fixes)",
         "1  KM001  invalid-file",
         "1  KM002  unused-noqa  (1 fixable)",
     ]
     _, out, _ = run(capsys, "--statistics", "--unsafe-fixes", "--output-format", "json", "pkg")
-    assert json.loads(out)[0] == {"code": "KM101", "name": "tape-call-without-training", "count": 2, "fixable": 2}
+    assert json.loads(out)[0] == {"code": "KM101", "name": "tape-call-without-training", "count": 2, "fixable": 2,
+                                  "unsafe_fixable": 0}
+    _, out, _ = run(capsys, "--statistics", "--output-format", "json", "pkg")
+    assert json.loads(out)[0]["fixable"] == 0 and json.loads(out)[0]["unsafe_fixable"] == 2
     assert run(capsys, "--statistics", "--output-format", "sarif", "pkg")[0] == 2
 
 
@@ -246,3 +253,112 @@ def test_a_file_name_with_a_newline_gives_one_finding_line(tmp_path, monkeypatch
     code, out, _ = run(capsys, "--no-cache", ".")
     [finding] = [line for line in out.splitlines() if ": KM" in line]
     assert finding.startswith("x.py:1:1: KM101 forged\\nreal.py:3:12: KM101 ")
+
+
+# -- concise, full, pylint, junit, gitlab; rule URLs --------------------------------
+def test_concise_is_the_default_and_text_its_alias(project, capsys):
+    _, default, _ = run(capsys, "pkg/train.py")
+    _, concise, _ = run(capsys, "--output-format", "concise", "pkg/train.py")
+    _, text, _ = run(capsys, "--output-format", "text", "pkg/train.py")
+    assert default == concise == text and default.startswith("pkg/train.py:3:12: KM101 ")
+
+
+def test_full_prints_the_explanation_and_underlines_the_span():
+    diag = Diagnostic("t.py", 3, 12, "KM101", "Pass `training=True`.", end_line=3, end_column=20,
+                      name="tape-call-without-training", explanation="Dropout does not drop.\nBN is frozen.")
+    def source_lines(path):
+        return FLAGGED.splitlines()
+
+    out = reporting.report([diag], "full", source_lines=source_lines)
+    lines = out.splitlines()
+    assert lines[0] == "t.py:3:12: KM101 Pass `training=True`."
+    assert lines[2:4] == ["Dropout does not drop.", "BN is frozen."]
+    assert "3 |     pred = model(x)" in lines
+    underline = lines[lines.index("3 |     pred = model(x)") + 1]
+    assert underline == "  |            ^^^^^^^^ KM101"  # columns 12..19, under `model(x)`
+    assert out.rstrip().splitlines()[-1] == "  = help: kerasmode-lint --explain KM101"
+    # Without the source (a notebook cell, an unreadable file) there is no frame, but no error either.
+    assert " | " not in reporting.report([diag], "full")
+
+
+def test_full_reads_the_file_through_the_cli(project, capsys):
+    code, out, _ = run(capsys, "--output-format", "full", "pkg/train.py")
+    assert code == 1
+    assert "3 |     pred = model(x)\n  |            ^^^^^^^^ KM101\n" in out
+
+
+def test_pylint_lines(project, capsys):
+    _, out, _ = run(capsys, "--output-format", "pylint", "pkg/train.py")
+    assert re.fullmatch(r"pkg/train\.py:3: \[KM101\] .+\n", out)
+
+
+def test_junit_is_xml_with_one_failure_per_finding(project, capsys):
+    import xml.etree.ElementTree as ET
+
+    code, out, _ = run(capsys, "--output-format", "junit", "pkg")
+    assert code == 1
+    root = ET.fromstring(out)
+    assert root.tag == "testsuites" and root.get("failures") == "3"
+    cases = [(s.get("name"), c.get("name"), c.get("line")) for s in root for c in s]
+    assert cases == [("pkg/broken.py", "kerasmode-lint.KM001", "1"), ("pkg/train.py", "kerasmode-lint.KM101", "3"),
+                     ("pkg/unused.py", "kerasmode-lint.KM002", "1")]
+    assert all(c.find("failure").get("message") for s in root for c in s)
+
+
+def test_gitlab_code_quality_fingerprints_survive_moved_lines(project, capsys):
+    _, before, _ = run(capsys, "--output-format", "gitlab", "pkg/train.py")
+    (project / "pkg" / "train.py").write_text("\n\n" + FLAGGED)
+    _, after, _ = run(capsys, "--output-format", "gitlab", "pkg/train.py")
+    [old], [new] = json.loads(before), json.loads(after)
+    assert set(old) == {"description", "check_name", "fingerprint", "severity", "location"}
+    assert old["location"] == {"path": "pkg/train.py", "lines": {"begin": 3, "end": 3}}
+    assert new["location"]["lines"]["begin"] == 5
+    assert old["fingerprint"] == new["fingerprint"] and old["severity"] == "major"
+
+
+def test_rule_urls_come_from_a_documentation_base_or_are_left_out(project, capsys, monkeypatch):
+    monkeypatch.setattr(reporting, "documentation_base", lambda: None)
+    _, out, _ = run(capsys, "--output-format", "json", "pkg/train.py")
+    assert "url" not in json.loads(out)[0]
+    _, out, _ = run(capsys, "--output-format", "sarif", "pkg/train.py")
+    assert all("helpUri" not in rule for rule in json.loads(out)["runs"][0]["tool"]["driver"]["rules"])
+    base = "https://example.org/kerasmode-lint/rules"
+    _, out, _ = run(capsys, "--output-format", "json", "--documentation-url", base, "pkg/train.py")
+    assert json.loads(out)[0]["url"] == base + "/KM101.md"
+    _, out, _ = run(capsys, "--output-format", "sarif", "--documentation-url", "https://x.org/{code}.html",
+                    "pkg/train.py")
+    rules = validate_sarif(json.loads(out))
+    rules = json.loads(out)["runs"][0]["tool"]["driver"]["rules"]
+    assert {r["id"]: r["helpUri"] for r in rules}["KM101"] == "https://x.org/KM101.html"
+    (project / "pyproject.toml").write_text(
+        '[tool.kerasmode-lint]\ndocumentation-url = "https://docs.example/rules"\n')
+    _, out, _ = run(capsys, "--output-format", "json", "pkg/train.py")
+    assert json.loads(out)[0]["url"] == "https://docs.example/rules/KM101.md"
+
+
+def test_documentation_base_is_read_from_the_package_metadata(monkeypatch):
+    import importlib.metadata
+
+    class Meta:
+        def get_all(self, key):
+            return ["Source, https://example.org/src", "Documentation, https://example.org/docs/"]
+
+    monkeypatch.setattr(importlib.metadata, "metadata", lambda name: Meta())
+    assert reporting.documentation_base() == "https://example.org/docs/rules"
+
+
+def test_list_rules_as_json(capsys):
+    code, out, _ = run(capsys, "--list-rules", "--output-format", "json")
+    rows = json.loads(out)
+    assert code == 0
+    assert [r["code"] for r in rows][:3] == ["KM001", "KM002", "KM101"]
+    assert {"code", "name", "versions", "summary", "fix"} <= set(rows[2])
+    assert run(capsys, "--list-rules", "--output-format", "sarif")[0] == 2
+
+
+def test_output_file_gets_the_findings_and_stdout_stays_empty(project, capsys):
+    code, out, err = run(capsys, "--output-format", "json", "--output-file", "report.json", "pkg/train.py")
+    assert code == 1 and out == ""
+    assert json.loads((project / "report.json").read_text())[0]["code"] == "KM101"
+    code, _, err = run(capsys, "--output-file", str(project / "missing" / "r.txt"), "pkg/train.py")
+    assert code == 2 and err.startswith("kerasmode-lint: error: --output-file ") and "\n" == err[-1]

@@ -45,3 +45,20 @@ def test_hook_fails_on_a_flagged_file_and_passes_once_fixed(tmp_path):
     passed = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=900)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "KM101" not in passed.stdout
+
+
+def test_fix_hook_applies_safe_fixes_and_fails_only_when_it_changed_a_file(tmp_path):
+    work = tmp_path / "user-repo"
+    work.mkdir()
+    git(work, "init", "-q")
+    (work / "util.py").write_text("x = 1  # noqa: KM101\n")  # KM002, safely fixable
+    git(work, "add", "util.py")
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+    command = [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "kerasmode-lint-fix",
+               "--all-files", "--color", "never"]
+    changed = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    assert changed.returncode == 1, changed.stdout + changed.stderr
+    assert (work / "util.py").read_text() == "x = 1\n"
+    git(work, "add", "util.py")
+    clean = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    assert clean.returncode == 0, clean.stdout + clean.stderr

@@ -137,3 +137,39 @@ def test_readme_rule_table_lists_every_rule():
     readme = (PAGES.parent / "README.md").read_text(encoding="utf-8")
     for rule in ALL_RULES:
         assert re.search(rf"^\| {rule.code} \| {re.escape(rule.name)} \| {re.escape(str(rule.versions))} \|", readme, re.M), rule.code
+
+
+def _fit_before_compile(block):
+    """Names whose first ``.fit(`` in a code block comes before any ``.compile(``."""
+    import ast
+
+    calls = sorted(
+        (node.lineno, node.func.attr, node.func.value.id)
+        for node in ast.walk(ast.parse(block))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("fit", "compile") and isinstance(node.func.value, ast.Name)
+    )
+    compiled, wrong = set(), []
+    for _, method, name in calls:
+        if method == "compile":
+            compiled.add(name)
+        elif name not in compiled:
+            wrong.append(name)
+    return wrong
+
+
+@pytest.mark.parametrize("rule", ALL_CODES, ids=lambda r: r.code)
+def test_page_examples_compile_a_model_before_fitting_it(rule):
+    text = (PAGES / f"{rule.code}.md").read_text(encoding="utf-8")
+    for heading in ("Example", "Fix"):
+        for block in python_blocks(section(text, heading)):
+            try:
+                wrong = _fit_before_compile(block)
+            except SyntaxError:
+                continue  # KM001's example is unparsable on purpose
+            assert not wrong, f"{rule.code} {heading}: {wrong} fitted before compile:\n{block}"
+
+
+def test_the_fit_before_compile_check_can_fail():
+    assert _fit_before_compile("model = make()\nmodel.fit(x)\nmodel.compile()\n") == ["model"]
+    assert _fit_before_compile("model.compile()\nmodel.fit(x)\n") == []

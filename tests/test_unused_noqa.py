@@ -143,3 +143,54 @@ def test_add_noqa_skips_lines_that_end_inside_a_string(tmp_path, monkeypatch, ca
 def test_add_noqa_cannot_be_combined_with_fix(capsys):
     assert main(["--add-noqa", "--fix", "."]) == 2
     assert "--add-noqa cannot be combined" in capsys.readouterr().err
+
+
+# -- flake8's conventions: the comment after a multi-line string, # flake8: noqa
+MULTILINE_CALL = textwrap.dedent('''\
+    import tensorflow as tf
+    with tf.GradientTape() as tape:
+        pred = model(x), """
+        a note
+        """{comment}
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+''')
+
+
+def test_a_noqa_after_a_multiline_string_covers_the_line_the_string_starts_on():
+    flagged = MULTILINE_CALL.format(comment="")
+    assert [d.code for d in lint(flagged)] == ["KM101"]
+    silenced = MULTILINE_CALL.format(comment="  # noqa: KM101")
+    assert lint(silenced) == []  # silenced, and no KM002: the comment was used
+    assert lint(MULTILINE_CALL.format(comment="  # noqa")) == []
+
+
+def test_a_noqa_after_a_multiline_string_does_not_reach_other_statements():
+    source = MULTILINE_CALL.format(comment="") + 'doc = """\nx\n"""  # noqa: KM101\n'
+    assert sorted(d.code for d in lint(source)) == ["KM002", "KM101"]
+
+
+def test_the_cli_and_the_flake8_plugin_agree_on_a_noqa_after_a_multiline_string(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "train.py"
+    path.write_text(MULTILINE_CALL.format(comment="  # noqa: KM101"))
+    cli = subprocess.run([sys.executable, "-m", "kerasmode_lint", "--keras-version", "3", str(path)],
+                         capture_output=True, text=True)
+    plugin = subprocess.run([sys.executable, "-m", "flake8", "--select", "KM", str(path)],
+                            capture_output=True, text=True)
+    assert (cli.returncode, cli.stdout) == (0, "")
+    assert plugin.stdout == ""
+
+
+@pytest.mark.parametrize("comment, exempt", [
+    ("# flake8: noqa", True),
+    ("  #FLAKE8=NOQA  ", True),
+    ("# Flake8: NoQA", True),
+    ("# flake8: noqa: E501", False),  # flake8 ignores the file-level form with codes
+    ("x = 1  # flake8: noqa", False),  # and one that is not a line of its own
+])
+def test_flake8_file_level_noqa(comment, exempt):
+    diags = lint(comment + "\n" + FLAGGED)
+    assert (diags == []) is exempt

@@ -1,7 +1,7 @@
 """Shared by KM201, KM202 and KM203: what a sub-model used as a graph node
 risks in ``fit`` when its ``training`` value is not the one the author meant.
 
-Not a rule. The facts are SEMANTICS.md R1, R2, R11, R12: ``trainable=False``
+Not a rule. The facts are docs/semantics.md R1, R2, R11, R12: ``trainable=False``
 puts BatchNormalization in inference mode but leaves Dropout active; a
 BatchNormalization made trainable again runs in training mode (and updates its
 moving statistics) whenever ``fit`` passes ``training=True``; setting its

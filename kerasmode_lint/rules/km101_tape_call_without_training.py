@@ -1,4 +1,4 @@
-"""KM101 tape-call-without-training (SEMANTICS.md R15).
+"""KM101 tape-call-without-training (docs/semantics.md R15).
 
 A model called inside ``with tf.GradientTape() as tape:`` without
 ``training=``, in a step that takes gradients with respect to that model's

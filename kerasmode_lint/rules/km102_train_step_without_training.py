@@ -1,4 +1,4 @@
-"""KM102 train-step-without-training (SEMANTICS.md R15).
+"""KM102 train-step-without-training (docs/semantics.md R15).
 
 In an overridden ``train_step``, ``fit()`` only runs the step: the model is
 called by the step itself, and ``self(x)`` or ``self.<sub-model>(x)`` without

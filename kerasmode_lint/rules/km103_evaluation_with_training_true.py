@@ -1,4 +1,4 @@
-"""KM103 evaluation-with-training-true (SEMANTICS.md R15 converse, R3 note).
+"""KM103 evaluation-with-training-true (docs/semantics.md R15, R3).
 
 ``training=True`` while measuring: in an overridden ``test_step`` /
 ``predict_step``, or in evaluation/inference code (a function named like

@@ -1,4 +1,4 @@
-"""KM201 frozen-model-without-training-false (SEMANTICS.md R11, R2 variant V1).
+"""KM201 frozen-model-without-training-false (docs/semantics.md R11, V1).
 
 A model frozen with ``base.trainable = False`` (or ``trainable=False`` in its
 constructor) and used as a node of a functional or Sequential model without

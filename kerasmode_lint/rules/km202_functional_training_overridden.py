@@ -1,4 +1,4 @@
-"""KM202 functional-training-overridden (SEMANTICS.md R1, R2, R3).
+"""KM202 functional-training-overridden (docs/semantics.md R1, R2, R3).
 
 Keras 3.0-3.15 (every backend) overwrites the ``training`` value recorded on
 each node of a functional or Sequential graph with the outer call's value

@@ -1,4 +1,4 @@
-"""KM203 batchnorm-pinned-to-training (SEMANTICS.md R15, last paragraph).
+"""KM203 batchnorm-pinned-to-training (docs/semantics.md R15).
 
 A BatchNormalization called with a hard-coded ``training=True`` normalises
 with the statistics of each batch even under ``predict`` (so a prediction

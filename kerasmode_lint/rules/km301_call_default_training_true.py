@@ -1,4 +1,4 @@
-"""KM301 call-default-training-true (SEMANTICS.md R7, R5).
+"""KM301 call-default-training-true (docs/semantics.md R7, R5).
 
 ``def call(self, x, training=True)`` in a Layer/Model subclass does not force
 training mode. ``predict()``, ``evaluate()`` and any outer

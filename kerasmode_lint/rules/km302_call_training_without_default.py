@@ -1,4 +1,4 @@
-"""KM302 call-training-without-default (SEMANTICS.md R9).
+"""KM302 call-training-without-default (docs/semantics.md R9).
 
 ``def call(self, x, training)`` in a Layer/Model subclass: Keras 3 binds the
 call signature before it looks for a ``training`` value, so every call that

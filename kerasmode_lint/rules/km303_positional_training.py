@@ -1,4 +1,4 @@
-"""KM303 positional-training (SEMANTICS.md R10).
+"""KM303 positional-training (docs/semantics.md R10).
 
 A bool literal or a ``training``/``is_training`` value passed positionally to
 a Keras layer or model: ``layer(x, True)``, ``self.bn(x, training)``,

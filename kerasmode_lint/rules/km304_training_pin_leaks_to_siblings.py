@@ -1,4 +1,4 @@
-"""KM304 training-pin-leaks-to-siblings (SEMANTICS.md R4; Keras 3 only).
+"""KM304 training-pin-leaks-to-siblings (docs/semantics.md R4; Keras 3 only).
 
 Inside a subclassed ``call``, ``h = self.backbone(x, training=False)``
 followed by ``self.dropout(h)`` / ``self.bn(h)`` without ``training=``: Keras 3

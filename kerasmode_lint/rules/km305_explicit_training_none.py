@@ -1,4 +1,4 @@
-"""KM305 explicit-training-none (SEMANTICS.md R8; Keras 3 only).
+"""KM305 explicit-training-none (docs/semantics.md R8; Keras 3 only).
 
 A literal ``training=None`` passed to a Keras layer or model call. Keras 3
 uses an explicitly passed value as is, None included: the layer's own

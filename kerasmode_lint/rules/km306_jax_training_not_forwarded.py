@@ -1,4 +1,4 @@
-"""KM306 jax-training-not-forwarded (SEMANTICS.md R6).
+"""KM306 jax-training-not-forwarded (docs/semantics.md R6).
 
 Keras 3.0–3.15 with the JAX backend: ``fit``/``evaluate``/``predict`` run a
 model through ``Layer.stateless_call``, which calls ``Model.call`` directly

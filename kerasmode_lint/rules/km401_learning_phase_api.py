@@ -1,4 +1,4 @@
-"""KM401 learning-phase-api (SEMANTICS.md R16).
+"""KM401 learning-phase-api (docs/semantics.md R16).
 
 ``keras.backend.set_learning_phase``, ``learning_phase()`` and
 ``learning_phase_scope`` (also through ``tf.keras.backend``,

@@ -1,4 +1,4 @@
-"""KM501 trainable-changed-after-compile (SEMANTICS.md R13).
+"""KM501 trainable-changed-after-compile (docs/semantics.md R13).
 
 ``trainable`` is read at a fixed moment, not at every step. Keras 2 records
 every layer's flag in ``compile()`` and restores the record inside each

@@ -1,4 +1,4 @@
-"""KM502 gan-freeze-recipe-keras3 (SEMANTICS.md R14).
+"""KM502 gan-freeze-recipe-keras3 (docs/semantics.md R14).
 
 The classic Keras 2 GAN recipe compiles the discriminator, sets
 ``D.trainable = False``, compiles the combined model and then alternates

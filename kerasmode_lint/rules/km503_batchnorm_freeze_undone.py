@@ -1,4 +1,4 @@
-"""KM503 batchnorm-freeze-undone (SEMANTICS.md R12).
+"""KM503 batchnorm-freeze-undone (docs/semantics.md R12).
 
 ``Layer.trainable``'s setter is recursive: ``base.trainable = True`` sets the
 flag on every layer inside ``base``. BatchNormalization layers frozen *before*
