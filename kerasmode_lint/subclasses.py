@@ -10,13 +10,15 @@ the ModelContents index of the file (built lazily, shared with other rules).
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Set
 
 import libcst as cst
 
 from .keras_knowledge import Tri
-from .model_contents import ModelContents
+from .model_contents import UNKNOWN, Contents, ModelContents
 from .names import ImportTracker, dotted
 from .walker import iter_descendants
 
@@ -119,6 +121,19 @@ class ClassContents:
             return Tri.UNKNOWN
         return Tri.any_of(models.of_scope(s) for s in scopes)
 
+    def contents_of_callee(self, callee: str) -> Contents:
+        """Per kind (Dropout, BatchNormalization, other), what ``self`` or
+        ``self.<attr>`` holds, for messages that name only what is there."""
+        if callee != "self":
+            values = self.info.attributes.get(callee.split(".", 1)[1])
+            if not values:
+                return UNKNOWN
+            return Contents.combine(self.models.contents_of_expression(v) for v in values)
+        if "call" in self.info.methods or self._builds_keras_objects():
+            kinds = {kind: self.models.of_scope(self.info.node, kind) for kind in ("dropout", "batchnorm", "other")}
+            return Contents(**kinds)
+        return UNKNOWN
+
     def instantiations(self) -> Iterator[cst.Call]:
         for calls in self.models.index.scope_calls.values():
             for call in calls:
@@ -142,11 +157,36 @@ def _is_false(node: cst.CSTNode) -> bool:
 
 
 def passes_training(call: cst.Call) -> bool:
-    """An explicit ``training=`` (any value) or ``**kwargs`` that may carry it."""
+    """An explicit ``training=`` (any value), ``**kwargs`` that may carry it, or
+    a flag passed by position (``transformer(inp, tar, True, mask)``)."""
     return any(
         (arg.keyword is not None and arg.keyword.value == "training") or arg.star == "**"
         for arg in call.args
+    ) or positional_training(call) is not None
+
+
+# ``x_train`` is data, not a flag: only names that read as the flag itself.
+_FLAG_NAME = re.compile(r"(?:is_)?train(?:ing)?(?:_mode|_flag|_phase)?")
+
+
+def _is_flag(node: cst.CSTNode) -> bool:
+    """``True``/``False`` or a name that reads as a training flag
+    (``training``, ``is_training``, ``train_mode``)."""
+    return isinstance(node, cst.Name) and (
+        node.value in ("True", "False") or _FLAG_NAME.fullmatch(node.value.lower()) is not None
     )
+
+
+def positional_training(call: cst.Call) -> Optional[cst.Arg]:
+    """The positional argument after the inputs that binds to ``training``
+    when the callee is a subclass with ``call(self, inputs, ..., training)``
+    (Keras 2 binds it; Keras 3 rejects a non-tensor positional argument, which
+    is KM303's ground): a boolean literal or a flag-named variable. The first
+    argument is the inputs and never the flag."""
+    for arg in call.args[1:]:
+        if arg.keyword is None and not arg.star and _is_flag(arg.value):
+            return arg
+    return None
 
 
 def training_value(call: cst.Call) -> Optional[cst.CSTNode]:

@@ -319,3 +319,52 @@ def test_km101_and_km102_never_both_report():
 
 def test_noqa():
     assert lint(TF_STEP.format(call="self(x)  # noqa: KM102")) == []
+
+
+def test_positional_training_flag_in_train_step_is_not_missing():
+    from helpers import findings
+
+    src = '''
+import tensorflow as tf
+from tensorflow import keras
+
+class Seq2Seq(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.encoder = keras.Sequential([keras.layers.Dense(4), keras.layers.Dropout(0.2)])
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            pred = self.encoder(x, True)
+            loss = self.compiled_loss(y, pred)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {}
+'''
+    assert findings(src, "2") == []
+
+
+def test_message_names_only_the_layers_of_the_called_attribute():
+    from kerasmode_lint import lint_source
+
+    src = '''
+import tensorflow as tf
+from tensorflow import keras
+
+class GAN(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.discriminator = keras.Sequential([keras.layers.Dense(4), keras.layers.Dropout(0.3)])
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            score = self.discriminator(data)
+            loss = tf.reduce_mean(score)
+        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        return {}
+'''
+    [diag] = lint_source(src, "x.py", keras_version="3")
+    assert "Dropout does not drop" in diag.message
+    assert "BatchNormalization" not in diag.message

@@ -28,6 +28,8 @@ from ..fixes import Fix, insert_after
 from ..keras_knowledge import Tri
 from ..names import dotted
 from ..rule import Rule
+from ._effects import inference_effect
+from ..subclasses import passes_training
 from ..versions import ALL
 
 _TAPE = "tensorflow.GradientTape"
@@ -119,17 +121,17 @@ class TapeCallWithoutTraining(Rule):
         for sources in scope.sources:
             trained |= self._models_of(sources, scope, depth=0)
         for call, callee in scope.calls:
-            if callee not in trained or _passes_training(call):
+            if callee not in trained or passes_training(call):
                 continue
             if scope.function == "train_step" and (callee == "self" or callee.startswith("self.")):
                 continue  # KM102's ground
-            if self.context.models.of_name(callee) is Tri.NO:
+            contents = self.context.models.contents_of_name(callee)
+            if contents.any is Tri.NO:
                 continue  # nothing in it behaves differently in training
             self.report(
                 call,
                 f"`{callee}` is called inside a GradientTape without `training=` while its "
-                "weights are trained: it runs in inference mode (Dropout does not drop, "
-                "BatchNormalization uses and never updates its moving statistics). "
+                f"weights are trained, so it runs in inference mode: {inference_effect(contents)}. "
                 "Pass `training=True`.",
                 fix=_add_training_true(call),
             )
@@ -174,11 +176,3 @@ def _add_training_true(call: cst.Call) -> Fix:
     else:  # right after "("
         edit = insert_after(call.whitespace_before_args, "training=True")
     return Fix.unsafe("Pass `training=True`", [edit])
-
-
-def _passes_training(call: cst.Call) -> bool:
-    """An explicit ``training=`` (any value) or ``**kwargs`` that may carry it."""
-    return any(
-        (arg.keyword is not None and arg.keyword.value == "training") or arg.star == "**"
-        for arg in call.args
-    )

@@ -29,6 +29,7 @@ from ..keras_knowledge import Tri
 from ..names import dotted
 from .. import screens
 from ..rule import Rule
+from ._effects import inference_effect
 from ..subclasses import ClassContents, ClassInfo, passes_training
 from ..versions import ALL
 from ..walker import iter_descendants
@@ -191,7 +192,7 @@ class TrainStepWithoutTraining(Rule):
                 contents = ClassContents(ClassInfo.of(step.cls), self.context.models, self.context.imports)
             if not self._is_trained(call.callee, trained, contents):
                 continue
-            self.report(call.node, self._message(call))
+            self.report(call.node, self._message(call, contents.contents_of_callee(call.callee)))
 
     def _is_trained(self, callee: str, trained: Set[str], contents: ClassContents) -> bool:
         if callee == "self":
@@ -205,13 +206,12 @@ class TrainStepWithoutTraining(Rule):
             and contents.of_attribute(attr) is Tri.YES
         )
 
-    def _message(self, call: _Call) -> str:
+    def _message(self, call: _Call, contents) -> str:
         shown = f"{call.callee}.stateless_call" if _is_stateless(call.node) else call.callee
         return (
             f"`{shown}(...)` is called in `train_step` without `training=`: fit() runs this step "
-            "and the call gets training=None, so Dropout does not drop and BatchNormalization "
-            "uses, and never updates, its moving statistics while the weights train. Pass "
-            f"`training=True`: `{shown}(..., training=True)`."
+            f"and the call gets training=None, so {inference_effect(contents)} while the weights "
+            f"train. Pass `training=True`: `{shown}(..., training=True)`."
         )
 
     def _owners(self, nodes: List[cst.CSTNode], step: _Step, depth: int = 0) -> Set[str]:
