@@ -88,6 +88,31 @@ def is_model_class(node: cst.ClassDef, imports: ImportTracker, classes: Dict[str
     return False
 
 
+def is_plain_tf_module(node: cst.ClassDef, imports: ImportTracker, classes: Dict[str, cst.ClassDef],
+                       depth: int = 0) -> bool:
+    """Does the class derive (through classes of this file) from ``tf.Module``
+    and from no Keras class? Its ``__call__`` is the author's own: Keras passes
+    it no ``training``, and ``training=True`` may raise TypeError."""
+    if depth > 8:
+        return False
+    found = False
+    for base in node.bases:
+        if base.keyword is not None:
+            continue
+        qualified = imports.resolve(base.value)
+        if qualified == "tensorflow.Module":
+            found = True
+            continue
+        if qualified is not None:
+            return False  # a Keras class, or another tracked object
+        name = dotted(base.value)
+        parent = classes.get(name) if name else None
+        if parent is None or parent is node or not is_plain_tf_module(parent, imports, classes, depth + 1):
+            return False
+        found = True
+    return found
+
+
 class ClassContents:
     """Mode-dependence of ``self`` and ``self.<attr>`` for one class."""
 
@@ -157,10 +182,12 @@ def _is_false(node: cst.CSTNode) -> bool:
 
 
 def passes_training(call: cst.Call) -> bool:
-    """An explicit ``training=`` (any value), ``**kwargs`` that may carry it, or
+    """An explicit ``training=`` (any value), ``**kwargs`` that may carry it, a
+    flag under another name that the callee forwards (``is_training=True``), or
     a flag passed by position (``transformer(inp, tar, True, mask)``)."""
     return any(
-        (arg.keyword is not None and arg.keyword.value == "training") or arg.star == "**"
+        (arg.keyword is not None and _FLAG_NAME.fullmatch(arg.keyword.value.lower()) is not None)
+        or arg.star == "**"
         for arg in call.args
     ) or positional_training(call) is not None
 

@@ -377,3 +377,53 @@ def test_message_says_when_the_contents_are_unknown():
     message = _message("model = keras.models.load_model('m.keras')\n" + LOOP)
     assert "could not be seen" in message
     assert "any Dropout in it would not drop" in message
+
+
+TF_MODULE_LOOP = """
+class Net({base}):
+    def __init__(self):
+        super().__init__()
+        self.drop = keras.layers.Dropout(0.5)
+        self.w = tf.Variable(tf.zeros([4, 1]))
+
+    def {method}(self, x):
+        return self.drop(x) @ self.w
+
+model = Net()
+with tf.GradientTape() as tape:
+    loss = tf.reduce_sum(model(x))
+grads = tape.gradient(loss, model.trainable_variables)
+opt.apply_gradients(zip(grads, model.trainable_variables))
+"""
+
+
+def test_tf_module_is_not_a_keras_call():
+    # Its __call__ takes no `training`: the suggested fix would raise TypeError.
+    src = TF_MODULE_LOOP.format(base="tf.Module", method="__call__")
+    assert lint(src) == [] and lint(src, "2") == []
+
+
+def test_keras_model_look_alike_is_still_flagged():
+    src = TF_MODULE_LOOP.format(base="keras.Model", method="call")
+    assert [c for _, c in lint(src, "2")] == ["KM101"]
+
+
+@pytest.mark.parametrize("keyword", ["is_training", "train", "training_mode"])
+def test_flag_forwarded_under_another_name(keyword):
+    # `call(self, x, is_training=False)` forwards `training=is_training` to its layers.
+    src = f"""
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.drop = keras.layers.Dropout(0.5)
+
+        def call(self, x, {keyword}=False):
+            return self.drop(x, training={keyword})
+
+    model = Net()
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model(x, {keyword}=True))
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    """
+    assert "KM101" not in [c for _, c in lint(src, "2")]

@@ -29,7 +29,7 @@ from ..keras_knowledge import Tri
 from ..names import dotted
 from ..rule import Rule
 from ._effects import inference_effect
-from ..subclasses import passes_training
+from ..subclasses import is_plain_tf_module, passes_training
 from ..versions import ALL
 
 _TAPE = "tensorflow.GradientTape"
@@ -125,6 +125,8 @@ class TapeCallWithoutTraining(Rule):
                 continue
             if scope.function == "train_step" and (callee == "self" or callee.startswith("self.")):
                 continue  # KM102's ground
+            if self._is_plain_module(callee, scope):
+                continue  # a tf.Module: Keras's training mode does not reach it
             contents = self.context.models.contents_of_name(callee)
             if contents.any is Tri.NO:
                 continue  # nothing in it behaves differently in training
@@ -135,6 +137,14 @@ class TapeCallWithoutTraining(Rule):
                 "Pass `training=True`.",
                 fix=_add_training_true(call),
             )
+
+    def _is_plain_module(self, callee: str, scope: _Scope) -> bool:
+        value = scope.assignments.get(callee) or self.scopes[0].assignments.get(callee)
+        if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Name):
+            return False
+        classes = self.context.models.index.classes
+        cls = classes.get(value.func.value)
+        return cls is not None and is_plain_tf_module(cls, self.context.imports, classes)
 
     def _models_of(self, node: cst.CSTNode, scope: _Scope, depth: int) -> Set[str]:
         """Models whose ``trainable_variables`` make up a gradient's sources."""
