@@ -128,7 +128,37 @@ class ClassContents:
         if not values:
             return Tri.UNKNOWN  # passed in, set elsewhere …
         models = models or self.models
-        return Tri.any_of(models.of_expression(v) for v in values)
+        return Tri.any_of(self._contents_of_value(v, models).any for v in values)
+
+    def _contents_of_value(self, value: cst.CSTNode, models: ModelContents) -> Contents:
+        """``self.encoder = encoder`` with ``encoder`` a parameter of ``__init__``:
+        what the file's instantiations pass for it (``SimSiam(get_encoder(), …)``,
+        ``GAN(discriminator=d, …)``); UNKNOWN when one of them passes nothing
+        visible or the class is never instantiated here."""
+        passed = self._arguments_for(value)
+        if passed is None:
+            return models.contents_of_expression(value)
+        if not passed:
+            return UNKNOWN
+        return Contents.combine(models.contents_of_expression(arg) for arg in passed)
+
+    def _arguments_for(self, value: cst.CSTNode) -> Optional[List[cst.CSTNode]]:
+        """None: ``value`` is not an ``__init__`` parameter; else the arguments
+        the file's instantiations give it ([] if any of them is unknown)."""
+        init = self.info.methods.get("__init__")
+        if init is None or not isinstance(value, cst.Name):
+            return None
+        params = [p.name.value for p in init.params.params]
+        if value.value not in params[1:]:
+            return None
+        position = params.index(value.value) - 1  # without self
+        found: List[cst.CSTNode] = []
+        for call in self.instantiations():
+            arg = _argument_for(call, position, value.value)
+            if arg is None:
+                return []
+            found.append(arg)
+        return found
 
     def of_self(self, models: Optional[ModelContents] = None) -> Tri:
         """The model the class's instances are: its own layers when it builds
@@ -153,7 +183,7 @@ class ClassContents:
             values = self.info.attributes.get(callee.split(".", 1)[1])
             if not values:
                 return UNKNOWN
-            return Contents.combine(self.models.contents_of_expression(v) for v in values)
+            return Contents.combine(self._contents_of_value(v, self.models) for v in values)
         if "call" in self.info.methods or self._builds_keras_objects():
             kinds = {kind: self.models.of_scope(self.info.node, kind) for kind in ("dropout", "batchnorm", "other")}
             return Contents(**kinds)
@@ -175,6 +205,22 @@ class ClassContents:
                     if qualified and qualified.rsplit(".", 1)[-1] in _MODEL_CLASSES and qualified.startswith("keras."):
                         return True
         return False
+
+
+def _argument_for(call: cst.Call, position: int, keyword: str) -> Optional[cst.CSTNode]:
+    """The argument a call passes for a parameter (None if not visible)."""
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return None  # *args / **kwargs: cannot tell
+        if arg.keyword is not None:
+            if arg.keyword.value == keyword:
+                return arg.value
+            continue
+        if positional == position:
+            return arg.value
+        positional += 1
+    return None
 
 
 def _is_false(node: cst.CSTNode) -> bool:
