@@ -130,6 +130,16 @@ class ClassContents:
         models = models or self.models
         return Tri.any_of(self._contents_of_value(v, models).any for v in values)
 
+    def built_here(self, callee: str) -> bool:
+        """Is what ``self`` / ``self.<attr>`` holds built in this file (rather
+        than handed over by code the file cannot see)?"""
+        if callee == "self":
+            return "call" in self.info.methods or self._builds_keras_objects() or any(True for _ in self.instantiations())
+        values = self.info.attributes.get(callee.split(".", 1)[1])
+        if not values:
+            return False
+        return all(self._arguments_for(v) != [] for v in values)
+
     def _contents_of_value(self, value: cst.CSTNode, models: ModelContents) -> Contents:
         """``self.encoder = encoder`` with ``encoder`` a parameter of ``__init__``:
         what the file's instantiations pass for it (``SimSiam(get_encoder(), …)``,

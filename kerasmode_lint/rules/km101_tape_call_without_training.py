@@ -29,6 +29,7 @@ from ..keras_knowledge import Tri
 from ..names import dotted
 from ..rule import Rule
 from ._effects import inference_effect
+from ._evidence import rules_out_mode_layers
 from ..subclasses import is_plain_tf_module, passes_training
 from ..versions import ALL
 
@@ -130,6 +131,8 @@ class TapeCallWithoutTraining(Rule):
             contents = self.context.models.contents_of_name(callee)
             if contents.any is Tri.NO:
                 continue  # nothing in it behaves differently in training
+            if contents.any is Tri.UNKNOWN and self._built_here(callee, scope) and rules_out_mode_layers(self.context):
+                continue  # built in a file that has no mode-dependent layer at all
             self.report(
                 call,
                 f"`{callee}` is called inside a GradientTape without `training=` while its "
@@ -137,6 +140,10 @@ class TapeCallWithoutTraining(Rule):
                 "Pass `training=True`.",
                 fix=_add_training_true(call),
             )
+
+    def _built_here(self, callee: str, scope: _Scope) -> bool:
+        """Bound by an assignment in this file (not a parameter from a caller)."""
+        return callee in scope.assignments or callee in self.scopes[0].assignments
 
     def _is_plain_module(self, callee: str, scope: _Scope) -> bool:
         value = scope.assignments.get(callee) or self.scopes[0].assignments.get(callee)

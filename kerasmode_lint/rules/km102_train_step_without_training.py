@@ -30,6 +30,7 @@ from ..names import dotted
 from .. import screens
 from ..rule import Rule
 from ._effects import inference_effect
+from ._evidence import rules_out_mode_layers
 from ..subclasses import ClassContents, ClassInfo, passes_training
 from ..versions import ALL
 from ..walker import iter_descendants
@@ -192,7 +193,10 @@ class TrainStepWithoutTraining(Rule):
                 contents = ClassContents(ClassInfo.of(step.cls), self.context.models, self.context.imports)
             if not self._is_trained(call.callee, trained, contents):
                 continue
-            self.report(call.node, self._message(call, contents.contents_of_callee(call.callee)))
+            seen = contents.contents_of_callee(call.callee)
+            if seen.any is Tri.UNKNOWN and contents.built_here(call.callee) and rules_out_mode_layers(self.context):
+                continue  # built in a file that has no mode-dependent layer at all
+            self.report(call.node, self._message(call, seen))
 
     def _is_trained(self, callee: str, trained: Set[str], contents: ClassContents) -> bool:
         if callee == "self":
