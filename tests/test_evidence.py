@@ -53,9 +53,24 @@ def test_a_mode_dependent_layer_anywhere_in_the_file_keeps_them(layer):
     assert _codes(layer) == ["KM101", "KM102"]
 
 
-@pytest.mark.parametrize("extra_import", ["from models import make_backbone", "from .nets import Head", "import transformers"])
+@pytest.mark.parametrize("extra_import", ["from .nets import Head", "import transformers", "import keras_hub"])
 def test_a_model_source_the_file_cannot_see_keeps_them(extra_import):
     assert _codes("keras.layers.LayerNormalization()", extra_import) == ["KM101", "KM102"]
+
+
+@pytest.mark.parametrize("where", ["beside", "above"])
+def test_a_module_of_the_project_keeps_them(tmp_path, where):
+    from kerasmode_lint import lint_source
+
+    (tmp_path / "models.py").write_text("def make_backbone():\n    pass\n")
+    folder = tmp_path if where == "beside" else tmp_path / "scripts"
+    folder.mkdir(exist_ok=True)
+    src = BUILDER.format(layer="keras.layers.LayerNormalization()", extra_import="from models import make_backbone")
+    found = sorted(d.code for d in lint_source(src, str(folder / "train.py"), keras_version="3"))
+    assert found == ["KM101", "KM102"]
+    # A package that is not part of the project does not count.
+    src = BUILDER.format(layer="keras.layers.LayerNormalization()", extra_import="import gdown")
+    assert [d.code for d in lint_source(src, str(folder / "train.py"), keras_version="3")] == []
 
 
 def test_a_model_handed_over_by_a_caller_is_still_reported():

@@ -7,15 +7,15 @@ builder object). If the file names no mode-dependent layer at all (no
 Dropout-like, BatchNormalization-like or random augmentation class, no
 ``dropout`` argument or ``tf.nn.dropout``, no ``training`` forwarded inside a
 ``call``), obtains no model it cannot see (``keras.applications``,
-``load_model``, hub, presets, or anything imported from a package that may
-ship models, the linted project's own modules included), then whatever it
+``load_model``, hub, presets, a model-zoo package, or a module of the linted
+project: a relative import, or a module found beside the file or above it), then whatever it
 builds has nothing that behaves differently in training: the finding would be
 harmless, so the rules stay silent.
 """
 from __future__ import annotations
 
+import os
 import re
-import sys
 
 import libcst as cst
 
@@ -23,23 +23,19 @@ from ..keras_knowledge import AUGMENTATION, BATCHNORM_LIKE, DROPOUT_LIKE, OPAQUE
 from ..walker import iter_descendants
 
 _MODE_WORDS = re.compile(
-    "|".join(sorted(DROPOUT_LIKE | BATCHNORM_LIKE | AUGMENTATION | OPAQUE_MODEL_SOURCES, key=len, reverse=True))
-    + r"|dropout|batch_?norm|applications|keras_hub|keras_cv|keras_nlp|tensorflow_hub|training\s*=\s*training",
+    r"\b(?:"
+    + "|".join(sorted(DROPOUT_LIKE | BATCHNORM_LIKE | AUGMENTATION | (OPAQUE_MODEL_SOURCES - {"load"}), key=len, reverse=True))
+    + r")\b|dropout|batch_?norm|applications|saved_model\.load|training\s*=\s*training",
     re.IGNORECASE,
 )
 
-# Packages that never hand a file a Keras model it cannot see.
-_NO_MODEL_PACKAGES = frozenset(
+# Packages that hand out ready-made models (their contents cannot be seen here).
+_MODEL_ZOOS = frozenset(
     {
-        "tensorflow", "keras", "tf_keras", "numpy", "pandas", "matplotlib", "seaborn", "scipy",
-        "sklearn", "PIL", "cv2", "tqdm", "tensorflow_datasets", "IPython", "imageio", "h5py",
-        "absl", "plotly", "skimage", "tensorflow_io", "tensorflow_addons", "__future__",
+        "keras_hub", "keras_cv", "keras_nlp", "tensorflow_hub", "transformers", "official",
+        "segmentation_models", "efficientnet", "classification_models", "keras_cv_attention_models",
+        "tfimm", "tensorflow_models", "tf_models", "vit_keras", "keras_applications",
     }
-)
-_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) or frozenset(
-    {"os", "sys", "math", "time", "random", "json", "glob", "pathlib", "argparse", "typing",
-     "functools", "collections", "itertools", "re", "datetime", "logging", "shutil", "io",
-     "zipfile", "tarfile", "pickle", "string", "dataclasses", "abc", "copy", "warnings"}
 )
 
 
@@ -48,13 +44,14 @@ def rules_out_mode_layers(context) -> bool:
     mode-dependent layer (computed once per file)."""
     cached = getattr(context, "_no_mode_layers", None)
     if cached is None:
-        cached = _MODE_WORDS.search(context.source) is None and _imports_only_model_free(context.module)
+        cached = _MODE_WORDS.search(context.source) is None and _imports_only_model_free(context)
         context._no_mode_layers = cached
     return cached
 
 
-def _imports_only_model_free(module: cst.Module) -> bool:
-    for node in iter_descendants(module):
+def _imports_only_model_free(context) -> bool:
+    folder = os.path.dirname(os.path.abspath(context.path)) if context.path not in ("", "-") else None
+    for node in iter_descendants(context.module):
         if isinstance(node, cst.Import):
             roots = [_root(alias.name) for alias in node.names]
         elif isinstance(node, cst.ImportFrom):
@@ -63,9 +60,22 @@ def _imports_only_model_free(module: cst.Module) -> bool:
             roots = [_root(node.module)] if node.module is not None else []
         else:
             continue
-        if any(root not in _NO_MODEL_PACKAGES and root not in _STDLIB for root in roots):
+        if any(root in _MODEL_ZOOS or _is_local(folder, root) for root in roots):
             return False
     return True
+
+
+def _is_local(folder, root: str) -> bool:
+    """A module of the linted project: ``root.py`` or ``root/`` beside the file
+    or in a folder above it (where Python would find it when run from there)."""
+    for _ in range(6):
+        if folder is None or not root:
+            return False
+        if os.path.isfile(os.path.join(folder, root + ".py")) or os.path.isdir(os.path.join(folder, root)):
+            return True
+        parent = os.path.dirname(folder)
+        folder = None if parent == folder else parent
+    return False
 
 
 def _root(node) -> str:
