@@ -14,10 +14,11 @@ import re
 import sys
 import warnings
 from symtable import symtable
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
 from . import deep_stack
 from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic, internal_error
+from .file_kinds import kinds_of
 from .fixes import Fix
 from .fixes import nodes as fix_nodes, resolve as resolve_fix
 from .noqa import apply_noqa, file_is_exempt, may_hold_our_noqa, unused_noqa
@@ -58,8 +59,12 @@ def _handler_names(rule_class: Type[Rule]) -> List[Tuple[Type[cst.CSTNode], str,
     return names
 
 
-def _applies(rule: Type[Rule], version, backend: str) -> bool:
-    return version in rule.versions and (rule.backends is None or backend in rule.backends)
+def _applies(rule: Type[Rule], version, backend: str, kinds: FrozenSet[str] = frozenset()) -> bool:
+    return (
+        version in rule.versions
+        and (rule.backends is None or backend in rule.backends)
+        and not (rule.quiet_in & kinds)
+    )
 
 
 # -- reading -------------------------------------------------------------------
@@ -320,7 +325,8 @@ def _findings_under(version, module, path: str, text: str, backend: str, rule_cl
     from .context import FileContext
 
     context = FileContext(path, text, module, version, keras_backend=backend)
-    instances = [r(context) for r in rule_classes if _applies(r, version, backend)]
+    kinds = kinds_of(path)
+    instances = [r(context) for r in rule_classes if _applies(r, version, backend, kinds)]
     try:
         _run(context, instances)
     except Exception:
@@ -428,7 +434,8 @@ def _lint_text(
         codes = [code for code in codes if not any(code.startswith(c) for c in exempt)]
     # Only the rules whose triggers match are imported (rules/__init__.py).
     matched = codes_matching(data, codes, path) if prefilter else codes
-    rules = [rule for rule in map(registry.load, matched) if _applies(rule, version, backend)]
+    kinds = kinds_of(path)
+    rules = [rule for rule in map(registry.load, matched) if _applies(rule, version, backend, kinds)]
     module = None
     try:
         if rules:
@@ -505,7 +512,7 @@ def _lint_text(
         ):
             # Rules the prefilter dropped ran in effect (their triggers are
             # absent, so they cannot match): their noqa comments may be judged.
-            applied = [c for c in codes if _applies(registry.load(c), version, backend)]
+            applied = [c for c in codes if _applies(registry.load(c), version, backend, kinds)]
             ran = frozenset(applied) | {INVALID_FILE}
             result.diagnostics += unused_noqa(text, path, matches, ran, known_codes())
     result.diagnostics.sort(key=Diagnostic.sort_key)

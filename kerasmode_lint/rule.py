@@ -34,6 +34,9 @@ class Rule:
     triggers: ClassVar[Tuple["bytes | Tuple[bytes, ...] | Screen", ...]]
     # Keras 3 backends the rule applies to (see backends.py); None: every backend.
     backends: ClassVar[Optional[FrozenSet[str]]] = None
+    # Kinds of file (file_kinds.py: "keras-itself", "test") where what the rule
+    # looks for is deliberate, so it does not run there.
+    quiet_in: ClassVar[FrozenSet[str]] = frozenset()
     # None: the rule never offers a fix; else "safe", "unsafe" or "sometimes".
     fix_safety: ClassVar[Optional[str]] = None
 

@@ -10,13 +10,15 @@ the ModelContents index of the file (built lazily, shared with other rules).
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Set
 
 import libcst as cst
 
 from .keras_knowledge import Tri
-from .model_contents import ModelContents
+from .model_contents import UNKNOWN, Contents, ModelContents
 from .names import ImportTracker, dotted
 from .walker import iter_descendants
 
@@ -86,6 +88,31 @@ def is_model_class(node: cst.ClassDef, imports: ImportTracker, classes: Dict[str
     return False
 
 
+def is_plain_tf_module(node: cst.ClassDef, imports: ImportTracker, classes: Dict[str, cst.ClassDef],
+                       depth: int = 0) -> bool:
+    """Does the class derive (through classes of this file) from ``tf.Module``
+    and from no Keras class? Its ``__call__`` is the author's own: Keras passes
+    it no ``training``, and ``training=True`` may raise TypeError."""
+    if depth > 8:
+        return False
+    found = False
+    for base in node.bases:
+        if base.keyword is not None:
+            continue
+        qualified = imports.resolve(base.value)
+        if qualified == "tensorflow.Module":
+            found = True
+            continue
+        if qualified is not None:
+            return False  # a Keras class, or another tracked object
+        name = dotted(base.value)
+        parent = classes.get(name) if name else None
+        if parent is None or parent is node or not is_plain_tf_module(parent, imports, classes, depth + 1):
+            return False
+        found = True
+    return found
+
+
 class ClassContents:
     """Mode-dependence of ``self`` and ``self.<attr>`` for one class."""
 
@@ -101,7 +128,47 @@ class ClassContents:
         if not values:
             return Tri.UNKNOWN  # passed in, set elsewhere …
         models = models or self.models
-        return Tri.any_of(models.of_expression(v) for v in values)
+        return Tri.any_of(self._contents_of_value(v, models).any for v in values)
+
+    def built_here(self, callee: str) -> bool:
+        """Is what ``self`` / ``self.<attr>`` holds built in this file (rather
+        than handed over by code the file cannot see)?"""
+        if callee == "self":
+            return "call" in self.info.methods or self._builds_keras_objects() or any(True for _ in self.instantiations())
+        values = self.info.attributes.get(callee.split(".", 1)[1])
+        if not values:
+            return False
+        return all(self._arguments_for(v) != [] for v in values)
+
+    def _contents_of_value(self, value: cst.CSTNode, models: ModelContents) -> Contents:
+        """``self.encoder = encoder`` with ``encoder`` a parameter of ``__init__``:
+        what the file's instantiations pass for it (``SimSiam(get_encoder(), …)``,
+        ``GAN(discriminator=d, …)``); UNKNOWN when one of them passes nothing
+        visible or the class is never instantiated here."""
+        passed = self._arguments_for(value)
+        if passed is None:
+            return models.contents_of_expression(value)
+        if not passed:
+            return UNKNOWN
+        return Contents.combine(models.contents_of_expression(arg) for arg in passed)
+
+    def _arguments_for(self, value: cst.CSTNode) -> Optional[List[cst.CSTNode]]:
+        """None: ``value`` is not an ``__init__`` parameter; else the arguments
+        the file's instantiations give it ([] if any of them is unknown)."""
+        init = self.info.methods.get("__init__")
+        if init is None or not isinstance(value, cst.Name):
+            return None
+        params = [p.name.value for p in init.params.params]
+        if value.value not in params[1:]:
+            return None
+        position = params.index(value.value) - 1  # without self
+        found: List[cst.CSTNode] = []
+        for call in self.instantiations():
+            arg = _argument_for(call, position, value.value)
+            if arg is None:
+                return []
+            found.append(arg)
+        return found
 
     def of_self(self, models: Optional[ModelContents] = None) -> Tri:
         """The model the class's instances are: its own layers when it builds
@@ -118,6 +185,19 @@ class ClassContents:
         if not scopes:
             return Tri.UNKNOWN
         return Tri.any_of(models.of_scope(s) for s in scopes)
+
+    def contents_of_callee(self, callee: str) -> Contents:
+        """Per kind (Dropout, BatchNormalization, other), what ``self`` or
+        ``self.<attr>`` holds, for messages that name only what is there."""
+        if callee != "self":
+            values = self.info.attributes.get(callee.split(".", 1)[1])
+            if not values:
+                return UNKNOWN
+            return Contents.combine(self._contents_of_value(v, self.models) for v in values)
+        if "call" in self.info.methods or self._builds_keras_objects():
+            kinds = {kind: self.models.of_scope(self.info.node, kind) for kind in ("dropout", "batchnorm", "other")}
+            return Contents(**kinds)
+        return UNKNOWN
 
     def instantiations(self) -> Iterator[cst.Call]:
         for calls in self.models.index.scope_calls.values():
@@ -137,16 +217,59 @@ class ClassContents:
         return False
 
 
+def _argument_for(call: cst.Call, position: int, keyword: str) -> Optional[cst.CSTNode]:
+    """The argument a call passes for a parameter (None if not visible)."""
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return None  # *args / **kwargs: cannot tell
+        if arg.keyword is not None:
+            if arg.keyword.value == keyword:
+                return arg.value
+            continue
+        if positional == position:
+            return arg.value
+        positional += 1
+    return None
+
+
 def _is_false(node: cst.CSTNode) -> bool:
     return isinstance(node, cst.Name) and node.value == "False"
 
 
 def passes_training(call: cst.Call) -> bool:
-    """An explicit ``training=`` (any value) or ``**kwargs`` that may carry it."""
+    """An explicit ``training=`` (any value), ``**kwargs`` that may carry it, a
+    flag under another name that the callee forwards (``is_training=True``), or
+    a flag passed by position (``transformer(inp, tar, True, mask)``)."""
     return any(
-        (arg.keyword is not None and arg.keyword.value == "training") or arg.star == "**"
+        (arg.keyword is not None and _FLAG_NAME.fullmatch(arg.keyword.value.lower()) is not None)
+        or arg.star == "**"
         for arg in call.args
+    ) or positional_training(call) is not None
+
+
+# ``x_train`` is data, not a flag: only names that read as the flag itself.
+_FLAG_NAME = re.compile(r"(?:is_)?train(?:ing)?(?:_mode|_flag|_phase)?")
+
+
+def _is_flag(node: cst.CSTNode) -> bool:
+    """``True``/``False`` or a name that reads as a training flag
+    (``training``, ``is_training``, ``train_mode``)."""
+    return isinstance(node, cst.Name) and (
+        node.value in ("True", "False") or _FLAG_NAME.fullmatch(node.value.lower()) is not None
     )
+
+
+def positional_training(call: cst.Call) -> Optional[cst.Arg]:
+    """The positional argument after the inputs that binds to ``training``
+    when the callee is a subclass with ``call(self, inputs, ..., training)``
+    (Keras 2 binds it; Keras 3 rejects a non-tensor positional argument, which
+    is KM303's ground): a boolean literal or a flag-named variable. The first
+    argument is the inputs and never the flag."""
+    for arg in call.args[1:]:
+        if arg.keyword is None and not arg.star and _is_flag(arg.value):
+            return arg
+    return None
 
 
 def training_value(call: cst.Call) -> Optional[cst.CSTNode]:

@@ -304,3 +304,126 @@ def test_noqa_silences():
     opt.apply_gradients(zip(grads, model.trainable_variables))
     """
     assert lint(src) == []
+
+
+# -- mode plumbing and truthful messages ---------------------------------------------
+
+TRANSFORMER_STEP = """
+class Transformer(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.drop = keras.layers.Dropout(0.1)
+        self.out = keras.layers.Dense(8)
+
+    def call(self, inp, tar, training, mask):
+        return self.out(self.drop(inp, training=training))
+
+transformer = Transformer()
+
+def train_step(inp, tar, mask):
+    with tf.GradientTape() as tape:
+        pred = transformer(inp, tar, {flag}, mask)
+        loss = tf.reduce_mean(pred)
+    grads = tape.gradient(loss, transformer.trainable_variables)
+    opt.apply_gradients(zip(grads, transformer.trainable_variables))
+"""
+
+
+@pytest.mark.parametrize("flag", ["True", "training", "is_training"])
+def test_training_passed_by_position_is_not_missing(flag):
+    # Keras 2 binds the third positional argument to `call`'s `training`;
+    # appending `training=True` would raise "got multiple values".
+    assert "KM101" not in [c for _, c in lint(TRANSFORMER_STEP.format(flag=flag), "2")]
+    # Under Keras 3 the positional flag is itself the mistake: KM303's, not KM101's.
+    codes = [c for _, c in lint(TRANSFORMER_STEP.format(flag=flag), "3")]
+    assert "KM101" not in codes
+    if flag == "True":
+        assert "KM303" in codes
+
+
+def test_data_named_like_training_is_not_a_flag():
+    # `y_train` is data: the call still lacks `training=`.
+    src = TRANSFORMER_STEP.format(flag="x_train")
+    assert "KM101" in [c for _, c in lint(src, "2")]
+
+
+def _message(src):
+    from kerasmode_lint import lint_source
+
+    [diag] = lint_source(HEADER + textwrap.dedent(src), "x.py", keras_version="3")
+    return diag.message
+
+
+LOOP = """
+with tf.GradientTape() as tape:
+    loss = model(x)
+grads = tape.gradient(loss, model.trainable_variables)
+opt.apply_gradients(zip(grads, model.trainable_variables))
+"""
+
+
+def test_message_names_only_the_layers_the_model_has():
+    dropout_only = "model = keras.Sequential([keras.layers.Dense(4), keras.layers.Dropout(0.5)])\n" + LOOP
+    message = _message(dropout_only)
+    assert "Dropout does not drop" in message
+    assert "BatchNormalization" not in message
+    bn_only = "model = keras.Sequential([keras.layers.Dense(4), keras.layers.BatchNormalization()])\n" + LOOP
+    message = _message(bn_only)
+    assert "BatchNormalization uses, and never updates" in message
+    assert "Dropout" not in message
+
+
+def test_message_says_when_the_contents_are_unknown():
+    message = _message("model = keras.models.load_model('m.keras')\n" + LOOP)
+    assert "could not be seen" in message
+    assert "any Dropout in it would not drop" in message
+
+
+TF_MODULE_LOOP = """
+class Net({base}):
+    def __init__(self):
+        super().__init__()
+        self.drop = keras.layers.Dropout(0.5)
+        self.w = tf.Variable(tf.zeros([4, 1]))
+
+    def {method}(self, x):
+        return self.drop(x) @ self.w
+
+model = Net()
+with tf.GradientTape() as tape:
+    loss = tf.reduce_sum(model(x))
+grads = tape.gradient(loss, model.trainable_variables)
+opt.apply_gradients(zip(grads, model.trainable_variables))
+"""
+
+
+def test_tf_module_is_not_a_keras_call():
+    # Its __call__ takes no `training`: the suggested fix would raise TypeError.
+    src = TF_MODULE_LOOP.format(base="tf.Module", method="__call__")
+    assert lint(src) == [] and lint(src, "2") == []
+
+
+def test_keras_model_look_alike_is_still_flagged():
+    src = TF_MODULE_LOOP.format(base="keras.Model", method="call")
+    assert [c for _, c in lint(src, "2")] == ["KM101"]
+
+
+@pytest.mark.parametrize("keyword", ["is_training", "train", "training_mode"])
+def test_flag_forwarded_under_another_name(keyword):
+    # `call(self, x, is_training=False)` forwards `training=is_training` to its layers.
+    src = f"""
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.drop = keras.layers.Dropout(0.5)
+
+        def call(self, x, {keyword}=False):
+            return self.drop(x, training={keyword})
+
+    model = Net()
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model(x, {keyword}=True))
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    """
+    assert "KM101" not in [c for _, c in lint(src, "2")]

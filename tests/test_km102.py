@@ -319,3 +319,97 @@ def test_km101_and_km102_never_both_report():
 
 def test_noqa():
     assert lint(TF_STEP.format(call="self(x)  # noqa: KM102")) == []
+
+
+def test_positional_training_flag_in_train_step_is_not_missing():
+    from helpers import findings
+
+    src = '''
+import tensorflow as tf
+from tensorflow import keras
+
+class Seq2Seq(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.encoder = keras.Sequential([keras.layers.Dense(4), keras.layers.Dropout(0.2)])
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            pred = self.encoder(x, True)
+            loss = self.compiled_loss(y, pred)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {}
+'''
+    assert findings(src, "2") == []
+
+
+def test_message_names_only_the_layers_of_the_called_attribute():
+    from kerasmode_lint import lint_source
+
+    src = '''
+import tensorflow as tf
+from tensorflow import keras
+
+class GAN(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.discriminator = keras.Sequential([keras.layers.Dense(4), keras.layers.Dropout(0.3)])
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            score = self.discriminator(data)
+            loss = tf.reduce_mean(score)
+        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        return {}
+'''
+    [diag] = lint_source(src, "x.py", keras_version="3")
+    assert "Dropout does not drop" in diag.message
+    assert "BatchNormalization" not in diag.message
+
+
+GAN_PASSED_IN = '''
+import tensorflow as tf
+from tensorflow import keras
+
+def build_discriminator():
+    return keras.Sequential([keras.layers.Dense(8), {layer}, keras.layers.Dense(1)])
+
+class GAN(keras.Model):
+    def __init__(self, discriminator, latent_dim):
+        super().__init__()
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            score = self.discriminator(data)
+            loss = tf.reduce_mean(score)
+        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        return {{}}
+
+{instantiation}
+'''
+
+
+def _km102_messages(layer, instantiation):
+    from kerasmode_lint import lint_source
+
+    src = GAN_PASSED_IN.format(layer=layer, instantiation=instantiation)
+    return [d.message for d in lint_source(src, "x.py", keras_version="3") if d.code == "KM102"]
+
+
+def test_model_passed_to_the_constructor_is_read_from_the_instantiation():
+    # A Dense-only discriminator has nothing that behaves differently in training.
+    assert _km102_messages("keras.layers.Dense(4)", "gan = GAN(build_discriminator(), latent_dim=2)") == []
+    assert _km102_messages("keras.layers.Dense(4)", "gan = GAN(discriminator=build_discriminator(), latent_dim=2)") == []
+    [message] = _km102_messages("keras.layers.Dropout(0.3)", "gan = GAN(build_discriminator(), 2)")
+    assert "Dropout does not drop" in message and "BatchNormalization" not in message
+
+
+def test_model_passed_in_but_never_built_here_is_unknown():
+    [message] = _km102_messages("keras.layers.Dense(4)", "")
+    assert "could not be seen" in message

@@ -28,6 +28,9 @@ from ..fixes import Fix, insert_after
 from ..keras_knowledge import Tri
 from ..names import dotted
 from ..rule import Rule
+from ._effects import inference_effect
+from ._evidence import rules_out_mode_layers
+from ..subclasses import is_plain_tf_module, passes_training
 from ..versions import ALL
 
 _TAPE = "tensorflow.GradientTape"
@@ -119,20 +122,36 @@ class TapeCallWithoutTraining(Rule):
         for sources in scope.sources:
             trained |= self._models_of(sources, scope, depth=0)
         for call, callee in scope.calls:
-            if callee not in trained or _passes_training(call):
+            if callee not in trained or passes_training(call):
                 continue
             if scope.function == "train_step" and (callee == "self" or callee.startswith("self.")):
                 continue  # KM102's ground
-            if self.context.models.of_name(callee) is Tri.NO:
+            if self._is_plain_module(callee, scope):
+                continue  # a tf.Module: Keras's training mode does not reach it
+            contents = self.context.models.contents_of_name(callee)
+            if contents.any is Tri.NO:
                 continue  # nothing in it behaves differently in training
+            if contents.any is Tri.UNKNOWN and self._built_here(callee, scope) and rules_out_mode_layers(self.context):
+                continue  # built in a file that has no mode-dependent layer at all
             self.report(
                 call,
                 f"`{callee}` is called inside a GradientTape without `training=` while its "
-                "weights are trained: it runs in inference mode (Dropout does not drop, "
-                "BatchNormalization uses and never updates its moving statistics). "
+                f"weights are trained, so it runs in inference mode: {inference_effect(contents)}. "
                 "Pass `training=True`.",
                 fix=_add_training_true(call),
             )
+
+    def _built_here(self, callee: str, scope: _Scope) -> bool:
+        """Bound by an assignment in this file (not a parameter from a caller)."""
+        return callee in scope.assignments or callee in self.scopes[0].assignments
+
+    def _is_plain_module(self, callee: str, scope: _Scope) -> bool:
+        value = scope.assignments.get(callee) or self.scopes[0].assignments.get(callee)
+        if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Name):
+            return False
+        classes = self.context.models.index.classes
+        cls = classes.get(value.func.value)
+        return cls is not None and is_plain_tf_module(cls, self.context.imports, classes)
 
     def _models_of(self, node: cst.CSTNode, scope: _Scope, depth: int) -> Set[str]:
         """Models whose ``trainable_variables`` make up a gradient's sources."""
@@ -174,11 +193,3 @@ def _add_training_true(call: cst.Call) -> Fix:
     else:  # right after "("
         edit = insert_after(call.whitespace_before_args, "training=True")
     return Fix.unsafe("Pass `training=True`", [edit])
-
-
-def _passes_training(call: cst.Call) -> bool:
-    """An explicit ``training=`` (any value) or ``**kwargs`` that may carry it."""
-    return any(
-        (arg.keyword is not None and arg.keyword.value == "training") or arg.star == "**"
-        for arg in call.args
-    )

@@ -29,6 +29,8 @@ from ..keras_knowledge import Tri
 from ..names import dotted
 from .. import screens
 from ..rule import Rule
+from ._effects import inference_effect
+from ._evidence import rules_out_mode_layers
 from ..subclasses import ClassContents, ClassInfo, passes_training
 from ..versions import ALL
 from ..walker import iter_descendants
@@ -191,7 +193,10 @@ class TrainStepWithoutTraining(Rule):
                 contents = ClassContents(ClassInfo.of(step.cls), self.context.models, self.context.imports)
             if not self._is_trained(call.callee, trained, contents):
                 continue
-            self.report(call.node, self._message(call))
+            seen = contents.contents_of_callee(call.callee)
+            if seen.any is Tri.UNKNOWN and contents.built_here(call.callee) and rules_out_mode_layers(self.context):
+                continue  # built in a file that has no mode-dependent layer at all
+            self.report(call.node, self._message(call, seen))
 
     def _is_trained(self, callee: str, trained: Set[str], contents: ClassContents) -> bool:
         if callee == "self":
@@ -205,13 +210,12 @@ class TrainStepWithoutTraining(Rule):
             and contents.of_attribute(attr) is Tri.YES
         )
 
-    def _message(self, call: _Call) -> str:
+    def _message(self, call: _Call, contents) -> str:
         shown = f"{call.callee}.stateless_call" if _is_stateless(call.node) else call.callee
         return (
             f"`{shown}(...)` is called in `train_step` without `training=`: fit() runs this step "
-            "and the call gets training=None, so Dropout does not drop and BatchNormalization "
-            "uses, and never updates, its moving statistics while the weights train. Pass "
-            f"`training=True`: `{shown}(..., training=True)`."
+            f"and the call gets training=None, so {inference_effect(contents)} while the weights "
+            f"train. Pass `training=True`: `{shown}(..., training=True)`."
         )
 
     def _owners(self, nodes: List[cst.CSTNode], step: _Step, depth: int = 0) -> Set[str]:

@@ -31,6 +31,7 @@ from .. import keras_knowledge as kk
 from ..layer_calls import LayerCalls, layer_call_methods, layer_calls, reads_name, training_param
 from ..names import dotted
 from .. import screens
+from ..file_kinds import KERAS_ITSELF, TEST
 from ..rule import Rule
 from ..versions import ALL, KERAS3_TO_315
 from ..walker import iter_descendants
@@ -46,6 +47,7 @@ class CallDefaultTrainingTrue(Rule):
         "pass False, a bare call trains, and Keras 3.0-3.15 leaks it to later layers"
     )
     versions = ALL
+    quiet_in = frozenset({KERAS_ITSELF, TEST})
     triggers = (screens.CALL_DEFAULT_TRAINING_TRUE,)
 
     def __init__(self, context) -> None:

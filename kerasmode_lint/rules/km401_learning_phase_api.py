@@ -26,6 +26,7 @@ from typing import List, Set
 import libcst as cst
 
 from ..names import canonical, dotted
+from ..file_kinds import KERAS_ITSELF
 from ..rule import Rule
 from ..versions import ALL
 
@@ -44,6 +45,7 @@ class LearningPhaseApi(Rule):
         "Keras 3 (AttributeError) and ignored by fit/evaluate/predict in Keras 2: pass `training=`"
     )
     versions = ALL
+    quiet_in = frozenset({KERAS_ITSELF})
     triggers = (b"learning_phase",)
 
     def __init__(self, context) -> None:

@@ -27,6 +27,7 @@ Keras 3 a change before the first training call is correct and silent
 from __future__ import annotations
 
 from .. import screens
+from ..file_kinds import KERAS_ITSELF, TEST
 from ..rule import Rule
 from ..trainable_flow import flow_of
 from ..versions import ALL
@@ -40,6 +41,7 @@ class TrainableChangedAfterCompile(Rule):
         "without compiling again: the next fit ignores the change"
     )
     versions = ALL
+    quiet_in = frozenset({KERAS_ITSELF, TEST})
     # A trainable change, a compile() and a training call.
     triggers = (screens.TRAINABLE_CHANGE_BEFORE_FIT,)
 
