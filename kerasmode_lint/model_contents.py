@@ -247,6 +247,13 @@ class _Index:
         self.call_order: Dict[int, int] = {}
         self.trainable_sets: List[_TrainableSet] = []
         self.loops: List[_Loop] = []
+        # Where each assigned (or ``.add``-ed) value sits in the file's
+        # order, and whether a branch or loop makes it conditional: for the
+        # definition of a module-level name that reaches a given use.
+        self.value_order: Dict[int, Tuple[int, bool]] = {}
+        self.def_order: Dict[int, int] = {}
+        self.name_uses: Dict[str, int] = defaultdict(int)  # Name nodes, def names excluded
+        self._branches = 0
         self._order = 0
         self._scopes: List[cst.CSTNode] = [module]
         walk(
@@ -258,12 +265,25 @@ class _Index:
                 cst.AnnAssign: [self._ann_assign],
                 cst.AugAssign: [self._aug_assign],
                 cst.Call: [self._call],
-                cst.For: [self._for],
+                cst.For: [self._for, self._branch],
+                cst.If: [self._branch],
+                cst.While: [self._branch],
+                cst.Try: [self._branch],
+                cst.TryStar: [self._branch],
                 cst.Global: [self._global],
                 cst.Nonlocal: [self._global],
                 cst.AsName: [self._as_name],
+                cst.Name: [self._name_use],
             },
-            {cst.FunctionDef: [self._leave], cst.ClassDef: [self._leave]},
+            {
+                cst.FunctionDef: [self._leave],
+                cst.ClassDef: [self._leave],
+                cst.For: [self._unbranch],
+                cst.If: [self._unbranch],
+                cst.While: [self._unbranch],
+                cst.Try: [self._unbranch],
+                cst.TryStar: [self._unbranch],
+            },
         )
 
     # -- scopes -------------------------------------------------------------
@@ -271,6 +291,9 @@ class _Index:
         if isinstance(node, cst.ClassDef):
             self.classes.setdefault(node.name.value, node)
         else:
+            self._order += 1
+            self.def_order[id(node)] = self._order
+            self.name_uses[node.name.value] -= 1  # its own name is not a use
             self.functions.setdefault(node.name.value, node)
             self.bound[id(self._scopes[-1])].add(node.name.value)
             params = node.params
@@ -284,6 +307,18 @@ class _Index:
 
     def _leave(self, node) -> None:
         self._scopes.pop()
+
+    def _name_use(self, node: cst.Name) -> None:
+        self.name_uses[node.value] += 1
+
+    def _branch(self, node) -> None:
+        self._branches += 1
+
+    def _unbranch(self, node) -> None:
+        self._branches -= 1
+
+    def _placed(self, value: cst.CSTNode) -> None:
+        self.value_order[id(value)] = (self._order, self._branches > 0)
 
     def _bind(self, names: Iterable[str]) -> None:
         bound = self.bound[id(self._scopes[-1])]
@@ -346,6 +381,7 @@ class _Index:
                     )
                 )
         self._bind(names)
+        self._placed(node.value)
         self.scope_assigns[id(scope)].append((self._order, names, node.value))
 
     def _ann_assign(self, node: cst.AnnAssign) -> None:
@@ -354,6 +390,7 @@ class _Index:
             scope = self._scopes[-1]
             self.assignments[name].append((scope, node.value))
             self._order += 1
+            self._placed(node.value)
             self._bind([name])
             self.scope_assigns[id(scope)].append((self._order, [name], node.value))
 
@@ -374,6 +411,7 @@ class _Index:
             receiver = dotted(node.func.value)
             if receiver is not None:
                 self.added[receiver].append((scope, node.args[0].value))
+                self._placed(node.args[0].value)
 
     def _for(self, node: cst.For) -> None:
         self._order += 1
@@ -455,7 +493,81 @@ class ModelContents:
         return self.contents_of_expression(node).kind(kind)
 
     def contents_of_name(self, name: str, at: Optional[cst.Call] = None) -> Contents:
-        return self._name(name, self._scope_at(at), 0, set())
+        scope = self._scope_at(at)
+        if scope is None:
+            return self._name(name, None, 0, set())
+        index = self.index
+        pairs = self._reaching(
+            name, scope, at,
+            index.values(index.assignments, name, scope), index.values(index.added, name, scope),
+        )
+        if not pairs:
+            return UNKNOWN
+        seen: Set[int] = set()
+        return Contents.combine(self._expr(v, s, 1, seen) for s, v in pairs)
+
+    def _reaching(self, name, scope, at, assigned, added):
+        """The definitions of ``name`` that reach its use at ``at``: for a
+        module-level name assigned several times (notebook cells, scripts
+        that build several models), the last unconditional assignment before
+        the use (or before each module-level call of the function that uses
+        it) and anything conditional or ``.add``-ed after it. Every
+        definition when the order cannot be told."""
+        index = self.index
+        everything = assigned + added
+        if len(assigned) < 2 or "." in name or index.binding(name, scope) is not self._module:
+            return everything
+        points = self._use_points(scope, at)
+        if not points:
+            return everything
+        reaching: List[_Scoped] = []
+        for point in points:
+            earlier = sorted(
+                ((index.value_order[id(v)], (s, v)) for s, v in assigned
+                 if id(v) in index.value_order and index.value_order[id(v)][0] < point),
+                key=lambda item: item[0][0],
+            )
+            start = None
+            for (order, conditional), pair in reversed(earlier):
+                reaching.append(pair)
+                if not conditional:
+                    start = order
+                    break
+            if start is None:
+                return everything  # used before any sure definition
+            reaching += [
+                (s, v) for s, v in added
+                if id(v) in index.value_order and start < index.value_order[id(v)][0] < point
+            ]
+        unique = {id(v): (s, v) for s, v in reaching}
+        return list(unique.values())
+
+    def _use_points(self, scope, at) -> List[int]:
+        """Positions in the file's order where a use at ``at`` runs: the call
+        itself at module level, or each module-level call of the top-level
+        function it sits in (none if that function is used otherwise)."""
+        index = self.index
+        if scope is self._module:
+            order = index.call_order.get(id(at))
+            return [order] if order is not None else []
+        function = scope
+        while index.parent.get(id(function)) is not self._module:
+            function = index.parent.get(id(function))
+            if function is None:
+                return []
+        if not isinstance(function, cst.FunctionDef):
+            return []  # a method: its class may be used anywhere
+        fname = function.name.value
+        defined = index.def_order.get(id(function), 0)
+        points = [
+            index.call_order[id(call)]
+            for call in index.scope_calls.get(id(self._module), ())
+            if isinstance(call.func, cst.Name) and call.func.value == fname
+            and index.call_order.get(id(call), 0) > defined
+        ]
+        if len(points) != index.name_uses.get(fname, 0):
+            return []  # also passed around or called from elsewhere
+        return points
 
     def contents_of_expression(self, node: cst.CSTNode) -> Contents:
         scope = self.index.scope_of_call.get(id(node)) if isinstance(node, cst.Call) else None

@@ -427,3 +427,82 @@ def test_flag_forwarded_under_another_name(keyword):
     opt.apply_gradients(zip(grads, model.trainable_variables))
     """
     assert "KM101" not in [c for _, c in lint(src, "2")]
+
+
+# -- flow-sensitive names: the definition that reaches the use ----------------
+
+_LOOP = """
+    with tf.GradientTape() as tape:
+        loss = model(x)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+"""
+
+
+def test_reassigned_name_uses_the_definition_before_the_loop():
+    # A notebook that loads a saved model in one cell, then builds a Dense-only
+    # network and trains it by hand: the loaded model never reaches the tape.
+    src = """
+    model = keras.models.load_model("saved.keras")
+    model = keras.Sequential([keras.layers.Dense(30, activation="relu"), keras.layers.Dense(1)])
+    """ + _LOOP
+    assert lint(src) == []
+
+
+def test_reassigned_name_later_definition_does_not_reach_the_loop():
+    src = """
+    model = keras.Sequential([keras.layers.Dense(1)])
+    """ + _LOOP + """
+    model = keras.Sequential([keras.layers.Dropout(0.5), keras.layers.Dense(1)])
+    """
+    assert lint(src) == []
+
+
+def test_reassigned_name_with_dropout_before_the_loop_is_flagged():
+    src = """
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model = keras.Sequential([keras.layers.Dropout(0.5), keras.layers.Dense(1)])
+    """ + _LOOP
+    assert [c for _, c in lint(src)] == ["KM101"]
+    assert "its Dropout does not drop" in _message(textwrap.dedent(src))
+
+
+def test_function_uses_the_definition_before_its_call():
+    src = """
+    def train(x):
+        with tf.GradientTape() as tape:
+            loss = model(x)
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+
+    model = keras.Sequential([keras.layers.Dense(1)])
+    train(1)
+    model = keras.Sequential([keras.layers.BatchNormalization(), keras.layers.Dense(1)])
+    train(2)
+    """
+    assert [c for _, c in lint(src)] == ["KM101"]  # the second call trains the BN model
+
+
+def test_conditional_definition_keeps_the_earlier_one_too():
+    src = """
+    model = keras.Sequential([keras.layers.Dropout(0.5)])
+    if small:
+        model = keras.Sequential([keras.layers.Dense(1)])
+    """ + _LOOP
+    assert [c for _, c in lint(src)] == ["KM101"]
+
+
+def test_function_passed_around_uses_every_definition():
+    src = """
+    def train(x):
+        with tf.GradientTape() as tape:
+            loss = model(x)
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+
+    model = keras.Sequential([keras.layers.Dense(1)])
+    train(1)
+    model = keras.Sequential([keras.layers.Dropout(0.5)])
+    run_later(train)
+    """
+    assert [c for _, c in lint(src)] == ["KM101"]

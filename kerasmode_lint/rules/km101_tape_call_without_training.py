@@ -128,7 +128,7 @@ class TapeCallWithoutTraining(Rule):
                 continue  # KM102's ground
             if self._is_plain_module(callee, scope):
                 continue  # a tf.Module: Keras's training mode does not reach it
-            contents = self.context.models.contents_of_name(callee)
+            contents = self.context.models.contents_of_name(callee, at=call)
             if contents.any is Tri.NO:
                 continue  # nothing in it behaves differently in training
             if contents.any is Tri.UNKNOWN and self._built_here(callee, scope) and rules_out_mode_layers(self.context):
