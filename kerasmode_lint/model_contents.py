@@ -745,6 +745,10 @@ class ModelContents:
             stack.extend(iter_children(current))
         return False
 
+    def of_class(self, node: cst.ClassDef) -> Contents:
+        """What an instance of a class of this file holds (its methods' layers and its bases)."""
+        return self._class(node, 0, set())
+
     def of_scope(self, node: cst.CSTNode, kind: str = "any") -> Tri:
         """Layers constructed in a function, a class (its methods) or the module body."""
         return self._scope(node, 0, set()).kind(kind)

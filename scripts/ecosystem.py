@@ -15,8 +15,9 @@ code:
 
 Precision is (REAL + LATENT) / graded findings, per rule and overall. KM001
 (a file that could not be linted) is counted apart: it is not a claim about
-Keras. The report also lists findings with no verdict yet and REAL or LATENT
-findings that are no longer reported (lost recall).
+Keras. The report also lists findings with no verdict yet, LATENT findings
+no longer reported, and REAL findings no longer reported (lost recall: the
+script then exits 1).
 
     # once: bring each repository here as a bare git directory, then
     python scripts/ecosystem.py materialise --mirrors /work/.mirror --trees /tmp/corpus
@@ -222,7 +223,7 @@ def _row(label: str, row: collections.Counter) -> str:
 
 def check(trees: Path, linter: list[str], jobs: str | None, only: list[str],
           ungraded_out: Path | None, findings_out: Path | None) -> int:
-    all_paired, all_ungraded, all_lost, everything = [], [], [], []
+    all_paired, all_ungraded, all_lost, all_dropped, everything = [], [], [], [], []
     per_repo = []
     for entry in load_corpus():
         repository = entry["repository"]
@@ -236,7 +237,9 @@ def check(trees: Path, linter: list[str], jobs: str | None, only: list[str],
             finding["repository"] = repository
         everything += findings
         paired, ungraded, gone = match(findings, load_verdicts(repository))
-        lost = [v for v in gone if v["verdict"] in GOOD]
+        lost = [v for v in gone if v["verdict"] == "REAL"]
+        dropped = [v for v in gone if v["verdict"] == "LATENT"]
+        all_dropped += [dict(v, repository=repository) for v in dropped]
         all_paired += paired
         all_ungraded += ungraded
         all_lost += [dict(v, repository=repository) for v in lost]
@@ -249,13 +252,19 @@ def check(trees: Path, linter: list[str], jobs: str | None, only: list[str],
         print(f"- {repository}: {count} ({summary}); {ungraded} ungraded; {gone} verdicts no longer reported")
     print("\n## Precision per rule ((REAL + LATENT) / graded)\n")
     print("\n".join(precision_table(all_paired, all_ungraded)))
-    if all_ungraded:
-        print(f"\n## {len(all_ungraded)} findings without a verdict\n")
-        for f in all_ungraded:
+    graded_codes = [f for f in all_ungraded if f["code"] != "KM001"]
+    if graded_codes:
+        print(f"\n## {len(graded_codes)} findings without a verdict\n")
+        for f in graded_codes:
             cell = f" cell {f['cell']}" if f.get("cell") is not None else ""
             print(f"- {f['repository']} {f['path']}{cell}:{f['line']} {f['code']} {f['message'][:140]}")
+    if all_dropped:
+        print(f"\n## {len(all_dropped)} LATENT findings no longer reported (allowed: not a bug today)\n")
+        for v in all_dropped:
+            cell = f" cell {v['cell']}" if v.get("cell") is not None else ""
+            print(f"- {v['repository']} {v['path']}{cell}:{v['line']} {v['code']}: {v['reason']}")
     if all_lost:
-        print(f"\n## {len(all_lost)} REAL or LATENT findings no longer reported\n")
+        print(f"\n## {len(all_lost)} REAL findings no longer reported (lost recall)\n")
         for v in all_lost:
             cell = f" cell {v['cell']}" if v.get("cell") is not None else ""
             print(f"- {v['repository']} {v['path']}{cell}:{v['line']} {v['code']} {v['verdict']}: {v['reason']}")

@@ -59,18 +59,49 @@ def test_a_model_source_the_file_cannot_see_keeps_them(extra_import):
 
 
 @pytest.mark.parametrize("where", ["beside", "above"])
-def test_a_module_of_the_project_keeps_them(tmp_path, where):
+def test_a_module_of_the_project_is_read(tmp_path, where):
     from kerasmode_lint import lint_source
 
-    (tmp_path / "models.py").write_text("def make_backbone():\n    pass\n")
     folder = tmp_path if where == "beside" else tmp_path / "scripts"
     folder.mkdir(exist_ok=True)
     src = BUILDER.format(layer="keras.layers.LayerNormalization()", extra_import="from models import make_backbone")
-    found = sorted(d.code for d in lint_source(src, str(folder / "train.py"), keras_version="3"))
-    assert found == ["KM101", "KM102"]
+
+    def codes():
+        return sorted(d.code for d in lint_source(src, str(folder / "train.py"), keras_version="3"))
+
+    # The project's module builds BatchNormalization: the unseen model may hold it.
+    (tmp_path / "models.py").write_text(
+        "from tensorflow import keras\n\ndef make_backbone():\n"
+        "    return keras.Sequential([keras.layers.Conv2D(8, 3), keras.layers.BatchNormalization()])\n"
+    )
+    assert codes() == ["KM101", "KM102"]
+    # Dense-only, but it imports a module of its own that has Dropout (followed).
+    (tmp_path / "blocks.py").write_text("from tensorflow import keras\nhead = keras.layers.Dropout(0.5)\n")
+    (tmp_path / "models.py").write_text(
+        "from tensorflow import keras\nimport blocks\n\n"
+        "# BatchNormalization in a comment does not count\ndef make_backbone():\n"
+        "    return keras.Sequential([keras.layers.Dense(8)])\n"
+    )
+    assert codes() == ["KM101", "KM102"]
+    # Neither names a mode-dependent layer: whatever it builds has none.
+    (tmp_path / "blocks.py").write_text("from tensorflow import keras\nhead = keras.layers.Dense(1)\n")
+    assert codes() == []
+    # A project package that cannot be read keeps them.
+    (tmp_path / "models.py").unlink()
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "__init__.py").write_text("from .zoo import *\n")
+    assert codes() == ["KM101", "KM102"]
     # A package that is not part of the project does not count.
     src = BUILDER.format(layer="keras.layers.LayerNormalization()", extra_import="import gdown")
-    assert [d.code for d in lint_source(src, str(folder / "train.py"), keras_version="3")] == []
+    assert codes() == []
+
+
+def test_words_in_comments_and_strings_do_not_count():
+    src = BUILDER.format(
+        layer="keras.layers.LayerNormalization()",
+        extra_import='"""A pipeline like the applications guide, without Dropout."""\n# BatchNormalization',
+    )
+    assert sorted(code for _, code in findings(src, "3")) == []
 
 
 def test_a_model_handed_over_by_a_caller_is_still_reported():

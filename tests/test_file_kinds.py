@@ -17,8 +17,12 @@ DEFAULT_TRUE = textwrap.dedent("""
     import tensorflow as tf
 
     class CustomLayerDefaultTrainingTrue(tf.keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.drop = tf.keras.layers.Dropout(0.5)
+
         def call(self, inputs, training=True):
-            return inputs if training else inputs * 0
+            return self.drop(inputs, training=training)
 """)
 
 

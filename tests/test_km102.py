@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from helpers import findings
+from helpers import codes, findings
 from kerasmode_lint import lint_source
 
 HEADER = """\
@@ -413,3 +413,25 @@ def test_model_passed_to_the_constructor_is_read_from_the_instantiation():
 def test_model_passed_in_but_never_built_here_is_unknown():
     [message] = _km102_messages("keras.layers.Dense(4)", "")
     assert "could not be seen" in message
+
+
+@pytest.mark.parametrize("bases", ["", "(object)"])
+def test_train_step_of_a_plain_training_class_is_not_fits(bases):
+    # A custom loop's own Trainer class: fit() never runs its train_step.
+    src = f"""
+    import tensorflow as tf
+    from tensorflow import keras
+
+    class Trainer{bases}:
+        def __init__(self, encoder):
+            self.encoder = encoder
+            self.optimizer = keras.optimizers.Adam()
+
+        def train_step(self, x):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(self.encoder(x))
+            grads = tape.gradient(loss, self.encoder.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.encoder.trainable_variables))
+            return loss
+    """
+    assert "KM102" not in codes(src)

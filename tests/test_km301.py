@@ -197,3 +197,106 @@ def test_other_defaults_not_flagged():
             return x
     """
     assert lint(src, "2") == [] and lint(src, "3") == []
+
+
+# -- where the default is never used, or steers nothing mode-dependent -------
+
+def test_block_always_called_with_training_is_not_reported():
+    src = """
+    import tensorflow as tf
+
+    class ConvBlock(tf.keras.Model):
+        def __init__(self):
+            super(ConvBlock, self).__init__()
+            self.bn = tf.keras.layers.BatchNormalization()
+
+        def call(self, x, training=True):
+            return self.bn(x, training=training)
+
+    class Net(tf.keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.blocks = []
+            for _ in range(3):
+                self.blocks.append(ConvBlock())
+            self.head = ConvBlock()
+
+        def call(self, x, training=None):
+            for block in self.blocks:
+                x = block(x, training=training)
+            return self.head(x, training)
+    """
+    # Net's own default is None; ConvBlock's True is never used.
+    assert lint(src, "2") == []
+
+
+def test_block_called_bare_somewhere_is_reported():
+    src = """
+    import tensorflow as tf
+
+    class ConvBlock(tf.keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.bn = tf.keras.layers.BatchNormalization()
+
+        def call(self, x, training=True):
+            return self.bn(x, training=training)
+
+    block = ConvBlock()
+    y = block(tf.ones((2, 4)))
+    """
+    assert lint(src, "2") == [(9, "KM301")]
+
+
+def test_callers_in_another_module_of_the_project_are_read(tmp_path):
+    from kerasmode_lint import lint_source
+
+    model = textwrap.dedent("""
+    import tensorflow as tf
+
+    class Discriminator(tf.keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.bn = tf.keras.layers.BatchNormalization()
+
+        def call(self, x, training=True):
+            return self.bn(x, training=training)
+    """)
+    (tmp_path / "model.py").write_text(model)
+    (tmp_path / "main.py").write_text("from model import Discriminator\nd = Discriminator()\nd(x, training=True)\n")
+    codes = lambda: [d.code for d in lint_source(model, str(tmp_path / "model.py"), keras_version="2")]
+    assert codes() == []
+    (tmp_path / "evaluate.py").write_text("from model import Discriminator\nd = Discriminator()\nscore = d(x)\n")
+    assert codes() == ["KM301"]
+
+
+def test_mode_switch_without_mode_dependent_layers_is_not_reported():
+    # The flag picks a code path on purpose (a spectrogram only in training);
+    # nothing in the layer behaves differently in training mode.
+    src = """
+    import tensorflow as tf
+
+    class MelSpec(tf.keras.layers.Layer):
+        def call(self, audio, training=True):
+            if training:
+                return tf.abs(tf.signal.stft(audio, 256, 64))
+            return audio
+    """
+    assert lint(src, "2") == []
+
+
+def test_augmentation_used_only_standalone_has_no_leak_to_report():
+    src = """
+    import tensorflow as tf
+
+    class RandomCutout(tf.keras.layers.Layer):
+        def call(self, images, training=True):
+            if training:
+                return images * tf.random.uniform(tf.shape(images))
+            return images
+
+    for aug in [RandomCutout]:
+        layer = aug()
+        layer(images)
+    """
+    assert lint(src, "3") == []

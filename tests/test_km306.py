@@ -235,3 +235,36 @@ def test_k3jax_flavour_in_the_harness():
     declared = parse_observations(Path(FIXTURES_DIR, "KM306", "flagged_subclassed_model.py"))
     assert declared["k3jax"] == {"bn": "frozen", "fit_forward": "inference"}
     assert declared["k3"] == declared["tfk"] == {"bn": "updated", "fit_forward": "training"}
+
+
+_ALWAYS_ON = """
+class MyDropout(keras.layers.Layer):
+    def __init__(self, rate):
+        super().__init__()
+        self.rate = rate
+
+    def call(self, inputs):
+        return keras.random.dropout(inputs, self.rate)
+
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dp = MyDropout(0.5)
+        self.out = keras.layers.Dense(1)
+
+    def call(self, x):
+        return self.out(self.dp(x))
+"""
+
+
+def test_a_random_op_that_ignores_the_mode_is_not_reported():
+    # MyDropout takes no training and calls keras.random.dropout itself: it
+    # drops in every mode, so "never drops in fit" would be untrue.
+    assert lint(_ALWAYS_ON) == []
+
+
+def test_a_sublayer_class_that_calls_dropout_layers_still_counts():
+    src = _ALWAYS_ON.replace(
+        "        self.rate = rate\n", "        self.rate = rate\n        self.inner = keras.layers.Dropout(rate)\n"
+    ).replace("return keras.random.dropout(inputs, self.rate)", "return self.inner(inputs)")
+    assert [code for _, code in lint(src)] == ["KM306"]

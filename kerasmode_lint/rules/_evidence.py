@@ -3,31 +3,25 @@ file itself rule out mode-dependent layers?
 
 Not a rule. The model contents analysis answers UNKNOWN for a model it cannot
 follow (built by a method, passed through several hands, returned by a
-builder object). If the file names no mode-dependent layer at all (no
-Dropout-like, BatchNormalization-like or random augmentation class, no
-``dropout`` argument or ``tf.nn.dropout``, no ``training`` forwarded inside a
-``call``), obtains no model it cannot see (``keras.applications``,
-``load_model``, hub, presets, a model-zoo package, or a module of the linted
-project: a relative import, or a module found beside the file or above it), then whatever it
-builds has nothing that behaves differently in training: the finding would be
-harmless, so the rules stay silent.
+builder object). If the code of the file names no mode-dependent layer at all
+(no Dropout-like, BatchNormalization-like or random augmentation class, no
+``dropout`` argument or ``tf.nn.dropout``, no ``training=training`` forwarded),
+obtains no model it cannot see (``keras.applications``, ``load_model``, hub,
+presets, a model-zoo package) and the modules of the linted project it imports
+(found beside the file or above it, followed through their own imports) name
+none either, then whatever it builds has nothing that behaves differently in
+training: the finding would be harmless, so the rules stay silent. Comments
+and strings do not count: only names used in code.
 """
 from __future__ import annotations
 
+import ast
 import os
-import re
-
-import libcst as cst
+from typing import Dict, List, Optional, Tuple
 
 from ..keras_knowledge import AUGMENTATION, BATCHNORM_LIKE, DROPOUT_LIKE, OPAQUE_MODEL_SOURCES
-from ..walker import iter_descendants
 
-_MODE_WORDS = re.compile(
-    r"\b(?:"
-    + "|".join(sorted(DROPOUT_LIKE | BATCHNORM_LIKE | AUGMENTATION | (OPAQUE_MODEL_SOURCES - {"load"}), key=len, reverse=True))
-    + r")\b|dropout|batch_?norm|applications|saved_model\.load|training\s*=\s*training",
-    re.IGNORECASE,
-)
+_MODE_NAMES = frozenset(DROPOUT_LIKE | BATCHNORM_LIKE | AUGMENTATION | (OPAQUE_MODEL_SOURCES - {"load"}) | {"applications"})
 
 # Packages that hand out ready-made models (their contents cannot be seen here).
 _MODEL_ZOOS = frozenset(
@@ -37,6 +31,10 @@ _MODEL_ZOOS = frozenset(
         "tfimm", "tensorflow_models", "tf_models", "vit_keras", "keras_applications",
     }
 )
+_MAX_MODULES = 40  # project modules followed per file; beyond that: cannot tell
+_Imports = List[Tuple[str, int]]  # (dotted module, relative level)
+# Per process: a project module's (names a mode layer?, its imports), by path and mtime.
+_MODULE_SUMMARIES: Dict[Tuple[str, float], Optional[Tuple[bool, _Imports]]] = {}
 
 
 def rules_out_mode_layers(context) -> bool:
@@ -44,41 +42,132 @@ def rules_out_mode_layers(context) -> bool:
     mode-dependent layer (computed once per file)."""
     cached = getattr(context, "_no_mode_layers", None)
     if cached is None:
-        cached = _MODE_WORDS.search(context.source) is None and _imports_only_model_free(context)
+        summary = _summarise(context.source)
+        folder = os.path.dirname(os.path.abspath(context.path)) if context.path not in ("", "-") else None
+        cached = summary is not None and not summary[0] and _imports_model_free(summary[1], folder)
         context._no_mode_layers = cached
     return cached
 
 
-def _imports_only_model_free(context) -> bool:
-    folder = os.path.dirname(os.path.abspath(context.path)) if context.path not in ("", "-") else None
-    for node in iter_descendants(context.module):
-        if isinstance(node, cst.Import):
-            roots = [_root(alias.name) for alias in node.names]
-        elif isinstance(node, cst.ImportFrom):
-            if node.relative:
-                return False  # the project's own module: it may build anything
-            roots = [_root(node.module)] if node.module is not None else []
-        else:
-            continue
-        if any(root in _MODEL_ZOOS or _is_local(folder, root) for root in roots):
+def _summarise(source: str) -> Optional[Tuple[bool, _Imports]]:
+    """(does the code name a mode-dependent layer or an opaque model source?,
+    the modules it imports); None when Python cannot parse it."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    mode = False
+    imports: _Imports = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            mode = mode or _is_mode_name(node.id)
+        elif isinstance(node, ast.Attribute):
+            mode = mode or _is_mode_name(node.attr) or (
+                node.attr == "load" and isinstance(node.value, ast.Attribute) and node.value.attr == "saved_model"
+            )
+        elif isinstance(node, ast.keyword) and node.arg is not None:
+            mode = mode or "dropout" in node.arg.lower() or (
+                node.arg == "training" and isinstance(node.value, ast.Name) and node.value.id == "training"
+            )
+        elif isinstance(node, ast.Import):
+            imports += [(alias.name, 0) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            imports.append((module, node.level))
+            # ``from pkg import sub``: ``sub`` may be a module of the project.
+            imports += [(f"{module}.{alias.name}" if module else alias.name, node.level)
+                        for alias in node.names if alias.name != "*"]
+    return mode, imports
+
+
+def _is_mode_name(name: str) -> bool:
+    if name in _MODE_NAMES:
+        return True
+    lower = name.lower()
+    return "dropout" in lower or "batchnorm" in lower or "batch_norm" in lower
+
+
+def _imports_model_free(imports: _Imports, folder: Optional[str]) -> bool:
+    """No model zoo, and every project module reached names no mode layer."""
+    todo = [(module, level, folder) for module, level in imports]
+    done = set()
+    while todo:
+        module, level, where = todo.pop()
+        root = module.split(".", 1)[0]
+        if level == 0 and root in _MODEL_ZOOS:
             return False
+        path = _project_module(module, level, where)
+        if path is False:
+            return False  # the project's own module, but not found: cannot tell
+        if path is None or path in done:
+            continue  # not the project's (the standard library, TensorFlow …)
+        done.add(path)
+        if len(done) > _MAX_MODULES:
+            return False
+        summary = _module_summary(path)
+        if summary is None or summary[0]:
+            return False
+        here = os.path.dirname(path)
+        todo += [(m, lvl, here) for m, lvl in summary[1]]
     return True
 
 
-def _is_local(folder, root: str) -> bool:
-    """A module of the linted project: ``root.py`` or ``root/`` beside the file
-    or in a folder above it (where Python would find it when run from there)."""
-    for _ in range(6):
-        if folder is None or not root:
-            return False
-        if os.path.isfile(os.path.join(folder, root + ".py")) or os.path.isdir(os.path.join(folder, root)):
-            return True
-        parent = os.path.dirname(folder)
-        folder = None if parent == folder else parent
+def _project_module(module: str, level: int, folder: Optional[str]):
+    """The file of a module of the linted project, None for a module that is
+    not the project's, False for one that is but cannot be found."""
+    if folder is None:
+        return False if level else None
+    parts = [p for p in module.split(".") if p]
+    if level:
+        base = folder
+        for _ in range(level - 1):
+            base = os.path.dirname(base)
+        found = _module_file(base, parts)
+        return found if found is not None else (None if not parts else _missing_or_name(base, parts))
+    current = folder
+    for _ in range(6):  # where Python would find it when run from there
+        if parts and (os.path.isfile(os.path.join(current, parts[0] + ".py"))
+                      or os.path.isdir(os.path.join(current, parts[0]))):
+            found = _module_file(current, parts)
+            return found if found is not None else _missing_or_name(current, parts)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    return None
+
+
+def _module_file(base: str, parts: List[str]) -> Optional[str]:
+    path = os.path.join(base, *parts) if parts else base
+    if os.path.isfile(path + ".py"):
+        return path + ".py"
+    init = os.path.join(path, "__init__.py")
+    if os.path.isfile(init):
+        return init
+    if os.path.isdir(path):
+        return ""  # a namespace folder: nothing in it to read
+    return None
+
+
+def _missing_or_name(base: str, parts: List[str]):
+    """``from pkg.mod import Thing``: the last part may be a name, not a module."""
+    if len(parts) > 1 and _module_file(base, parts[:-1]) is not None:
+        return None  # ``Thing`` is a name; its module is followed on its own
     return False
 
 
-def _root(node) -> str:
-    while isinstance(node, cst.Attribute):
-        node = node.value
-    return node.value if isinstance(node, cst.Name) else ""
+def _module_summary(path: str) -> Optional[Tuple[bool, _Imports]]:
+    if path == "":
+        return (False, [])
+    try:
+        key = (path, os.stat(path).st_mtime)
+    except OSError:
+        return None
+    if key not in _MODULE_SUMMARIES:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(2_000_000)
+            _MODULE_SUMMARIES[key] = _summarise(data.decode("utf-8", "replace"))
+        except OSError:
+            _MODULE_SUMMARIES[key] = None
+    return _MODULE_SUMMARIES[key]

@@ -129,6 +129,10 @@ class TapeCallWithoutTraining(Rule):
             if self._is_plain_module(callee, scope):
                 continue  # a tf.Module: Keras's training mode does not reach it
             contents = self.context.models.contents_of_name(callee, at=call)
+            if contents.any is Tri.UNKNOWN and callee not in scope.assignments:
+                # A parameter (``train_step(model, ...)``): the file's own models
+                # of that name are what it is called with.
+                contents = self.context.models.contents_of_name(callee)
             if contents.any is Tri.NO:
                 continue  # nothing in it behaves differently in training
             if contents.any is Tri.UNKNOWN and self._built_here(callee, scope) and rules_out_mode_layers(self.context):

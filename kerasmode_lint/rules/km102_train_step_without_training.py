@@ -91,6 +91,7 @@ class TrainStepWithoutTraining(Rule):
             self.step is None
             and node.name.value == "train_step"
             and isinstance(parent, cst.ClassDef)
+            and not _is_plain_class(parent, self.context.models.index.classes)
         ):
             self.step = _Step(node, parent)
         self.scopes.append(node)
@@ -259,3 +260,20 @@ def _argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.CSTNo
             return arg.value
     positional = [a for a in call.args if a.keyword is None and not a.star]
     return positional[position].value if len(positional) > position else None
+
+
+def _is_plain_class(node: cst.ClassDef, classes, depth: int = 0) -> bool:
+    """``class Trainer:`` / ``class Trainer(object):`` (through classes of this
+    file): its ``train_step`` is a custom loop's method, which fit() never runs."""
+    if depth > 8:
+        return False
+    for base in node.bases:
+        if base.keyword is not None:
+            return False
+        name = dotted(base.value)
+        if name == "object":
+            continue
+        parent = classes.get(name) if name else None
+        if parent is None or parent is node or not _is_plain_class(parent, classes, depth + 1):
+            return False
+    return True

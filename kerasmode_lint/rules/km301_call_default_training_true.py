@@ -23,11 +23,13 @@ cannot show, when the class defines ``call`` in a file that uses Keras).
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Optional, Set
 
 import libcst as cst
 
 from .. import keras_knowledge as kk
+from ..class_uses import uses
+from ..keras_knowledge import Tri
 from ..layer_calls import LayerCalls, layer_call_methods, layer_calls, reads_name, training_param
 from ..names import dotted
 from .. import screens
@@ -72,10 +74,31 @@ class CallDefaultTrainingTrue(Rule):
             name = cls.name.value
             convention = _convention(index, cls, function)
             if convention is not None:
-                if leaks:
+                if leaks and not self._only_standalone(name):
                     self.report(param, _leak_only_message(name, convention))
                 continue
+            if self._holds_nothing_mode_dependent(cls, function):
+                continue  # the default only steers the class's own, mode-free code
+            if uses(self.context, name).every_call_passes_training:
+                continue  # the default is never used
             self.report(param, _message(name, leaks))
+
+    def _holds_nothing_mode_dependent(self, cls: cst.ClassDef, function: cst.FunctionDef) -> bool:
+        if self.context.models.of_class(cls).any is not Tri.NO:
+            return False
+        built = _self_attributes_assigned(cls)
+        for node in iter_descendants(function.body):
+            if isinstance(node, cst.Call):
+                callee = dotted(node.func) or ""
+                if callee.startswith("self.") and callee.count(".") == 1 and callee[5:] not in built:
+                    return False  # a sublayer the class does not build: unseen
+        return True
+
+    def _only_standalone(self, name: str) -> bool:
+        """Used (in the file or the project) but never inside another model:
+        the leak needs a layer called after it in the same outer call."""
+        found = uses(self.context, name)
+        return (bool(found.calls) or found.escapes) and not found.nested
 
 
 def _is_true(node: Optional[cst.CSTNode]) -> bool:
@@ -139,3 +162,15 @@ def _leak_only_message(name: str, why: str) -> str:
         "keras-team/keras#23166). Upgrade to Keras 3.16+, or call the model with an "
         "explicit `training=False` for inference (predict() and evaluate() already do)."
     )
+
+
+def _self_attributes_assigned(cls: cst.ClassDef) -> Set[str]:
+    found: Set[str] = set()
+    for node in iter_descendants(cls.body):
+        if isinstance(node, (cst.Assign, cst.AnnAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            for target in targets:
+                text = dotted(target) or ""
+                if text.startswith("self.") and text.count(".") == 1:
+                    found.add(text[5:])
+    return found

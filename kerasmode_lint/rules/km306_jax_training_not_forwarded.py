@@ -126,7 +126,35 @@ class JaxTrainingNotForwarded(Rule):
         for call in method.calls:
             if contents.of_attribute(call.attr) is not Tri.YES:
                 continue
+            if self._mode_free_by_construction(method.cls, call.attr, classes):
+                continue
             self.report(call.node, self._message(call, method))
+
+    def _mode_free_by_construction(self, cls: cst.ClassDef, attr: str, classes) -> bool:
+        """``self.attr`` is an instance of a class of this file whose ``call``
+        takes no ``training`` (nor ``**kwargs``) and calls no sublayer: its
+        random ops (``keras.random.dropout``) run whatever the mode."""
+        for node in iter_descendants(cls.body):
+            if not isinstance(node, cst.Assign) or len(node.targets) != 1:
+                continue
+            if dotted(node.targets[0].target) != f"self.{attr}" or not isinstance(node.value, cst.Call):
+                continue
+            target = classes.get(dotted(node.value.func) or "")
+            if target is None:
+                return False
+            for member in target.body.body:
+                if isinstance(member, cst.FunctionDef) and member.name.value == "call":
+                    params = member.params
+                    names = {p.name.value for p in (*params.params, *params.kwonly_params, *params.posonly_params)}
+                    if "training" in names or isinstance(params.star_kwarg, cst.Param):
+                        return False
+                    return not any(
+                        isinstance(n, cst.Call) and (dotted(n.func) or "").startswith("self.")
+                        and (dotted(n.func) or "").count(".") == 1
+                        for n in iter_descendants(member.body)
+                    )
+            return False
+        return False
 
     def _only_nested(self, contents: ClassContents) -> bool:
         """Used in the file only as a layer (a sublayer of another model, or

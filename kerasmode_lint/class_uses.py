@@ -1,0 +1,212 @@
+"""How the instances of a layer class are used, in its file and in the other
+modules of the linted project that name it.
+
+For KM301: a ``call(..., training=True)`` default matters only where an
+instance is called without ``training``. ``uses(context, "Block")`` answers
+with the calls found (does each pass a training flag?), and whether an
+instance escapes where the calls cannot be followed (handed to a function,
+put in a list, returned, the class itself passed around); ``nested`` says
+whether some use puts it inside another model (a Sequential, a functional
+graph, another layer's attribute), where Keras 3.0–3.15 leak its default.
+
+Read with ``ast`` (fast, no libcst): other modules are only scanned, not
+linted. The project is the folder holding the file (climbing out of packages,
+those with an ``__init__.py``), at most a few hundred files that contain the
+class's name.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple
+
+_FLAG = re.compile(r"(?:is_)?train(?:ing)?(?:_mode|_flag|_phase)?")
+_MAX_FILES = 400
+_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", "site-packages", ".venv", "venv", ".tox"})
+# (project root, its mtime, the file's folder's mtime) -> its .py files, per
+# process (a file added there changes the key; elsewhere, the next run sees it).
+_TREES: Dict[Tuple[str, float, float], List[str]] = {}
+
+
+@dataclass
+class Uses:
+    calls: List[bool] = field(default_factory=list)  # per call of an instance: passes training?
+    escapes: bool = False
+    nested: bool = False
+
+    @property
+    def every_call_passes_training(self) -> bool:
+        return bool(self.calls) and all(self.calls) and not self.escapes
+
+
+def uses(context, class_name: str) -> Uses:
+    found = Uses()
+    _scan(context.source, class_name, found, own_file=True)
+    path = context.path
+    if path in ("", "-") or path.lower().endswith(".ipynb") or not os.path.isfile(path):
+        return found
+    here = os.path.abspath(path)
+    needle = class_name.encode()
+    for other in _project_files(_project_root(os.path.dirname(here)), os.path.dirname(here)):
+        if other == here:
+            continue
+        try:
+            with open(other, "rb") as handle:
+                data = handle.read(2_000_000)
+        except OSError:
+            continue
+        if needle in data:
+            _scan(data.decode("utf-8", "replace"), class_name, found, own_file=False)
+    return found
+
+
+_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+def _project_root(folder: str) -> str:
+    """Out of the packages, then one more folder (the scripts beside a
+    namespace package import it), unless a project marker says stop."""
+    extra = 1
+    while True:
+        if any(os.path.exists(os.path.join(folder, m)) for m in _MARKERS):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return folder
+        if os.path.isfile(os.path.join(folder, "__init__.py")):
+            folder = parent
+        elif extra:
+            extra -= 1
+            folder = parent
+        else:
+            return folder
+
+
+def _project_files(root: str, own: str) -> List[str]:
+    try:
+        key = (root, os.stat(root).st_mtime, os.stat(own).st_mtime)
+    except OSError:
+        return []
+    if key not in _TREES:
+        files: List[str] = []
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
+            files += [os.path.join(folder, n) for n in names if n.endswith(".py")]
+            if len(files) > _MAX_FILES:
+                files = []  # too big to scan per class: the file alone decides
+                break
+        _TREES[key] = files
+    return _TREES[key]
+
+
+def _scan(source: str, name: str, found: Uses, own_file: bool) -> None:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        found.escapes = True
+        return
+    parents: Dict[int, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    instances: Set[str] = set()
+    containers: Set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            continue
+        if not (isinstance(node, (ast.Name, ast.Attribute)) and _tail(node) == name):
+            continue
+        parent = parents.get(id(node))
+        if isinstance(parent, ast.Attribute) or isinstance(parent, ast.ClassDef):
+            continue  # ``module.Block`` is seen as the Attribute; a base class
+        if isinstance(parent, ast.ImportFrom) or isinstance(parent, ast.alias):
+            continue
+        if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in _INTROSPECTION:
+            continue  # super(Block, self), isinstance(x, Block)
+        if not (isinstance(parent, ast.Call) and parent.func is node):
+            found.escapes = True  # the class itself handed around
+            continue
+        outer = parents.get(id(parent))
+        container = _container(outer, parent, parents)
+        if container is not None:
+            containers.add(container)  # self.blocks.append(Block(...)); [Block() for …]
+            found.nested = found.nested or container.startswith("self.")
+        elif isinstance(outer, ast.Call) and outer.func is parent:
+            found.calls.append(_passes_training(outer))  # Block(...)(x)
+            found.nested = True
+        elif isinstance(outer, (ast.Assign, ast.AnnAssign)) and outer.value is parent:
+            targets = outer.targets if isinstance(outer, ast.Assign) else [outer.target]
+            for target in targets:
+                text = _dotted(target)
+                if text is None:
+                    found.escapes = True
+                    continue
+                instances.add(text)
+                if text.startswith("self."):
+                    found.nested = True  # a sublayer of another layer or model
+        else:
+            found.escapes = True  # in a list, an argument, a return …
+            if isinstance(outer, (ast.List, ast.Tuple)) or isinstance(outer, ast.Call):
+                found.nested = True
+    if not instances and not containers:
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For) and _dotted(node.iter) in containers and isinstance(node.target, ast.Name):
+            instances.add(node.target.id)  # for block in self.blocks: block(x, training)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if _dotted(func) in instances or (isinstance(func, ast.Subscript) and _dotted(func.value) in containers):
+            found.calls.append(_passes_training(node))
+
+
+_INTROSPECTION = frozenset({"super", "isinstance", "issubclass", "type"})
+
+
+def _container(outer, call, parents) -> Optional[str]:
+    """The list an instance is put in: ``X.append(Block(...))``, or ``X = [Block(...) …]``."""
+    if (isinstance(outer, ast.Call) and isinstance(outer.func, ast.Attribute)
+            and outer.func.attr == "append" and call in outer.args):
+        return _dotted(outer.func.value)
+    node = outer
+    if isinstance(node, ast.ListComp) and node.elt is call:
+        node = parents.get(id(node))
+    elif isinstance(node, ast.List):
+        node = parents.get(id(node))
+    else:
+        return None
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        return _dotted(node.targets[0])
+    return None
+
+
+def _passes_training(call: ast.Call) -> bool:
+    for keyword in call.keywords:
+        if keyword.arg is None or _FLAG.fullmatch(keyword.arg.lower()):
+            return True
+    for arg in call.args[1:]:
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, bool):
+            return True
+        if isinstance(arg, ast.Name) and _FLAG.fullmatch(arg.id.lower()):
+            return True
+        if isinstance(arg, ast.Starred):
+            return True
+    return False
+
+
+def _dotted(node: ast.AST) -> Optional[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _tail(node: ast.AST) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else node.id
