@@ -221,6 +221,15 @@ def _row(label: str, row: collections.Counter) -> str:
             f"{row['FP']} | {row['ungraded']} | {precision} |")
 
 
+def _section(title: str, rows: list[dict], text) -> None:
+    if not rows:
+        return
+    print(f"\n## {len(rows)} {title}\n")
+    for row in rows:
+        cell = f" cell {row['cell']}" if row.get("cell") is not None else ""
+        print(f"- {row['repository']} {row['path']}{cell}:{row['line']} {row['code']} {text(row)}")
+
+
 def check(trees: Path, linter: list[str], jobs: str | None, only: list[str],
           ungraded_out: Path | None, findings_out: Path | None) -> int:
     all_paired, all_ungraded, all_lost, all_dropped, everything = [], [], [], [], []
@@ -252,22 +261,11 @@ def check(trees: Path, linter: list[str], jobs: str | None, only: list[str],
         print(f"- {repository}: {count} ({summary}); {ungraded} ungraded; {gone} verdicts no longer reported")
     print("\n## Precision per rule ((REAL + LATENT) / graded)\n")
     print("\n".join(precision_table(all_paired, all_ungraded)))
-    graded_codes = [f for f in all_ungraded if f["code"] != "KM001"]
-    if graded_codes:
-        print(f"\n## {len(graded_codes)} findings without a verdict\n")
-        for f in graded_codes:
-            cell = f" cell {f['cell']}" if f.get("cell") is not None else ""
-            print(f"- {f['repository']} {f['path']}{cell}:{f['line']} {f['code']} {f['message'][:140]}")
-    if all_dropped:
-        print(f"\n## {len(all_dropped)} LATENT findings no longer reported (allowed: not a bug today)\n")
-        for v in all_dropped:
-            cell = f" cell {v['cell']}" if v.get("cell") is not None else ""
-            print(f"- {v['repository']} {v['path']}{cell}:{v['line']} {v['code']}: {v['reason']}")
-    if all_lost:
-        print(f"\n## {len(all_lost)} REAL findings no longer reported (lost recall)\n")
-        for v in all_lost:
-            cell = f" cell {v['cell']}" if v.get("cell") is not None else ""
-            print(f"- {v['repository']} {v['path']}{cell}:{v['line']} {v['code']} {v['verdict']}: {v['reason']}")
+    _section("findings without a verdict", [f for f in all_ungraded if f["code"] != "KM001"],
+             lambda f: f["message"][:140])
+    _section("LATENT findings no longer reported (allowed: not a bug today)", all_dropped,
+             lambda v: v["reason"])
+    _section("REAL findings no longer reported (lost recall)", all_lost, lambda v: v["reason"])
     if ungraded_out:
         ungraded_out.write_text(json.dumps([
             {"repository": f["repository"], "path": f["path"], "cell": f.get("cell"), "line": f["line"],
