@@ -28,6 +28,8 @@ tree: most files never ask.
 """
 from __future__ import annotations
 
+import bisect
+
 import builtins
 from collections import defaultdict
 from dataclasses import dataclass
@@ -468,6 +470,7 @@ class ModelContents:
         self._index: Optional[_Index] = None
         self._symbolic_cache: Dict[int, Set[str]] = {}
         self._graph_cache: Dict[int, Set[int]] = {}
+        self._order_cache: Dict[tuple, tuple] = {}
 
     @property
     def index(self) -> _Index:
@@ -520,27 +523,44 @@ class ModelContents:
         points = self._use_points(scope, at)
         if not points:
             return everything
+        orders, placed, added_orders, added_pairs = self._ordered(name, assigned, added)
         reaching: List[_Scoped] = []
         for point in points:
-            earlier = sorted(
-                ((index.value_order[id(v)], (s, v)) for s, v in assigned
-                 if id(v) in index.value_order and index.value_order[id(v)][0] < point),
-                key=lambda item: item[0][0],
-            )
+            # Bisect, then walk back to the last unconditional definition:
+            # linear in the file however often the name is reassigned.
+            index_before = bisect.bisect_left(orders, point) - 1
             start = None
-            for (order, conditional), pair in reversed(earlier):
+            while index_before >= 0:
+                order, conditional, pair = placed[index_before]
                 reaching.append(pair)
                 if not conditional:
                     start = order
                     break
+                index_before -= 1
             if start is None:
                 return everything  # used before any sure definition
-            reaching += [
-                (s, v) for s, v in added
-                if id(v) in index.value_order and start < index.value_order[id(v)][0] < point
-            ]
+            low = bisect.bisect_right(added_orders, start)
+            high = bisect.bisect_left(added_orders, point)
+            reaching += added_pairs[low:high]
         unique = {id(v): (s, v) for s, v in reaching}
         return list(unique.values())
+
+    def _ordered(self, name, assigned, added):
+        """The definitions of a module-level name sorted by position (once per name)."""
+        key = ("ordered", name)
+        cached = self._order_cache.get(key)
+        if cached is None:
+            order_of = self.index.value_order
+            placed = sorted(
+                ((order_of[id(v)][0], order_of[id(v)][1], (s, v)) for s, v in assigned if id(v) in order_of),
+                key=lambda item: item[0],
+            )
+            adds = sorted(
+                ((order_of[id(v)][0], (s, v)) for s, v in added if id(v) in order_of), key=lambda item: item[0]
+            )
+            cached = ([p[0] for p in placed], placed, [a[0] for a in adds], [a[1] for a in adds])
+            self._order_cache[key] = cached
+        return cached
 
     def _use_points(self, scope, at) -> List[int]:
         """Positions in the file's order where a use at ``at`` runs: the call
@@ -557,14 +577,23 @@ class ModelContents:
                 return []
         if not isinstance(function, cst.FunctionDef):
             return []  # a method: its class may be used anywhere
+        key = ("points", id(function))
+        if key not in self._order_cache:
+            self._order_cache[key] = self._calls_of(function)
+        return self._order_cache[key]
+
+    def _calls_of(self, function: cst.FunctionDef) -> List[int]:
+        index = self.index
         fname = function.name.value
         defined = index.def_order.get(id(function), 0)
-        points = [
-            index.call_order[id(call)]
-            for call in index.scope_calls.get(id(self._module), ())
-            if isinstance(call.func, cst.Name) and call.func.value == fname
-            and index.call_order.get(id(call), 0) > defined
-        ]
+        by_name = self._order_cache.get("module calls")
+        if by_name is None:  # once per file: module-level calls of plain names
+            by_name = defaultdict(list)
+            for call in index.scope_calls.get(id(self._module), ()):
+                if isinstance(call.func, cst.Name):
+                    by_name[call.func.value].append(index.call_order.get(id(call), 0))
+            self._order_cache["module calls"] = by_name
+        points = [order for order in by_name.get(fname, ()) if order > defined]
         if len(points) != index.name_uses.get(fname, 0):
             return []  # also passed around or called from elsewhere
         return points
