@@ -58,8 +58,10 @@ def assert_clean_exit(code, seconds, err, tree, by_signal=False):
 
 
 def test_a_parallel_run_stops_at_once(tmp_path):
-    for number in range(400):
-        (tmp_path / f"m{number:03d}.py").write_text(FLAGGED * 30)  # about 5 MB in all: many seconds of work
+    # About 4.5 MB in all: over ten seconds of work on an idle 2-core machine,
+    # so a loaded machine cannot finish it before the signal comes.
+    for number in range(800):
+        (tmp_path / f"m{number:03d}.py").write_text(FLAGGED * 30)
     proc = start(["-j", "2", str(tmp_path)], tmp_path)
     code, seconds, err = interrupt(proc, after=2.5)
     assert_clean_exit(code, seconds, err, tmp_path)
@@ -69,7 +71,7 @@ def test_a_parallel_run_stops_at_once(tmp_path):
 def test_a_serial_run_in_the_parse_thread_stops_without_aborting(tmp_path):
     """-j1 parses on a large-stack thread; shutting down while it runs used to
     abort the interpreter (SIGABRT, "Fatal Python error")."""
-    (tmp_path / "big.py").write_text(FLAGGED * 6000)  # one file: seconds inside libcst's parse
+    (tmp_path / "big.py").write_text(FLAGGED * 12000)  # one file: many seconds inside libcst's parse
     for _ in range(3):
         proc = start(["-j", "1", "--no-cache", "big.py"], tmp_path)
         code, seconds, err = interrupt(proc, after=2.0)
