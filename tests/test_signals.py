@@ -71,7 +71,7 @@ def test_a_parallel_run_stops_at_once(tmp_path):
 def test_a_serial_run_in_the_parse_thread_stops_without_aborting(tmp_path):
     """-j1 parses on a large-stack thread; shutting down while it runs used to
     abort the interpreter (SIGABRT, "Fatal Python error")."""
-    (tmp_path / "big.py").write_text(FLAGGED * 12000)  # one file: many seconds inside libcst's parse
+    (tmp_path / "big.py").write_text(FLAGGED * 6000)  # one file: seconds inside libcst's parse
     for _ in range(3):
         proc = start(["-j", "1", "--no-cache", "big.py"], tmp_path)
         code, seconds, err = interrupt(proc, after=2.0)
