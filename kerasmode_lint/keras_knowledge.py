@@ -76,6 +76,13 @@ DROPOUT_ARGUMENTS = {
 # Wrappers whose behaviour is that of the layer they wrap (first argument).
 WRAPPERS = frozenset({"TimeDistributed", "Bidirectional", "RNN"})
 
+# Layers of add-on packages (tensorflow_addons, keras_contrib) seen by class
+# name: normalisations computed from the batch itself, with no moving
+# statistics and no training branch, and wrappers that only reparametrise the
+# layer they wrap (its contents are the wrapper's).
+ADDON_MODE_FREE = frozenset({"InstanceNormalization", "GroupNormalization", "FilterResponseNormalization", "Maxout", "GELU"})
+ADDON_WRAPPERS = frozenset({"WeightNormalization"})
+
 # Built-in layers with no training-mode behaviour at all.
 MODE_FREE = frozenset(
     {

@@ -40,7 +40,7 @@ import libcst as cst
 from . import keras_knowledge as kk
 from .keras_knowledge import Tri
 from .names import ImportTracker, dotted
-from .walker import iter_children, walk
+from .walker import iter_children, iter_descendants, walk
 
 _MAX_DEPTH = 8
 
@@ -822,7 +822,7 @@ class ModelContents:
         if name in index.classes:
             return self._class(index.classes[name], depth, seen)
         if name in index.functions:
-            return self._scope(index.functions[name], depth, seen)
+            return self._scope(index.functions[name], depth, seen, call=node)
         return UNKNOWN
 
     def _keras_call(self, qualified: str, node: cst.Call, depth: int, seen: Set[int]) -> Contents:
@@ -891,14 +891,22 @@ class ModelContents:
             return NOTHING
         return UNKNOWN
 
-    def _scope(self, scope: cst.CSTNode, depth: int, seen: Set[int]) -> Contents:
-        """Layers constructed in a function, class or module body."""
+    def _scope(self, scope: cst.CSTNode, depth: int, seen: Set, call: Optional[cst.Call] = None) -> Contents:
+        """Layers constructed in a function, class or module body. For a
+        builder function called with literal flags (``downsample(64, 4,
+        apply_dropout=False)``, or its defaults), the branches those flags
+        rule out (``if apply_dropout: block.add(Dropout(0.5))``) build nothing."""
         if depth > _MAX_DEPTH:
             return UNKNOWN
-        if id(scope) in seen:
+        bindings = _literal_flags(scope, call) if call is not None and isinstance(scope, cst.FunctionDef) else {}
+        key = (id(scope), tuple(sorted(bindings.items()))) if bindings else id(scope)
+        if key in seen:
             return NOTHING  # already being evaluated: it adds nothing new
-        seen.add(id(scope))
+        seen.add(key)
         calls = list(self.index.scope_calls.get(id(scope), []))
+        if bindings:
+            excluded = _ruled_out_calls(scope, bindings)
+            calls = [c for c in calls if id(c) not in excluded]
         if isinstance(scope, cst.ClassDef):
             # A class's layers are built in its methods.
             for member in scope.body.body:
@@ -973,6 +981,11 @@ class ModelContents:
             return NOTHING
         if last in kk.OPAQUE_MODEL_SOURCES:
             return UNKNOWN
+        if last in kk.ADDON_MODE_FREE:
+            return NOTHING  # tfa.layers.InstanceNormalization()
+        if last in kk.ADDON_WRAPPERS and call.args and call.args[0].keyword is None:
+            return self._constructor(call.args[0].value, depth + 1, seen) if isinstance(
+                call.args[0].value, cst.Call) else UNKNOWN
         root = name.split(".", 1)[0]
         if (
             last[:1].isupper()
@@ -1002,6 +1015,76 @@ def _names_in(node: cst.CSTNode) -> Set[str]:
             continue
         stack.extend(iter_children(current))
     return found
+
+
+def _literal_flags(function: cst.FunctionDef, call: cst.Call) -> Dict[str, bool]:
+    """The builder's boolean parameters whose value is known at this call:
+    a literal True/False passed, or a literal default left alone."""
+    if any(arg.star for arg in call.args):
+        return {}
+    params = [*function.params.posonly_params, *function.params.params]
+    flags: Dict[str, bool] = {}
+    for param in (*params, *function.params.kwonly_params):
+        value = _literal_bool(param.default)
+        if value is not None:
+            flags[param.name.value] = value
+    positional = [arg for arg in call.args if arg.keyword is None]
+    for param, arg in zip(params, positional):
+        _bind_flag(flags, param.name.value, arg.value)
+    for arg in call.args:
+        if arg.keyword is not None:
+            _bind_flag(flags, arg.keyword.value, arg.value)
+    return flags
+
+
+def _bind_flag(flags: Dict[str, bool], name: str, value: cst.CSTNode) -> None:
+    literal = _literal_bool(value)
+    if literal is None:
+        flags.pop(name, None)  # passed, but not as a literal: unknown
+    else:
+        flags[name] = literal
+
+
+def _ruled_out_calls(function: cst.FunctionDef, flags: Dict[str, bool]) -> Set[int]:
+    """Calls inside ``if flag:`` / ``if not flag:`` branches the flags rule out."""
+    out: Set[int] = set()
+
+    def drop(block) -> None:
+        out.update(id(n) for n in iter_descendants(block) if isinstance(n, cst.Call))
+
+    def test_value(test) -> Optional[bool]:
+        if isinstance(test, cst.Name):
+            return flags.get(test.value)
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = test_value(test.expression)
+            return None if inner is None else not inner
+        return None
+
+    def branch(node: cst.If) -> None:
+        value = test_value(node.test)
+        if value is False:
+            drop(node.body)
+        else:
+            visit(node.body)
+        other = node.orelse
+        if other is None:
+            return
+        if value is True:
+            drop(other)
+        elif isinstance(other, cst.If):
+            branch(other)
+        else:
+            visit(other.body)
+
+    def visit(block) -> None:
+        for statement in getattr(block, "body", ()):
+            if isinstance(statement, cst.If):
+                branch(statement)
+            elif isinstance(statement, (cst.For, cst.While, cst.With, cst.Try)):
+                visit(statement.body)
+
+    visit(function.body)
+    return out
 
 
 def _call_pins_training(node: cst.ClassDef) -> bool:

@@ -506,3 +506,41 @@ def test_function_passed_around_uses_every_definition():
     run_later(train)
     """
     assert [c for _, c in lint(src)] == ["KM101"]
+
+
+_BUILDER = """
+from tensorflow.keras import layers
+
+def downsample(channels, apply_norm=True, apply_dropout=False):
+    block = keras.Sequential()
+    block.add(layers.Conv2D(channels, 3))
+    if apply_norm:
+        block.add(layers.LayerNormalization())
+    if not apply_dropout:
+        pass
+    else:
+        block.add(layers.Dropout(0.5))
+    return block
+
+def build(flag):
+    x = keras.Input((8, 8, 3))
+    y = downsample(4, apply_norm=False)(x)
+    y = {second}(y)
+    return keras.Model(x, y)
+
+d = build(False)
+with tf.GradientTape() as tape:
+    loss = tf.reduce_mean(d(x))
+grads = tape.gradient(loss, d.trainable_variables)
+opt.apply_gradients(zip(grads, d.trainable_variables))
+"""
+
+
+@pytest.mark.parametrize("second, flagged", [
+    ("downsample(8)", False),                     # the default leaves Dropout out
+    ("downsample(8, apply_dropout=False)", False),
+    ("downsample(8, True, True)", True),          # positional flag turns it on
+    ("downsample(8, apply_dropout=flag)", True),  # not a literal: it may be on
+])
+def test_builder_flags_rule_out_branches(second, flagged):
+    assert bool(lint(_BUILDER.format(second=second))) is flagged

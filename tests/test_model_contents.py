@@ -404,3 +404,28 @@ def test_reassigned_name_after_the_model_is_not_a_node():
     ctx = context(body)
     assert ctx.models.is_graph_node(find_call(ctx, "layer"))
     assert not ctx.models.is_graph_node(find_call(ctx, "model"))
+
+
+def test_addon_normalisations_and_weight_norm_wrappers_are_mode_free():
+    from helpers import findings
+
+    src = """
+    import tensorflow as tf
+    import tensorflow_addons as tfa
+    from tensorflow import keras
+    from tensorflow.keras import layers
+
+    d = keras.Sequential([
+        tfa.layers.WeightNormalization(layers.Conv1D(16, 3)),
+        tfa.layers.InstanceNormalization(),
+        layers.LeakyReLU(0.2),
+    ])
+    opt = keras.optimizers.Adam()
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(d(x))
+    grads = tape.gradient(loss, d.trainable_variables)
+    opt.apply_gradients(zip(grads, d.trainable_variables))
+    """
+    assert findings(src, "2") == []
+    wrapped_dropout = src.replace("layers.Conv1D(16, 3)", "layers.Dropout(0.5)")
+    assert [code for _, code in findings(wrapped_dropout, "2")] == ["KM101"]
