@@ -471,6 +471,7 @@ class ModelContents:
         self._symbolic_cache: Dict[int, Set[str]] = {}
         self._graph_cache: Dict[int, Set[int]] = {}
         self._order_cache: Dict[tuple, tuple] = {}
+        self._known: Dict[int, Contents] = {}  # id(expression) -> its definite contents
 
     @property
     def index(self) -> _Index:
@@ -795,17 +796,24 @@ class ModelContents:
         return Contents.combine(self._expr(v, s, depth + 1, seen) for s, v in pairs)
 
     def _expr(self, node: cst.CSTNode, scope: Optional[cst.CSTNode], depth: int, seen: Set[int]) -> Contents:
+        known = self._known.get(id(node))
+        if known is not None:
+            return known  # reached again by another path (a model passed along)
         if depth > _MAX_DEPTH or id(node) in seen:
-            return UNKNOWN
+            return UNKNOWN  # too deep, or a cycle
         seen.add(id(node))
         if isinstance(node, (cst.Name, cst.Attribute)):
             name = dotted(node)
-            return self._name(name, scope, depth, seen) if name else UNKNOWN
-        if isinstance(node, (cst.List, cst.Tuple)):
-            return Contents.combine(self._expr(el.value, scope, depth + 1, seen) for el in node.elements)
-        if isinstance(node, cst.Call):
-            return self._call(node, depth, seen)
-        return UNKNOWN
+            result = self._name(name, scope, depth, seen) if name else UNKNOWN
+        elif isinstance(node, (cst.List, cst.Tuple)):
+            result = Contents.combine(self._expr(el.value, scope, depth + 1, seen) for el in node.elements)
+        elif isinstance(node, cst.Call):
+            result = self._call(node, depth, seen)
+        else:
+            return UNKNOWN
+        if Tri.UNKNOWN not in (result.dropout, result.batchnorm, result.other):
+            self._known[id(node)] = result  # a definite answer holds for every path
+        return result
 
     def _call(self, node: cst.Call, depth: int, seen: Set[int]) -> Contents:
         if depth > _MAX_DEPTH:
@@ -869,6 +877,11 @@ class ModelContents:
         return Contents(dropout=dropout, batchnorm=Tri.YES if batchnorm else Tri.NO)
 
     def _layer(self, name: str, node: Optional[cst.Call], depth: int, seen: Set[int]) -> Contents:
+        if name == "TFSMLayer":
+            # A SavedModel endpoint: `training` picks call_training_endpoint,
+            # and without one every call runs the inference endpoint.
+            trains = node is not None and _keyword(node, "call_training_endpoint") is not None
+            return Contents(Tri.UNKNOWN, Tri.UNKNOWN, Tri.UNKNOWN, ignores_training=not trains)
         if name in kk.WRAPPERS and node is not None and node.args:
             scope = self.index.scope_of_call.get(id(node))
             return self._expr(node.args[0].value, scope, depth + 1, seen)

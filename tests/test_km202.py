@@ -3,7 +3,7 @@ import textwrap
 
 import pytest
 
-from helpers import findings
+from helpers import codes, findings
 from kerasmode_lint import lint_source
 
 HEADER = """
@@ -205,3 +205,19 @@ def test_frozen_teacher_in_train_step():
             return {}
     """
     assert lint(src) == []
+
+
+@pytest.mark.parametrize("endpoint, flagged", [("", False), (', call_training_endpoint="train"', True)])
+def test_savedmodel_endpoint_layer_without_a_training_endpoint(endpoint, flagged):
+    # TFSMLayer runs its inference endpoint whatever `training` says, unless
+    # it was given a training endpoint.
+    src = f"""
+    import keras
+    inputs = keras.Input((224, 224, 3))
+    sm = keras.layers.TFSMLayer("vit_dir", call_endpoint="serving_default"{endpoint})
+    outputs = keras.layers.Dense(10)(sm(inputs, training=False))
+    model = keras.Model(inputs, outputs)
+    model.compile("adam", "mse")
+    model.fit(x, y)
+    """
+    assert ("KM202" in codes(src, "3")) is flagged

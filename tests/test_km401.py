@@ -29,7 +29,22 @@ def lint(src, version="3"):
 ])
 @pytest.mark.parametrize("version", ["2", "3", "3.16"])
 def test_flagged_spellings(src, line, version):
-    assert lint(src, version) == [(line, "KM401")]
+    # Keras 2 honours the phase unless fit/evaluate/predict pass `training`
+    # themselves: there, it is reported where the file also calls one.
+    trains = src + "preds = model.predict(x)\n"
+    assert lint(trains, version) == [(line, "KM401")]
+    assert lint(src, version) == ([] if version == "2" else [(line, "KM401")])
+
+
+@pytest.mark.parametrize("src", [
+    # a TF1-style export: the phase is set before the graph is built, never fit
+    "import tensorflow as tf\ntf.keras.backend.set_learning_phase(0)\nmodel = build()\nfreeze(model)\n",
+    # the classic K.function idiom, the phase fed as an input
+    "from keras import backend as K\nf = K.function([m.input, K.learning_phase()], [m.output])\nout = f([x, 0])\n",
+])
+def test_keras2_without_fit_evaluate_predict_is_left_alone(src):
+    assert lint(src, "2") == []
+    assert [code for _, code in lint(src, "3")] == ["KM401"]
 
 
 def test_from_import_reports_the_import_and_each_use():
@@ -43,7 +58,7 @@ def test_from_import_reports_the_import_and_each_use():
 
 
 def test_messages_per_version():
-    src = "import tensorflow as tf\ntf.keras.backend.set_learning_phase(1)\n"
+    src = "import tensorflow as tf\ntf.keras.backend.set_learning_phase(1)\ny = model.predict(x)\n"
     [k3] = lint_source(src, "x.py", keras_version="3")
     [k2] = lint_source(src, "x.py", keras_version="2")
     assert "AttributeError" in k3.message and "removed in Keras 3" in k3.message
@@ -51,7 +66,7 @@ def test_messages_per_version():
     assert "deprecated" in k2.message and "predict()" in k2.message and "training=" in k2.message
     imported = lint_source("from keras.backend import learning_phase\n", "x.py", keras_version="3")
     assert "ImportError" in imported[0].message
-    read = "import tf_keras\nif training is None:\n    training = tf_keras.backend.learning_phase()\n"
+    read = "import tf_keras\nif training is None:\n    training = tf_keras.backend.learning_phase()\nmodel.fit(x, y)\n"
     [k2_read] = lint_source(read, "x.py", keras_version="2")
     assert "`learning_phase` is deprecated" in k2_read.message and "never consult" in k2_read.message
 

@@ -21,6 +21,8 @@ left alone. Methods of other objects that happen to share the name
 """
 from __future__ import annotations
 
+import re
+
 from typing import List, Set
 
 import libcst as cst
@@ -105,6 +107,10 @@ class LearningPhaseApi(Rule):
     def _use(self, node: cst.CSTNode, name: str, imported: bool = False) -> None:
         if self.implements or any(self.guards):
             return
+        if self.context.keras_version.is_keras2 and not _ENTRY_POINT.search(self.context.source):
+            # Keras 2 without fit/evaluate/predict in the file: the phase is
+            # honoured (a TF1 graph built for export, K.function, a bare call).
+            return
         self.report(node, self._message(name, imported))
 
     def _message(self, name: str, imported: bool) -> str:
@@ -129,6 +135,13 @@ class LearningPhaseApi(Rule):
             "tf.compat.v1.keras). Pass `training=` to the call instead, e.g. "
             "`model(x, training=True)` for dropout at inference, or `training=False`."
         )
+
+
+# The Keras entry points that pass `training` themselves, ignoring the phase.
+_ENTRY_POINT = re.compile(
+    r"\.(?:fit|fit_generator|evaluate|evaluate_generator|predict|predict_generator"
+    r"|train_on_batch|test_on_batch|predict_on_batch)\s*\("
+)
 
 
 def _catches(handler: cst.ExceptHandler) -> bool:
