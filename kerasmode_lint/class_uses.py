@@ -49,6 +49,7 @@ def uses(context, class_name: str) -> Uses:
         return found
     here = os.path.abspath(path)
     needle = class_name.encode()
+    stem = os.path.splitext(os.path.basename(here))[0]
     for other in _project_files(_project_root(os.path.dirname(here)), os.path.dirname(here)):
         if other == here:
             continue
@@ -57,31 +58,34 @@ def uses(context, class_name: str) -> Uses:
                 data = handle.read(2_000_000)
         except OSError:
             continue
-        if needle in data:
-            _scan(data.decode("utf-8", "replace"), class_name, found, own_file=False)
+        if needle in data and stem.encode() in data:
+            _scan(data.decode("utf-8", "replace"), class_name, found, own_file=False, module=stem)
     return found
 
 
 _MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+_MAX_LEVELS = 4
 
 
 def _project_root(folder: str) -> str:
-    """Out of the packages, then one more folder (the scripts beside a
-    namespace package import it), unless a project marker says stop."""
-    extra = 1
-    while True:
-        if any(os.path.exists(os.path.join(folder, m)) for m in _MARKERS):
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return folder
-        if os.path.isfile(os.path.join(folder, "__init__.py")):
-            folder = parent
-        elif extra:
-            extra -= 1
-            folder = parent
-        else:
-            return folder
+    """The highest folder above the file (at most four levels, never past a
+    project marker) whose tree holds at most _MAX_FILES Python files: other
+    modules only count if they import the class's module, so a wide root
+    costs a scan, not wrong answers."""
+    candidates = [folder]
+    current = folder
+    for _ in range(_MAX_LEVELS):
+        if any(os.path.exists(os.path.join(current, m)) for m in _MARKERS):
+            break
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        candidates.append(parent)
+        current = parent
+    for candidate in reversed(candidates):
+        if _project_files(candidate, folder):
+            return candidate
+    return folder
 
 
 def _project_files(root: str, own: str) -> List[str]:
@@ -101,12 +105,15 @@ def _project_files(root: str, own: str) -> List[str]:
     return _TREES[key]
 
 
-def _scan(source: str, name: str, found: Uses, own_file: bool) -> None:
+def _scan(source: str, name: str, found: Uses, own_file: bool, module: str = "") -> None:
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        found.escapes = True
+        if own_file:
+            found.escapes = True
         return
+    if not own_file and not _imports_module(tree, module):
+        return  # another class of the same name
     parents: Dict[int, ast.AST] = {}
     for node in ast.walk(tree):
         for child in ast.iter_child_nodes(node):
@@ -181,6 +188,21 @@ def _container(outer, call, parents) -> Optional[str]:
     if isinstance(node, ast.Assign) and len(node.targets) == 1:
         return _dotted(node.targets[0])
     return None
+
+
+def _imports_module(tree: ast.AST, module: str) -> bool:
+    """Does this file import the class's module (``from model import D``,
+    ``import pkg.model``, ``from pkg import model``)?"""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if (node.module or "").rsplit(".", 1)[-1] == module:
+                return True
+            if any(alias.name == module for alias in node.names):
+                return True
+        elif isinstance(node, ast.Import):
+            if any(alias.name.rsplit(".", 1)[-1] == module for alias in node.names):
+                return True
+    return False
 
 
 def _passes_training(call: ast.Call) -> bool:

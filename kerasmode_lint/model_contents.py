@@ -1000,6 +1000,8 @@ class ModelContents:
             return self._constructor(call.args[0].value, depth + 1, seen) if isinstance(
                 call.args[0].value, cst.Call) else UNKNOWN
         root = name.split(".", 1)[0]
+        if ".distributions." in f".{name}" or root == "tfd":
+            return NOTHING  # tfp.distributions.Normal(...): a distribution, not a layer
         if (
             last[:1].isupper()
             and root not in _NOT_LAYER_ROOTS

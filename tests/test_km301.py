@@ -300,3 +300,30 @@ def test_augmentation_used_only_standalone_has_no_leak_to_report():
         layer(images)
     """
     assert lint(src, "3") == []
+
+
+def test_flow_direction_switch_with_a_distribution_is_not_reported():
+    # RealNVP-style: `training` picks the flow's direction; the model holds
+    # Dense couplings and a tfp distribution, nothing mode-dependent.
+    src = """
+    import tensorflow as tf
+    import tensorflow_probability as tfp
+    from tensorflow import keras
+
+    def coupling():
+        inputs = keras.Input((2,))
+        return keras.Model(inputs, keras.layers.Dense(2)(inputs))
+
+    class Flow(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.distribution = tfp.distributions.MultivariateNormalDiag(loc=[0.0, 0.0])
+            self.couplings = [coupling() for _ in range(4)]
+
+        def call(self, x, training=True):
+            direction = -1 if training else 1
+            for layer in self.couplings[::direction]:
+                x = layer(x)
+            return x
+    """
+    assert lint(src, "2") == []
