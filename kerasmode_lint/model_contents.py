@@ -852,12 +852,106 @@ class ModelContents:
             layers += [a.value for a in node.args if a.keyword and a.keyword.value == "layers"]
             return Contents.combine(self._expr(v, scope, depth + 1, seen) for v in layers)
         if last in ("Model", "Functional"):
-            return self._scope(scope, depth, seen) if scope is not None else UNKNOWN
+            if scope is None:
+                return UNKNOWN
+            traced = self._graph(node, scope, depth, seen)
+            return traced if traced is not None else self._scope(scope, depth, seen)
         if last == "clone_model" and node.args:
             return self._expr(node.args[0].value, scope, depth + 1, seen)
         if qualified.startswith("keras.layers."):
             return self._layer(last, node, depth, seen)
         return UNKNOWN
+
+    def _graph(self, model: cst.Call, scope: cst.CSTNode, depth: int, seen: Set) -> Optional[Contents]:
+        """A functional ``Model(inputs, outputs)``: the layers on the paths
+        from its outputs back to its inputs, each name read at the
+        definition that reaches it (not every layer built in the scope: a
+        notebook builds many models in one module). None when the graph
+        cannot be followed within a budget (then the whole scope counts)."""
+        outputs = _keyword(model, "outputs")
+        if outputs is None:
+            positional = [a for a in model.args if a.keyword is None]
+            if len(positional) < 2:
+                return None
+            outputs = positional[1].value
+        index = self.index
+        params = _parameters(scope)
+        found: List[Contents] = []
+        visited: Set[int] = set()
+        work = [(outputs, index.call_order.get(id(model), 0))]
+        steps = 0
+        while work:
+            expr, limit = work.pop()
+            steps += 1
+            if steps > 2000:
+                return None
+            if id(expr) in visited:
+                continue
+            visited.add(id(expr))
+            if isinstance(expr, cst.Name):
+                if expr.value in params or expr.value in ("None", "True", "False"):
+                    continue  # a tensor handed to the builder; a constant
+                defs = self._defs_before(expr.value, scope, limit)
+                if defs is None:
+                    found.append(UNKNOWN)  # bound in a way the index does not record
+                    continue
+                work += [(value, index.value_order[id(value)][0]) for value in defs]
+            elif isinstance(expr, cst.Attribute):
+                if expr.attr.value in ("output", "outputs"):
+                    found.append(self._expr(expr.value, scope, depth + 1, seen))  # base.output
+            elif isinstance(expr, cst.Call):
+                func = expr.func
+                arguments = [(a.value, limit) for a in expr.args]
+                if isinstance(func, cst.Call):
+                    found.append(self._constructor(func, depth + 1, seen, applied=True))  # Dense(8)(x)
+                    work += arguments
+                    continue
+                qualified = self._imports.resolve(func)
+                last = (qualified or "").rsplit(".", 1)[-1]
+                if last in ("Input", "InputLayer"):
+                    continue
+                name = dotted(func)
+                if qualified is not None:
+                    if qualified.startswith("keras.layers.") and last[:1].isupper():
+                        found.append(self._constructor(expr, depth + 1, seen))
+                    work += arguments  # keras.ops.add(a, b), tf.concat([a, b]) …
+                elif name in index.functions:
+                    found.append(self._scope(index.functions[name], depth + 1, seen, call=expr))
+                    work += arguments
+                elif name is not None and "." not in name and self._defs_before(name, scope, limit):
+                    found.append(self._name(name, scope, depth + 1, seen))  # bn = BN(); bn(h)
+                    work += arguments
+                elif name in _BUILTINS or (name or "").split(".", 1)[0] in _NOT_LAYER_ROOTS:
+                    work += arguments  # list(sizes) + [n], np.prod(shape) …
+                else:
+                    found.append(UNKNOWN)
+                    work += arguments
+            elif isinstance(expr, (cst.List, cst.Tuple)):
+                work += [(e.value, limit) for e in expr.elements]
+            elif isinstance(expr, cst.Dict):
+                work += [(e.value, limit) for e in expr.elements if isinstance(e, cst.DictElement)]
+            elif isinstance(expr, cst.BinaryOperation):
+                work += [(expr.left, limit), (expr.right, limit)]
+            elif isinstance(expr, cst.Subscript):
+                work.append((expr.value, limit))
+        return Contents.combine(found)
+
+    def _defs_before(self, name: str, scope: cst.CSTNode, limit: int) -> Optional[List[cst.CSTNode]]:
+        """The values of ``name`` that reach position ``limit`` in ``scope``:
+        the last unconditional assignment before it and any conditional ones
+        after that; None when the name has no recorded assignment there."""
+        index = self.index
+        pairs = [(s, v) for s, v in index.values(index.assignments, name, scope) if id(v) in index.value_order]
+        earlier = sorted(
+            ((index.value_order[id(v)], v) for s, v in pairs if index.value_order[id(v)][0] < limit),
+            key=lambda item: item[0][0], reverse=True,
+        )
+        values = []
+        for (order, conditional), value in earlier:
+            values.append(value)
+            if not conditional:
+                return values
+        return values or None
 
     def _application(self, name: str, node: cst.Call) -> Contents:
         entry = kk.APPLICATION_CONTENTS.get(name)
@@ -1030,6 +1124,17 @@ def _names_in(node: cst.CSTNode) -> Set[str]:
             continue
         stack.extend(iter_children(current))
     return found
+
+
+def _parameters(scope: cst.CSTNode) -> Set[str]:
+    if not isinstance(scope, cst.FunctionDef):
+        return set()
+    params = scope.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    return names
 
 
 def _literal_flags(function: cst.FunctionDef, call: cst.Call) -> Dict[str, bool]:

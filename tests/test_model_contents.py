@@ -429,3 +429,39 @@ def test_addon_normalisations_and_weight_norm_wrappers_are_mode_free():
     assert findings(src, "2") == []
     wrapped_dropout = src.replace("layers.Conv1D(16, 3)", "layers.Dropout(0.5)")
     assert [code for _, code in findings(wrapped_dropout, "2")] == ["KM101"]
+
+
+_GRAPHS = """
+import tensorflow as tf
+from tensorflow import keras
+from tensorflow.keras import layers
+
+inputs = keras.Input((16,))
+h = layers.Dense(8)(inputs)
+h = layers.Dropout(0.5)(h)
+regularised = keras.Model(inputs, layers.Dense(1)(h))
+
+inputs = keras.Input((16,))
+bn = layers.BatchNormalization()
+plain = keras.Model(inputs=inputs, outputs=layers.Dense(1)({plain_input}))
+
+opt = keras.optimizers.Adam()
+with tf.GradientTape() as tape:
+    loss = tf.reduce_mean(plain(x))
+grads = tape.gradient(loss, plain.trainable_variables)
+opt.apply_gradients(zip(grads, plain.trainable_variables))
+"""
+
+
+def test_functional_model_holds_only_the_layers_on_its_paths():
+    from helpers import findings
+
+    # A notebook's module builds several models: only the layers between this
+    # model's inputs and outputs are in it.
+    assert findings(_GRAPHS.format(plain_input="inputs"), "3") == []
+    # A layer object applied on the path counts.
+    assert [c for _, c in findings(_GRAPHS.format(plain_input="bn(inputs)"), "3")] == ["KM101"]
+    # So does anything reached through a tensor of the earlier model.
+    assert [c for _, c in findings(_GRAPHS.format(plain_input="h"), "3")] == ["KM101"]
+    # A call the analysis cannot see keeps it unknown (reported, saying so).
+    assert [c for _, c in findings(_GRAPHS.format(plain_input="blocks.head(inputs)"), "3")] == ["KM101"]
