@@ -583,6 +583,55 @@ class ModelContents:
             self._order_cache[key] = self._calls_of(function)
         return self._order_cache[key]
 
+    def contents_of_parameter(self, name: str, at: cst.Call) -> Optional[Contents]:
+        """A model handed to the top-level function around ``at`` as parameter
+        ``name``: what the module-level calls of that function pass (each
+        argument read where that call is). None when the function is not
+        only called that way, or the argument cannot be matched."""
+        index = self.index
+        function = index.scope_of_call.get(id(at))
+        while function is not None and index.parent.get(id(function)) is not self._module:
+            function = index.parent.get(id(function))
+        if not isinstance(function, cst.FunctionDef):
+            return None
+        params = [*function.params.posonly_params, *function.params.params]
+        names = [p.name.value for p in params]
+        if name not in names and name not in {p.name.value for p in function.params.kwonly_params}:
+            return None
+        position = names.index(name) if name in names else None
+        if not self._calls_of(function):
+            return None
+        parts = []
+        for call in self._module_call_nodes().get(function.name.value, ()):
+            if index.call_order.get(id(call), 0) <= index.def_order.get(id(function), 0):
+                continue
+            argument = None
+            for arg in call.args:
+                if arg.star:
+                    return None
+                if arg.keyword is not None and arg.keyword.value == name:
+                    argument = arg.value
+            positional = [a.value for a in call.args if a.keyword is None]
+            if argument is None and position is not None and position < len(positional):
+                argument = positional[position]
+            if argument is None:
+                return None  # its default, or nothing: cannot tell
+            if isinstance(argument, cst.Name):
+                parts.append(self.contents_of_name(argument.value, at=call))
+            else:
+                parts.append(self.contents_of_expression(argument))
+        return Contents.combine(parts) if parts else None
+
+    def _module_call_nodes(self) -> Dict[str, List[cst.Call]]:
+        cached = self._order_cache.get("module call nodes")
+        if cached is None:
+            cached = defaultdict(list)
+            for call in self.index.scope_calls.get(id(self._module), ()):
+                if isinstance(call.func, cst.Name):
+                    cached[call.func.value].append(call)
+            self._order_cache["module call nodes"] = cached
+        return cached
+
     def _calls_of(self, function: cst.FunctionDef) -> List[int]:
         index = self.index
         fname = function.name.value

@@ -544,3 +544,23 @@ opt.apply_gradients(zip(grads, d.trainable_variables))
 ])
 def test_builder_flags_rule_out_branches(second, flagged):
     assert bool(lint(_BUILDER.format(second=second))) is flagged
+
+
+_PASSED = """
+def train_one_epoch(model, optimizer, data):
+    for x, y in data:
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(model(x))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+
+model = keras.models.load_model("pretrained.keras")
+model = keras.Sequential([keras.layers.Dense(8), {layer}])
+train_one_epoch(model, opt, data)
+"""
+
+
+@pytest.mark.parametrize("layer, flagged", [("keras.layers.Dense(1)", False), ("keras.layers.Dropout(0.2)", True)])
+def test_model_passed_to_the_training_function_is_read_at_the_call(layer, flagged):
+    # The model the module passes (read where the call is), not every model of that name.
+    assert bool(lint(_PASSED.format(layer=layer))) is flagged

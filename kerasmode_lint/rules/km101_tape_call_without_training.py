@@ -130,9 +130,10 @@ class TapeCallWithoutTraining(Rule):
                 continue  # a tf.Module: Keras's training mode does not reach it
             contents = self.context.models.contents_of_name(callee, at=call)
             if contents.any is Tri.UNKNOWN and callee not in scope.assignments:
-                # A parameter (``train_step(model, ...)``): the file's own models
-                # of that name are what it is called with.
-                contents = self.context.models.contents_of_name(callee)
+                # A parameter (``train_step(model, ...)``): what the module's
+                # calls of the function pass, else the file's models of that name.
+                passed = self.context.models.contents_of_parameter(callee, call)
+                contents = passed if passed is not None else self.context.models.contents_of_name(callee)
             if contents.any is Tri.NO:
                 continue  # nothing in it behaves differently in training
             if contents.any is Tri.UNKNOWN and self._built_here(callee, scope) and rules_out_mode_layers(self.context):
