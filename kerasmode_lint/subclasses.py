@@ -214,6 +214,20 @@ class ClassContents:
                         return True
                     if qualified and qualified.rsplit(".", 1)[-1] in _MODEL_CLASSES and qualified.startswith("keras."):
                         return True
+                    built = self.models.index.classes.get(dotted(sub.func) or "")
+                    if built is not None and built is not self.info.node and self._is_keras_subclass(built):
+                        return True  # self.dense = MyDense(1): a layer class of this file
+        return False
+
+    def _is_keras_subclass(self, node: cst.ClassDef, depth: int = 0) -> bool:
+        classes = self.models.index.classes
+        for base in node.bases:
+            qualified = self.imports.resolve(base.value)
+            if qualified is not None and qualified.startswith("keras."):
+                return True
+            parent = classes.get(dotted(base.value) or "")
+            if parent is not None and parent is not node and depth < 8 and self._is_keras_subclass(parent, depth + 1):
+                return True
         return False
 
 

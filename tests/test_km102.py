@@ -435,3 +435,34 @@ def test_train_step_of_a_plain_training_class_is_not_fits(bases):
             return loss
     """
     assert "KM102" not in codes(src)
+
+
+def test_model_built_from_the_files_own_layer_classes_is_seen():
+    # self.dense1 = MyDense(1): a Dense subclass of this file, nothing mode-dependent.
+    src = """
+    import tensorflow as tf
+    from tensorflow import keras
+
+    class MyDense(keras.layers.Dense):
+        pass
+
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense1 = MyDense(1)
+
+        def call(self, inputs):
+            return self.dense1(inputs)
+
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                loss = self.compiled_loss(y, self(x))
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            return {}
+
+    model = keras.models.load_model("other.keras")
+    """
+    assert "KM102" not in codes(src)
+    assert "KM102" in codes(src.replace("class MyDense(keras.layers.Dense)", "class MyDense(keras.layers.Dropout)"))
