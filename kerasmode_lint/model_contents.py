@@ -880,7 +880,24 @@ class ModelContents:
             return self._class(index.classes[name], depth, seen)
         if name in index.functions:
             return self._scope(index.functions[name], depth, seen, call=node)
+        method = self._own_method(node, name)
+        if method is not None:
+            return self._scope(method, depth, seen, call=node)  # self.build_generator()
         return UNKNOWN
+
+    def _own_method(self, node: cst.Call, name: Optional[str]) -> Optional[cst.FunctionDef]:
+        """``self.<method>(...)`` called inside a class that defines the method."""
+        if not name or not name.startswith("self.") or name.count(".") != 1:
+            return None
+        scope = self.index.scope_of_call.get(id(node))
+        while scope is not None and not isinstance(scope, cst.ClassDef):
+            scope = self.index.parent.get(id(scope))
+        if scope is None:
+            return None
+        for member in scope.body.body:
+            if isinstance(member, cst.FunctionDef) and member.name.value == name[5:]:
+                return member
+        return None
 
     def _keras_call(self, qualified: str, node: cst.Call, depth: int, seen: Set[int]) -> Contents:
         last = qualified.rsplit(".", 1)[-1]
@@ -967,8 +984,8 @@ class ModelContents:
                 elif name in index.functions:
                     found.append(self._scope(index.functions[name], depth + 1, seen, call=expr))
                     work += arguments
-                elif name is not None and "." not in name and self._defs_before(name, scope, limit):
-                    found.append(self._name(name, scope, depth + 1, seen))  # bn = BN(); bn(h)
+                elif name is not None and ("." not in name or name.startswith("self.")) and self._defs_before(name, scope, limit):
+                    found.append(self._name(name, scope, depth + 1, seen))  # bn = BN(); bn(h); self.disc(x)
                     work += arguments
                 elif name in _BUILTINS or (name or "").split(".", 1)[0] in _NOT_LAYER_ROOTS:
                     work += arguments  # list(sizes) + [n], np.prod(shape) …

@@ -465,3 +465,32 @@ def test_functional_model_holds_only_the_layers_on_its_paths():
     assert [c for _, c in findings(_GRAPHS.format(plain_input="h"), "3")] == ["KM101"]
     # A call the analysis cannot see keeps it unknown (reported, saying so).
     assert [c for _, c in findings(_GRAPHS.format(plain_input="blocks.head(inputs)"), "3")] == ["KM101"]
+
+
+def test_a_builder_method_of_the_class_is_followed():
+    from helpers import findings
+
+    src = """
+    import tensorflow as tf
+    from tensorflow import keras
+
+    class GAN(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.head = keras.layers.Dense(1)
+            self.net = self.build_net()
+
+        def build_net(self):
+            inputs = keras.Input((4,))
+            return keras.Model(inputs, self.head({inner}))
+
+        def step(self, x):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(self.net(x))
+            grads = tape.gradient(loss, self.net.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.net.trainable_variables))
+
+    noise = keras.layers.GaussianNoise(0.1)
+    """
+    assert findings(src.format(inner="inputs"), "3") == []
+    assert [c for _, c in findings(src.format(inner="keras.layers.Dropout(0.3)(inputs)"), "3")] == ["KM101"]
