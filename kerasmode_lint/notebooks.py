@@ -14,13 +14,15 @@ neutralisation, so ``%env TF_USE_LEGACY_KERAS=1`` counts.
 """
 from __future__ import annotations
 
+import ast
 import bisect
 import json
 import re
+import textwrap
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from .diagnostics import Diagnostic
+from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic
 from .engine import FileResult, InvalidFile, LintOptions, lint_text, parse
 from .fixes import Edit, Fix, apply_edits
 from .lines import split_lines, split_lines_keepends
@@ -133,6 +135,8 @@ class _Cell:
     first_line: int = 0  # where the cell starts in the program (1-based)
     line_count: int = 0
     neutralised: Set[int] = None
+    text: str = ""       # what is linted (IPython syntax neutralised)
+    shift: int = 0       # columns removed by dedenting a cell indented as a whole
 
 
 class Notebook:
@@ -180,14 +184,67 @@ class Notebook:
         return code
 
     def _build_program(self) -> None:
+        self.cell_errors: List[Tuple[int, int, int, str]] = []  # (program line, column, cell, message)
+        for cell in self.cells:
+            cell.text, cell.neutralised = neutralise(cell.source)
+        self._assemble()
+
+    def repair(self) -> bool:
+        """Make each cell that Python cannot parse parseable the way IPython's
+        input transformers would (a cell indented as a whole is dedented;
+        automagic lines such as ``pip install x`` become ``pass``), or blank
+        it and keep a KM001 for it. True when some cell changed."""
+        changed = False
+        for cell in self.cells:
+            if not cell.line_count or _parses(cell.text) is None:
+                continue
+            changed = True
+            error = _parses(cell.text)
+            lines = split_lines(cell.text)
+            magic = [i for i, l in enumerate(lines) if _AUTOMAGIC.match(l)]
+            attempts = []
+            if magic:
+                fixed = list(lines)
+                for i in magic:
+                    fixed[i] = _AUTOMAGIC.match(lines[i]).group(1) + "pass"
+                attempts.append(("\n".join(fixed), {i + 1 for i in magic}, 0))
+            for text, touched, _ in list(attempts) + [("\n".join(lines), set(), 0)]:
+                dedented = textwrap.dedent(text)
+                if dedented != text:
+                    shift = _common_indent(text)
+                    attempts.append((dedented, set(range(1, len(lines) + 1)), shift))
+            for text, touched, shift in attempts:
+                if _parses(text) is None:
+                    cell.text, cell.shift = text, shift
+                    cell.neutralised = set(cell.neutralised) | touched
+                    break
+            else:
+                self.cell_errors.append((
+                    cell.first_line + max(0, min((error.lineno or 1), cell.line_count) - 1),
+                    error.offset or 1,
+                    cell.number,
+                    error.msg,
+                ))
+                cell.text = "\n".join("" for _ in lines)
+                cell.neutralised = set(range(1, len(lines) + 1))
+        if changed:
+            self._assemble()
+        return changed
+
+    def _assemble(self) -> None:
         program, raw, line = [], [], 1
         for cell in self.cells:
-            text, cell.neutralised = neutralise(cell.source)
+            text = cell.text
             lines = split_lines(cell.source)
             count = len(lines) - (1 if lines[-1] == "" else 0)
             cell.first_line, cell.line_count = line, count
             if count:
-                program.append(text if text.endswith("\n") else text + "\n")
+                # Exactly as many lines as the cell has, whatever the
+                # neutralised text ends with (a blanked %%bash cell without a
+                # final newline must not pull the next cells up a line).
+                text_lines = split_lines(text)[:count]
+                text_lines += [""] * (count - len(text_lines))
+                program.append("\n".join(text_lines) + "\n")
                 raw.append(cell.source if cell.source.endswith("\n") else cell.source + "\n")
                 line += count
         self.program = "".join(program)
@@ -215,7 +272,12 @@ class Notebook:
         fix = diag.fix
         if fix is not None:
             fix = self._fix_to_cells(fix)
-        return replace(diag, cell=cell.number, line=line, end_line=end_line, end_column=end_column, fix=fix)
+        column = diag.column
+        if cell.shift:
+            column += cell.shift
+            end_column = end_column + cell.shift if end_column else end_column
+        return replace(diag, cell=cell.number, line=line, column=column, end_line=end_line,
+                       end_column=end_column, fix=fix)
 
     def _fix_to_cells(self, fix: Fix) -> Optional[Fix]:
         edits = []
@@ -265,7 +327,7 @@ class Notebook:
         """A code cell's neutralised text (what was linted)."""
         for cell in self.cells:
             if cell.number == number:
-                return neutralise(cell.source)[0]
+                return cell.text
         raise KeyError(number)
 
     def diff(self, other: "Notebook", path: str) -> str:
@@ -298,8 +360,44 @@ def lint_notebook(data: bytes, path: str, options: LintOptions = LintOptions()) 
 
 def lint_parsed_notebook(notebook: Notebook, path: str, options: LintOptions) -> FileResult:
     result = lint_text(notebook.program, path, options, data=notebook.raw_program.encode("utf-8"))
+    if _parse_failure(result) and notebook.repair():
+        # One cell IPython runs but Python cannot parse: lint the others.
+        result = lint_text(notebook.program, path, options, data=notebook.raw_program.encode("utf-8"))
+        if notebook.cell_errors:
+            # One KM001 for the notebook, at the first cell that fails, naming them all.
+            (line, column, cell, message), rest = notebook.cell_errors[0], notebook.cell_errors[1:]
+            cells = ", ".join(str(c) for _, _, c, _ in notebook.cell_errors)
+            label = f"cells {cells}" if rest else f"cell {cell}"
+            result.diagnostics.append(Diagnostic(
+                path, line, column, INVALID_FILE,
+                f"cannot parse {label} (first: {message}); the other cells were linted",
+                name=INVALID_FILE_NAME,
+            ))
+            result.diagnostics.sort(key=lambda d: (d.line, d.column))
     result.diagnostics = [notebook.to_cells(d) for d in result.diagnostics]
     return result
+
+
+def _parse_failure(result: FileResult) -> bool:
+    return (
+        len(result.diagnostics) == 1
+        and result.diagnostics[0].code == INVALID_FILE
+        and result.diagnostics[0].message.startswith("cannot parse")
+    )
+
+
+# IPython's automagic runs these line magics without a ``%`` (``pip install x``).
+_AUTOMAGIC = re.compile(r"^([ \t]*)(?:pip|conda|cd|ls|pwd|env|mkdir|rm|cp|mv|cat|less|man|mamba)(?:[ \t]+(?![=(\[.,:]|[-+*/%&|^<>!]=)\S.*)?$")
+
+
+def _parses(text: str) -> Optional[SyntaxError]:
+    try:
+        compile(text, "<cell>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        return exc
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return SyntaxError(str(exc))
+    return None
 
 
 def check_program(notebook: Notebook) -> Optional[InvalidFile]:
@@ -308,6 +406,11 @@ def check_program(notebook: Notebook) -> Optional[InvalidFile]:
     except InvalidFile as exc:
         return exc
     return None
+
+
+def _common_indent(text: str) -> int:
+    indents = [len(l) - len(l.lstrip()) for l in split_lines(text) if l.strip()]
+    return min(indents) if indents else 0
 
 
 def is_notebook(path: str) -> bool:

@@ -185,3 +185,46 @@ def test_fix_keeps_a_notebooks_bom_and_crlf(tmp_path, monkeypatch, capsys):
     assert main(["--fix", "--unsafe-fixes", "--keras-version", "3", "nb.ipynb"]) == 0
     expected = original.replace("y = model(x)", "y = model(x, training=True)")
     assert path.read_bytes() == b"\xef\xbb\xbf" + expected.encode("utf-8")
+
+
+# -- cells IPython runs but Python cannot parse (the others are still linted) --
+
+@pytest.mark.parametrize("odd", [
+    "    x = 1\n    y = 2\n",           # a cell indented as a whole
+    "pip install tensorflow-addons\n",  # automagic: IPython runs it as %pip
+    "x = [1,\n",                        # really broken
+])
+def test_one_unparseable_cell_does_not_hide_the_others(odd):
+    nb = notebook(cell("code", BUILD), cell("code", odd), cell("code", TRAIN))
+    found = [(d.cell, d.line, d.code) for d in lint_nb(nb)]
+    assert (3, 3, "KM101") in found
+    broken = [d for d in lint_nb(nb) if d.code == "KM001"]
+    if odd.startswith("x = [1"):
+        assert [(d.cell, d.line) for d in broken] == [(2, 1)]
+        assert "cell 2" in broken[0].message and "other cells were linted" in broken[0].message
+    else:
+        assert broken == []
+
+
+def test_findings_in_a_dedented_cell_keep_their_columns():
+    indented = "    " + TRAIN.replace("\n", "\n    ").rstrip() + "\n"
+    nb = notebook(cell("code", BUILD), cell("code", indented))
+    [finding] = [d for d in lint_nb(nb) if d.code == "KM101"]
+    assert (finding.cell, finding.line, finding.column) == (2, 3, 4 + 13)
+    assert finding.fix is None  # columns were moved: no fix is offered there
+
+
+def test_cell_magic_without_final_newline_keeps_later_lines():
+    nb = notebook(cell("code", BUILD), cell("code", "%%bash\necho hi", as_list=False), cell("code", TRAIN))
+    [finding] = [d for d in lint_nb(nb) if d.code == "KM101"]
+    assert (finding.cell, finding.line) == (3, 3)
+
+
+def test_several_broken_cells_give_one_km001_naming_them():
+    nb = notebook(cell("code", BUILD), cell("code", "x = # TODO\n"), cell("markdown", "text"),
+                  cell("code", "y = (\n"), cell("code", TRAIN))
+    found = lint_nb(nb)
+    [broken] = [d for d in found if d.code == "KM001"]
+    assert (broken.cell, broken.line) == (2, 1)
+    assert "cells 2, 4" in broken.message
+    assert [(d.cell, d.code) for d in found if d.code == "KM101"] == [(5, "KM101")]
