@@ -257,22 +257,72 @@ def run_job(path: str, data: bytes, options: LintOptions, job: Job) -> FileResul
             result.diff = source.diff(new)
         if job.write:
             try:
-                atomic_write(path, new.data)
-            except OSError as exc:
+                atomic_write(path, new.data, getattr(data, "identity", None))
+            except (OSError, NotWritten) as exc:
+                # Nothing was written: report the file as it is, not as fixed.
+                result = source.lint(options)
                 result.internal_error = True
+                reason = str(exc) if isinstance(exc, NotWritten) else f"cannot write: {exc.strerror or exc}"
                 result.diagnostics.append(Diagnostic(
-                    path, 1, 1, INVALID_FILE, f"cannot write the fixed file: {exc.strerror or exc}",
+                    path, 1, 1, INVALID_FILE, f"{reason}; the fixes were not applied",
                     name=INVALID_FILE_NAME))
         else:
             result.output = new.data
     return result
 
 
-def atomic_write(path: str, data: bytes) -> None:
+class NotWritten(Exception):
+    """The fix was not written, and why (one line)."""
+
+
+def atomic_write(path: str, data: bytes, identity: "tuple | None" = None) -> None:
     """Replace ``path`` (or the file a symlink points to) with ``data`` so that
-    an interrupted run leaves either the old or the new file, never half."""
+    an interrupted run leaves either the old or the new file, never half.
+
+    Written only over the file that was read (``identity``: same device,
+    inode, size and modification time; else an editor saved it, or it was
+    swapped for a link, meanwhile), only if the user may write it, keeping
+    its owner, group and mode. A file with several hard links is rewritten in
+    place, so that every link sees the fix."""
+    from .safe_io import identity_of
+
     target = os.path.realpath(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
+    info = os.stat(target)
+    if identity is not None and identity_of(info) != identity:
+        raise NotWritten("changed while fixing, not written")
+    if not os.access(target, os.W_OK):
+        raise NotWritten("cannot write: permission denied")
+    if info.st_nlink > 1:
+        _rewrite_in_place(target, data, identity)
+        return
+    try:
+        _replace(target, data, info, identity)
+    except _KeepOwner:
+        # The new file could not keep the owner and group: write in place.
+        _rewrite_in_place(target, data, identity)
+
+
+class _KeepOwner(Exception):
+    pass
+
+
+def _rewrite_in_place(target: str, data: bytes, identity) -> None:
+    from .safe_io import identity_of
+
+    with open(target, "r+b") as out:
+        if identity is not None and identity_of(os.fstat(out.fileno())) != identity:
+            raise NotWritten("changed while fixing, not written")
+        out.write(data)
+        out.truncate()
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _replace(target: str, data: bytes, info: os.stat_result, identity) -> None:
+    from .safe_io import identity_of
+
+
+    mode = stat.S_IMODE(info.st_mode)
     import tempfile  # only writing needs it (it loads shutil and random)
 
     handle, temporary = tempfile.mkstemp(
@@ -282,7 +332,14 @@ def atomic_write(path: str, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(temporary, mode)
+        if hasattr(os, "chown") and (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
+            try:
+                os.chown(temporary, info.st_uid, info.st_gid)  # keep the owner (a root run)
+            except OSError:
+                raise _KeepOwner() from None
+        os.chmod(temporary, mode)  # after chown, which clears set-id bits
+        if identity is not None and identity_of(os.stat(target)) != identity:
+            raise NotWritten("changed while fixing, not written")
         os.replace(temporary, target)
     except BaseException:
         try:

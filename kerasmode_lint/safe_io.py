@@ -15,10 +15,23 @@ import sys
 _ERRORS = "kerasmode-lint-output"
 
 
+class SourceBytes(bytes):
+    """A file's bytes and what the file was when they were read (device,
+    inode, size, modification time), so that ``--fix`` writes only over the
+    file it read."""
+
+    identity: "tuple | None" = None
+
+
+def identity_of(info: os.stat_result) -> tuple:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
 def read_source(path: str) -> bytes:
-    """The bytes of the file at ``path``. Raises OSError, also for anything
-    but a regular file: reading a FIFO would wait for a writer forever, and a
-    device such as /dev/zero never ends."""
+    """The bytes of the file at ``path`` (a ``SourceBytes`` that remembers
+    the file's identity). Raises OSError, also for anything but a regular
+    file: reading a FIFO would wait for a writer forever, and a device such
+    as /dev/zero never ends."""
     # O_NONBLOCK: opening a FIFO must not wait for a writer before fstat can
     # refuse it; it changes nothing for regular files.
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -32,7 +45,10 @@ def read_source(path: str) -> bytes:
         os.close(fd)
         raise
     with handle:
-        return handle.read()
+        data = SourceBytes(handle.read())
+        after = os.fstat(handle.fileno())
+    data.identity = identity_of(after)
+    return data
 
 
 def _replace_unencodable(error: UnicodeError):

@@ -127,9 +127,77 @@ def test_a_failed_write_leaves_the_file_intact(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(autofix.os, "replace", interrupted)
     code, out, err = run(capsys, "--fix", "--unsafe-fixes", "a.py")
     assert code == 2
-    assert "a.py:1:1: KM001 cannot write the fixed file: No space left on device" in out
+    assert "a.py:1:1: KM001 cannot write: No space left on device; the fixes were not applied" in out
+    assert "KM101" in out  # still there: nothing was fixed
+    assert "Fixed 1" not in err and "Fixed 0 problems" in err
     assert (tmp_path / "a.py").read_text() == FLAGGED
     assert [p.name for p in tmp_path.iterdir()] == ["a.py"]
+
+
+def _fix_while(tmp_path, monkeypatch, capsys, meanwhile):
+    """Run --fix on a.py, doing ``meanwhile`` between the read and the write."""
+    from kerasmode_lint import autofix as module
+
+    original = module.fix_file
+
+    def slow_fix(source, options, unsafe):
+        outcome = original(source, options, unsafe)
+        meanwhile()
+        return outcome
+
+    monkeypatch.setattr(module, "fix_file", slow_fix)
+    monkeypatch.chdir(tmp_path)
+    return run(capsys, "--fix", "--unsafe-fixes", "-j", "1", "--no-cache", "a.py")
+
+
+def test_an_editor_save_during_the_fix_is_not_lost(tmp_path, monkeypatch, capsys):
+    (tmp_path / "a.py").write_text(FLAGGED)
+    saved = FLAGGED + "# saved by the editor\n"
+    code, out, _ = _fix_while(tmp_path, monkeypatch, capsys, lambda: (tmp_path / "a.py").write_text(saved))
+    assert code == 2
+    assert "changed while fixing, not written" in out
+    assert (tmp_path / "a.py").read_text() == saved
+
+
+def test_a_file_swapped_for_a_symlink_during_the_fix_is_not_written_through(tmp_path, monkeypatch, capsys):
+    (tmp_path / "a.py").write_text(FLAGGED)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+
+    def swap():
+        (tmp_path / "a.py").unlink()
+        (tmp_path / "a.py").symlink_to(victim)
+
+    code, out, _ = _fix_while(tmp_path, monkeypatch, capsys, swap)
+    assert code == 2 and "changed while fixing, not written" in out
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_file_the_user_cannot_write_is_refused(tmp_path, monkeypatch, capsys):
+    target = tmp_path / "a.py"
+    target.write_text(FLAGGED)
+    target.chmod(0o444)  # the folder stays writable: a replace would succeed
+    if os.geteuid() == 0:  # root may write anything: ask as a user would be answered
+        real_access = autofix.os.access
+        monkeypatch.setattr(autofix.os, "access", lambda p, m: False if m == os.W_OK else real_access(p, m))
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "--fix", "--unsafe-fixes", "a.py")
+    assert code == 2 and "cannot write: permission denied" in out
+    assert target.read_text() == FLAGGED
+
+
+def test_mode_and_hard_links_are_kept(tmp_path, monkeypatch, capsys):
+    target = tmp_path / "a.py"
+    target.write_text(FLAGGED)
+    target.chmod(0o640)
+    link = tmp_path / "b.py"
+    os.link(target, link)
+    monkeypatch.chdir(tmp_path)
+    run(capsys, "--fix", "--unsafe-fixes", "--no-cache", "a.py")
+    assert "training=True" in target.read_text()
+    assert link.read_text() == target.read_text()  # rewritten in place: the link sees it
+    assert os.stat(target).st_ino == os.stat(link).st_ino
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o640
 
 
 def test_a_fix_that_breaks_the_code_is_refused(tmp_path, monkeypatch, capsys):
@@ -174,3 +242,19 @@ def test_stdin_fix_writes_the_source_to_stdout(tmp_path, monkeypatch, capfdbinar
     assert out == FIXED.encode()
     assert b"Fixed 1 problem." in err
     assert not (tmp_path / "src").exists()
+
+
+def test_owner_and_group_are_kept(tmp_path, monkeypatch, capsys):
+    # A root run over another user's file must leave it theirs (and never
+    # leave a set-id bit on a file that changed hands).
+    target = tmp_path / "a.py"
+    target.write_text(FLAGGED)
+    if os.geteuid() == 0:
+        os.chown(target, 12345, 12345)
+    before = os.stat(target)
+    monkeypatch.chdir(tmp_path)
+    run(capsys, "--fix", "--unsafe-fixes", "--no-cache", "a.py")
+    after = os.stat(target)
+    assert "training=True" in target.read_text()
+    assert (after.st_uid, after.st_gid) == (before.st_uid, before.st_gid)
+    assert stat.S_IMODE(after.st_mode) == stat.S_IMODE(before.st_mode)

@@ -20,8 +20,12 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX process
 
 def start(args, cwd):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    # As a shell starts a foreground job: SIGINT at its default, whatever the
+    # test process inherited (a pytest-xdist worker may run with it ignored,
+    # and an ignored SIGINT stays ignored across exec).
     return subprocess.Popen([sys.executable, "-m", "kerasmode_lint", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def interrupt(proc, after: float):
