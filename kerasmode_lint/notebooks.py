@@ -27,6 +27,7 @@ from .engine import FileResult, InvalidFile, LintOptions, lint_text, parse
 from .fixes import Edit, Fix, apply_edits
 from .lines import split_lines, split_lines_keepends
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Cell magics whose body is Python; every other cell magic's body is not.
 _PYTHON_BODY_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
 _ASSIGNED_ESCAPE = re.compile(r"^[ \t]*[\w.]+(?:[ \t]*,[ \t]*[\w.]+)*[ \t]*=[ \t]*[!%]")
@@ -187,6 +188,12 @@ class Notebook:
         self.cell_errors: List[Tuple[int, int, int, str]] = []  # (program line, column, cell, message)
         for cell in self.cells:
             cell.text, cell.neutralised = neutralise(cell.source)
+            if _SURROGATE.search(cell.text):
+                # A lone surrogate (from a \\udXXX escape in the JSON) cannot
+                # be parsed: lint a stand-in of the same length, fix nothing there.
+                lines = split_lines(cell.text)
+                cell.neutralised |= {i + 1 for i, l in enumerate(lines) if _SURROGATE.search(l)}
+                cell.text = _SURROGATE.sub("\ufffd", cell.text)
         self._assemble()
 
     def repair(self) -> bool:
@@ -291,37 +298,30 @@ class Notebook:
 
     # -- editing ---------------------------------------------------------------
     def edited(self, edits: Sequence[Edit]) -> "Notebook":
-        """A new notebook with ``edits`` (in cell coordinates) applied."""
+        """A new notebook with ``edits`` (in cell coordinates) applied. Only
+        the edited cells' ``source`` values change in the file's text: every
+        other byte (numbers such as 1e400, duplicate keys, indentation by
+        tabs, minified JSON, escapes) stays as it was."""
         by_cell: Dict[int, List[Edit]] = {}
         for edit in edits:
             by_cell.setdefault(edit.cell, []).append(edit)
         cells = {c.number: c for c in self.cells}
-        document = json.loads(self.text)  # a fresh copy to change
-        for number, cell_edits in by_cell.items():
+        spans = _source_spans(self.text)
+        if spans is None:
+            raise InvalidFile("cannot find the cells' sources in the notebook's JSON text")
+        pieces, position = [], 0
+        for number in sorted(by_cell):
             cell = cells.get(number)
-            if cell is None:
+            if cell is None or number - 1 >= len(spans) or spans[number - 1] is None:
                 raise InvalidFile(f"a fix edits cell {number}, which is not a code cell")
-            source = apply_edits(cell.source, cell_edits)
-            document["cells"][number - 1]["source"] = (
-                split_lines_keepends(source) if cell.stored_as_list else source
-            )
+            begin, finish = spans[number - 1]
+            source = apply_edits(cell.source, by_cell[number])
+            pieces += [self.text[position:begin], _render_source(self.text, begin, finish, source, cell.stored_as_list)]
+            position = finish
+        pieces.append(self.text[position:])
+        text = "".join(pieces)
         bom = b"\xef\xbb\xbf" if self.data.startswith(b"\xef\xbb\xbf") else b""
-        return Notebook(bom + self._dump(document).encode("utf-8"))
-
-    def _dump(self, document) -> str:
-        """JSON in the file's own layout, so only the edited lines change."""
-        text = self.text
-        newline = text.find("\n")
-        indent = None
-        if newline >= 0:
-            following = text[newline + 1:]
-            indent = len(following) - len(following.lstrip(" "))
-        dumped = json.dumps(document, indent=indent, ensure_ascii=text.isascii())
-        if text.endswith("\n"):
-            dumped += "\n"
-        if newline > 0 and text[newline - 1] == "\r":
-            dumped = dumped.replace("\n", "\r\n")  # JSON strings hold no raw newlines
-        return dumped
+        return Notebook(bom + text.encode("utf-8"))
 
     def cell_text(self, number: int) -> str:
         """A code cell's neutralised text (what was linted)."""
@@ -359,10 +359,10 @@ def lint_notebook(data: bytes, path: str, options: LintOptions = LintOptions()) 
 
 
 def lint_parsed_notebook(notebook: Notebook, path: str, options: LintOptions) -> FileResult:
-    result = lint_text(notebook.program, path, options, data=notebook.raw_program.encode("utf-8"))
+    result = lint_text(notebook.program, path, options, data=notebook.raw_program.encode("utf-8", "surrogatepass"))
     if _parse_failure(result) and notebook.repair():
         # One cell IPython runs but Python cannot parse: lint the others.
-        result = lint_text(notebook.program, path, options, data=notebook.raw_program.encode("utf-8"))
+        result = lint_text(notebook.program, path, options, data=notebook.raw_program.encode("utf-8", "surrogatepass"))
         if notebook.cell_errors:
             # One KM001 for the notebook, at the first cell that fails, naming them all.
             (line, column, cell, message), rest = notebook.cell_errors[0], notebook.cell_errors[1:]
@@ -406,6 +406,105 @@ def check_program(notebook: Notebook) -> Optional[InvalidFile]:
     except InvalidFile as exc:
         return exc
     return None
+
+
+def _source_spans(text: str) -> Optional[List[Optional[Tuple[int, int]]]]:
+    """For each element of the top-level ``cells`` array, the (start, end)
+    offsets of its ``source`` value in ``text`` (None if it has none)."""
+    decoder = json.JSONDecoder()
+    index = _skip(text, 0)
+    if index >= len(text) or text[index] != "{":
+        return None
+    index += 1
+    while True:
+        index = _skip(text, index)
+        if text.startswith("}", index):
+            return None
+        key, index = _string(decoder, text, index)
+        index = _skip(text, index)
+        if not text.startswith(":", index):
+            return None
+        index = _skip(text, index + 1)
+        if key == "cells":
+            return _cell_spans(decoder, text, index)
+        _, index = _value_end(decoder, text, index)
+        index = _skip(text, index)
+        if text.startswith(",", index):
+            index += 1
+        else:
+            return None
+
+
+def _cell_spans(decoder, text: str, index: int) -> Optional[List[Optional[Tuple[int, int]]]]:
+    if not text.startswith("[", index):
+        return None
+    spans: List[Optional[Tuple[int, int]]] = []
+    index = _skip(text, index + 1)
+    if text.startswith("]", index):
+        return spans
+    while True:
+        index = _skip(text, index)
+        if not text.startswith("{", index):
+            _, index = _value_end(decoder, text, index)
+            spans.append(None)
+        else:
+            found = None
+            index = _skip(text, index + 1)
+            while not text.startswith("}", index):
+                key, index = _string(decoder, text, index)
+                index = _skip(text, index)
+                index = _skip(text, index + 1)  # the colon
+                begin = index
+                _, index = _value_end(decoder, text, index)
+                if key == "source":
+                    found = (begin, index)  # the last one wins, as json.loads reads it
+                index = _skip(text, index)
+                if text.startswith(",", index):
+                    index = _skip(text, index + 1)
+            index += 1
+            spans.append(found)
+        index = _skip(text, index)
+        if text.startswith(",", index):
+            index += 1
+            continue
+        return spans if text.startswith("]", index) else None
+
+
+def _skip(text: str, index: int) -> int:
+    while index < len(text) and text[index] in " \t\r\n":
+        index += 1
+    return index
+
+
+def _string(decoder, text: str, index: int) -> Tuple[str, int]:
+    value, end = decoder.raw_decode(text, index)
+    if not isinstance(value, str):
+        raise InvalidFile("not an nbformat 4 notebook: a key is not a string")
+    return value, end
+
+
+def _value_end(decoder, text: str, index: int):
+    return decoder.raw_decode(text, index)
+
+
+def _render_source(text: str, begin: int, end: int, source: str, as_list: bool) -> str:
+    """The new ``source`` value in the layout of the old one (one string, or
+    a list with one line per element and the old elements' indentation)."""
+    ascii_only = "\\u" in text[begin:end] or text.isascii()
+    if not as_list:
+        return json.dumps(source, ensure_ascii=ascii_only)
+    items = [json.dumps(line, ensure_ascii=ascii_only) for line in split_lines_keepends(source)]
+    old = text[begin:end]
+    if "\n" not in old:  # minified or a one-line list
+        return "[" + ",".join(items) + "]"
+    inner = old[1:].split("\n", 1)[1] if "\n" in old[1:] else ""
+    indent = inner[: len(inner) - len(inner.lstrip(" \t"))]
+    closing_line = old.rsplit("\n", 1)[1]
+    closing = closing_line[: len(closing_line) - len(closing_line.lstrip(" \t"))]
+    if not items:
+        return "[]"
+    newline = "\r\n" if "\r\n" in old else "\n"
+    return "[" + newline + ("," + newline).join(indent + item for item in items) + newline + closing + "]"
 
 
 def _common_indent(text: str) -> int:

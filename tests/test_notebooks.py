@@ -228,3 +228,52 @@ def test_several_broken_cells_give_one_km001_naming_them():
     assert (broken.cell, broken.line) == (2, 1)
     assert "cells 2, 4" in broken.message
     assert [(d.cell, d.code) for d in found if d.code == "KM101"] == [(5, "KM101")]
+
+
+# -- --fix and --add-noqa change only the edited cells' source ----------------
+
+def _fixed(text, tmp_path, *args):
+    path = tmp_path / "nb.ipynb"
+    path.write_text(text, encoding="utf-8")
+    main(["--fix", "--unsafe-fixes", "--no-cache", "-q", *args, str(path)])
+    return path.read_text(encoding="utf-8")
+
+
+def _changed_lines(before, after):
+    import difflib
+
+    return [l for l in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+            if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+
+
+@pytest.mark.parametrize("layout", ["jupyter", "tabs", "minified"])
+def test_only_the_fixed_source_changes(tmp_path, layout):
+    document = json.loads(notebook(cell("code", BUILD), cell("code", TRAIN)))
+    document["metadata"] = {"big": "__BIG__", "tiny": 1e-7, "name": "caf\u00e9"}
+    if layout == "jupyter":
+        text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    elif layout == "tabs":
+        text = json.dumps(document, indent="\t", sort_keys=True, ensure_ascii=False) + "\n"
+    else:
+        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    # What other tools write and json.dumps would not give back: a number too
+    # large for a float, a short exponent, a duplicate key.
+    text = text.replace('"__BIG__"', '1e400, "dup": 1, "dup": 2').replace("1e-07", "1e-7")
+    after = _fixed(text, tmp_path)
+    assert "training=True" in after
+    for kept in ("1e400", "1e-7", '"dup": 1, "dup": 2', "caf\u00e9"):
+        assert kept in after
+    changed = _changed_lines(text, after)
+    assert len(changed) == 2 and "training=True" in changed[1]  # one line out, one in
+    assert after.replace(", training=True", "") == text  # nothing else moved
+    json.loads(after)
+
+
+def test_a_lone_escaped_surrogate_in_another_cell_survives_a_fix(tmp_path):
+    # The JSON string holds the escape \\ud800 itself: a lone surrogate once decoded.
+    text = notebook(cell("code", "note = 'SURROGATE'\n"), cell("code", BUILD), cell("code", TRAIN))
+    text = text.replace("SURROGATE", "\\ud800")
+    assert json.loads(text)["cells"][0]["source"] == ["note = '" + chr(0xD800) + "'\n"]
+    after = _fixed(text, tmp_path)
+    assert "training=True" in after
+    assert after.replace(", training=True", "") == text
