@@ -229,7 +229,11 @@ def _line_ends(text: str) -> Optional[Dict[int, Optional[Tuple[int, str]]]]:
     comments: Dict[int, Tuple[int, str]] = {}
     import tokenize  # only --add-noqa needs it
 
-    lines = iter(split_lines_keepends(text))
+    # tokenize knows only LF and CRLF: give it LF (columns and line numbers stay).
+    lines = iter([
+        line.rstrip("\r\n") + "\n" if line.endswith(("\r", "\n")) else line
+        for line in split_lines_keepends(text)
+    ])
     try:
         for token in tokenize.generate_tokens(lambda: next(lines, "")):
             if token.type == tokenize.COMMENT:

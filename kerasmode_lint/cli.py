@@ -389,7 +389,11 @@ def _main(argv: Optional[Sequence[str]]) -> int:
                 suffixes=(".py", ".ipynb"),
             )
             for missing in found.missing:
-                print(f"kerasmode-lint: error: {missing}: {_missing_reason(missing)}", file=sys.stderr)
+                if missing == "":
+                    print("kerasmode-lint: error: an empty path names no file (use . for this folder)",
+                          file=sys.stderr)
+                else:
+                    print(f"kerasmode-lint: error: {missing}: {_missing_reason(missing)}", file=sys.stderr)
                 error = True
             named = os.path.isfile(path)
             for file in found.files:

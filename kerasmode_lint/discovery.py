@@ -381,14 +381,17 @@ def discover(
                     seen_dirs.add(key)
                     out.append((entry.path, rel + name + os.sep, disp + name + os.sep, ctx))
                 else:
+                    if entry.is_symlink() and _under(os.path.realpath(entry.path), walk_root[0]):
+                        continue  # a link to a file of the tree: the file itself is listed
                     out.append((entry.path, disp + name))
             except OSError:
                 continue
         return out
 
+    walk_root = [""]  # the real path of the folder being walked
     for arg in paths:
         path = os.path.abspath(arg)
-        if not os.path.exists(path):  # broken symlinks included
+        if arg == "" or not os.path.exists(path):  # "" is no path (not "."); broken symlinks included
             result.missing.append(arg)
             continue
         is_dir = os.path.isdir(path)
@@ -406,6 +409,7 @@ def discover(
         if (st.st_dev, st.st_ino) in seen_dirs:
             continue
         seen_dirs.add((st.st_dev, st.st_ino))
+        walk_root[0] = os.path.realpath(path)
         parent = os.path.dirname(path)
         pctx = git.context(parent)[0] if git is not None and parent != path else None
         # Depth-first with an explicit stack (no recursion limit); items pushed in

@@ -385,3 +385,29 @@ def test_no_progress_when_stderr_is_piped(project):
     proc = subprocess.run([sys.executable, "-m", "kerasmode_lint", "--no-cache", "."],
                           capture_output=True, text=True, env=env)
     assert "files" not in proc.stderr.replace("in 3 files", "")
+
+
+def test_an_empty_path_is_an_error_not_the_current_folder(tmp_path, monkeypatch, capsys):
+    from helpers import FLAGGED
+
+    (tmp_path / "a.py").write_text(FLAGGED)
+    monkeypatch.chdir(tmp_path)
+    code = main([""])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert "an empty path names no file" in captured.err
+
+
+def test_a_link_to_a_file_of_the_tree_is_linted_once(tmp_path, monkeypatch, capsys):
+    from helpers import FLAGGED
+
+    (tmp_path / "a.py").write_text(FLAGGED)
+    (tmp_path / "b.py").symlink_to(tmp_path / "a.py")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.py"
+    outside.write_text(FLAGGED)
+    (tmp_path / "c.py").symlink_to(outside)  # a file outside the tree: linted through its link
+    monkeypatch.chdir(tmp_path)
+    main(["--no-cache", "."])
+    files = sorted({line.split(":", 1)[0] for line in capsys.readouterr().out.splitlines()})
+    assert files == ["a.py", "c.py"]

@@ -194,3 +194,19 @@ def test_the_cli_and_the_flake8_plugin_agree_on_a_noqa_after_a_multiline_string(
 def test_flake8_file_level_noqa(comment, exempt):
     diags = lint(comment + "\n" + FLAGGED)
     assert (diags == []) is exempt
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_add_noqa_on_every_line_ending(tmp_path, monkeypatch, capsys, newline):
+    from helpers import FLAGGED
+    from kerasmode_lint.cli import main
+
+    path = tmp_path / "a.py"
+    path.write_bytes(FLAGGED.replace("\n", newline).encode())
+    monkeypatch.chdir(tmp_path)
+    main(["--add-noqa", "--no-cache", "a.py"])
+    data = path.read_bytes()
+    assert b"# noqa: KM101" in data
+    assert data.replace(b"  # noqa: KM101", b"") == FLAGGED.replace("\n", newline).encode()
+    capsys.readouterr()
+    assert main(["--no-cache", "a.py"]) == 0
