@@ -289,3 +289,22 @@ def test_noqa():
         return model(x, training=True)  # noqa: KM103
     """
     assert lint(src) == []
+
+
+def test_a_with_and_without_dropout_comparison_is_deliberate():
+    # The same validation data run with training=True and then training=False:
+    # a lesson measuring what dropout does, not an evaluation mistake.
+    src = """
+    network = keras.Sequential([keras.layers.Dense(8), keras.layers.Dropout(0.5)])
+
+    def evaluate():
+        correct_drop = correct = 0
+        for x, y in ds_val:
+            correct_drop += accuracy(network(x, training=True), y)
+        for x, y in ds_val:
+            correct += accuracy(network(x, training=False), y)
+        return correct_drop, correct
+    """
+    assert lint(src) == []
+    one_way = src.replace("network(x, training=False)", "other(x, training=False)")
+    assert [c for _, c in lint(one_way)] == ["KM103"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Set
+from typing import List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -96,6 +96,9 @@ class EvaluationWithTrainingTrue(Rule):
         self.imported: Set[str] = set()
         self.functions: Set[str] = set()
         self.candidates: List[_Candidate] = []
+        # (model, code of the loop's iterable) of calls with training=False:
+        # the same data run both ways is a deliberate with/without comparison.
+        self.compared: Set[Tuple[str, str]] = set()
 
     # -- names bound by imports and defs (not model objects) --------------------------
     def visit_Import(self, node: cst.Import) -> None:
@@ -191,6 +194,10 @@ class EvaluationWithTrainingTrue(Rule):
                 or (attr == "apply" and "opt" in (dotted(func.value) or "").lower())
             ):
                 self._trains()
+        if _training_false(node):
+            loop = self._innermost_loop()
+            if loop is not None:
+                self.compared.add((dotted(node.func) or "", self.context.module.code_for_node(loop.iter)))
         if not _training_true(node) or self.lambdas:
             return
         frames = [f for f in self.frames if f.kind in ("step", "named", "loop")]
@@ -256,11 +263,21 @@ class EvaluationWithTrainingTrue(Rule):
         return False
 
     # -- verdict --------------------------------------------------------------------------
+    def _innermost_loop(self) -> Optional[cst.For]:
+        for frame in reversed(self.frames):
+            if isinstance(frame.node, cst.For):
+                return frame.node
+        return None
+
     def leave_Module(self, node: cst.Module) -> None:
         for candidate in self.candidates:
             frame = self._evaluation_frame(candidate.frames)
             if frame is None:
                 continue
+            if isinstance(frame.node, cst.For) and (
+                dotted(candidate.call.func) or "", self.context.module.code_for_node(frame.node.iter)
+            ) in self.compared:
+                continue  # also run with training=False over the same data: a comparison
             if candidate.sampling:
                 if self._contents(candidate.callee, frame, batchnorm=True) is not Tri.YES:
                     continue  # Monte Carlo dropout on a model without BatchNormalization
@@ -315,6 +332,13 @@ class EvaluationWithTrainingTrue(Rule):
             "`training=False` for the model and make only the dropout stochastic (a Dropout "
             "subclass whose `call` passes `training=True`)."
         )
+
+
+def _training_false(call: cst.Call) -> bool:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "training":
+            return isinstance(arg.value, cst.Name) and arg.value.value == "False"
+    return False
 
 
 def _training_true(call: cst.Call) -> bool:
