@@ -234,6 +234,8 @@ class _Index:
         self.module = module
         self.assignments: Dict[str, List[_Scoped]] = defaultdict(list)
         self.added: Dict[str, List[_Scoped]] = defaultdict(list)  # x.add(layer)
+        # a, b = build(...): name -> (scope, the call, position in what it returns)
+        self.unpacked: Dict[str, List[Tuple[cst.CSTNode, cst.Call, int]]] = defaultdict(list)
         self.classes: Dict[str, cst.ClassDef] = {}
         self.functions: Dict[str, cst.FunctionDef] = {}
         # Constructor-like calls made directly in each scope (function,
@@ -374,6 +376,13 @@ class _Index:
             name = dotted(target.target)
             if name is not None:
                 self.assignments[name].append((scope, node.value))
+            elif isinstance(target.target, (cst.Tuple, cst.List)) and isinstance(node.value, cst.Call):
+                # a, self.model = build(): element i of what build() returns.
+                for position, element in enumerate(target.target.elements):
+                    element_name = dotted(element.value)
+                    if element_name is None or isinstance(element.value, cst.StarredElement):
+                        break
+                    self.unpacked[element_name].append((scope, node.value, position))
             if isinstance(target.target, cst.Attribute) and target.target.attr.value == "trainable":
                 owner = target.target.value
                 exact = dotted(owner)
@@ -506,7 +515,7 @@ class ModelContents:
             index.values(index.assignments, name, scope), index.values(index.added, name, scope),
         )
         if not pairs:
-            return UNKNOWN
+            return self._unpacked(name, scope, 1, set())
         seen: Set[int] = set()
         return Contents.combine(self._expr(v, s, 1, seen) for s, v in pairs)
 
@@ -841,8 +850,34 @@ class ModelContents:
         index = self.index
         pairs = index.values(index.assignments, name, scope) + index.values(index.added, name, scope)
         if not pairs:
-            return UNKNOWN  # a parameter, a global from elsewhere …
+            return self._unpacked(name, scope, depth, seen)  # else a parameter, a global from elsewhere …
         return Contents.combine(self._expr(v, s, depth + 1, seen) for s, v in pairs)
+
+    def _unpacked(self, name: str, scope, depth: int, seen: Set) -> Contents:
+        """``a, self.model = self.build()``: element i of each tuple the
+        builder returns; UNKNOWN when it cannot be told."""
+        index = self.index
+        entries = index.unpacked.get(name, [])
+        if scope is not None:
+            target = index.binding(name, scope)
+            entries = [e for e in entries if index.binding(name, e[0]) is target]
+        if not entries or depth > _MAX_DEPTH:
+            return UNKNOWN
+        parts = []
+        for _, call, position in entries:
+            callee = dotted(call.func)
+            function = index.functions.get(callee or "") or self._own_method(call, callee)
+            if function is None:
+                return UNKNOWN
+            returns = [n for n in iter_descendants(function.body) if isinstance(n, cst.Return)]
+            if not returns:
+                return UNKNOWN
+            for returned in returns:
+                value = returned.value
+                if not isinstance(value, cst.Tuple) or position >= len(value.elements):
+                    return UNKNOWN
+                parts.append(self._expr(value.elements[position].value, function, depth + 1, seen))
+        return Contents.combine(parts)
 
     def _expr(self, node: cst.CSTNode, scope: Optional[cst.CSTNode], depth: int, seen: Set[int]) -> Contents:
         known = self._known.get(id(node))

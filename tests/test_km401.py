@@ -150,3 +150,22 @@ def test_strings_and_keywords_are_not_uses():
 def test_noqa():
     src = "import tensorflow as tf\ntf.keras.backend.set_learning_phase(1)  # noqa: KM401\n"
     assert lint(src) == []
+
+
+def test_keras2_in_tf1_graph_code_reads_the_phase_fit_feeds():
+    # TF1 graph mode: fit() and predict() feed the learning phase themselves.
+    src = """
+    import tensorflow as tf
+    K = tf.keras.backend
+
+    class StochasticDepth(tf.keras.layers.Layer):
+        def call(self, x):
+            return tf.keras.backend.in_train_phase(x * 0.5, x, training=K.learning_phase())
+
+    with tf.Session() as sess:
+        model.fit(x, y)
+    """
+    assert lint(textwrap.dedent(src), "2") == []
+    assert [c for _, c in lint(textwrap.dedent(src), "3")] == ["KM401"]
+    eager = textwrap.dedent(src).replace("with tf.Session() as sess:\n    ", "")
+    assert [c for _, c in lint(eager, "2")] == ["KM401"]

@@ -494,3 +494,32 @@ def test_a_builder_method_of_the_class_is_followed():
     """
     assert findings(src.format(inner="inputs"), "3") == []
     assert [c for _, c in findings(src.format(inner="keras.layers.Dropout(0.3)(inputs)"), "3")] == ["KM101"]
+
+
+@pytest.mark.parametrize("layer, flagged", [("keras.layers.Dense(2)", False), ("keras.layers.Dropout(0.2)", True)])
+def test_a_model_unpacked_from_what_a_builder_returns(layer, flagged):
+    from helpers import findings
+
+    src = f"""
+    import tensorflow as tf
+    from tensorflow import keras
+
+    class GAN(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.patch, self.combined = self.build_combined()
+
+        def build_combined(self):
+            inputs = keras.Input((4,))
+            combined = keras.Model(inputs, {layer}(inputs))
+            return 4, combined
+
+        def step(self, x):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(self.combined(x))
+            grads = tape.gradient(loss, self.combined.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.combined.trainable_variables))
+
+    other = keras.layers.Dropout(0.1)
+    """
+    assert bool([c for _, c in findings(src, "3") if c == "KM101"]) is flagged

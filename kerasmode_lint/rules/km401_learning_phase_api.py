@@ -107,9 +107,13 @@ class LearningPhaseApi(Rule):
     def _use(self, node: cst.CSTNode, name: str, imported: bool = False) -> None:
         if self.implements or any(self.guards):
             return
-        if self.context.keras_version.is_keras2 and not _ENTRY_POINT.search(self.context.source):
+        if self.context.keras_version.is_keras2 and (
+            not _ENTRY_POINT.search(self.context.source) or _TF1_GRAPH.search(self.context.source)
+        ):
             # Keras 2 without fit/evaluate/predict in the file: the phase is
             # honoured (a TF1 graph built for export, K.function, a bare call).
+            # In TF1 graph code (sessions, placeholders) fit and predict feed
+            # the phase themselves, so reading it is how layers learn the mode.
             return
         self.report(node, self._message(name, imported))
 
@@ -141,6 +145,13 @@ class LearningPhaseApi(Rule):
 _ENTRY_POINT = re.compile(
     r"\.(?:fit|fit_generator|evaluate|evaluate_generator|predict|predict_generator"
     r"|train_on_batch|test_on_batch|predict_on_batch)\s*\("
+)
+
+
+# TensorFlow 1 graph-mode code: sessions, placeholders, contrib, v1 behaviour.
+_TF1_GRAPH = re.compile(
+    r"\b(?:tf|v1)\.(?:Session|InteractiveSession|placeholder|contrib|enable_eager_execution)\b"
+    r"|\bdisable_(?:eager_execution|v2_behavior)\s*\("
 )
 
 
