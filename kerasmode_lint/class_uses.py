@@ -10,9 +10,10 @@ whether some use puts it inside another model (a Sequential, a functional
 graph, another layer's attribute), where Keras 3.0–3.15 leak its default.
 
 Read with ``ast`` (fast, no libcst): other modules are only scanned, not
-linted. The project is the folder holding the file (climbing out of packages,
-those with an ``__init__.py``), at most a few hundred files that contain the
-class's name.
+linted. The project is the nearest folder above the file with a project marker
+(``pyproject.toml``, ``setup.py``, ``setup.cfg``, ``.git``), else the file's
+folder out of its packages; only files that name the class and import its
+module are read.
 """
 from __future__ import annotations
 
@@ -68,23 +69,23 @@ _MAX_LEVELS = 4
 
 
 def _project_root(folder: str) -> str:
-    """The highest folder above the file (at most four levels, never past a
-    project marker) whose tree holds at most _MAX_FILES Python files: other
-    modules only count if they import the class's module, so a wide root
-    costs a scan, not wrong answers."""
-    candidates = [folder]
+    """The project's root: the nearest folder at most four levels up that
+    holds a project marker (``pyproject.toml``, ``setup.py``, ``setup.cfg``,
+    ``.git``), if its tree has at most _MAX_FILES Python files; else the
+    file's folder, climbing out of packages (``__init__.py``). Never a
+    folder above the project: a sibling project's ``model.py`` is not ours."""
     current = folder
-    for _ in range(_MAX_LEVELS):
+    for _ in range(_MAX_LEVELS + 1):
         if any(os.path.exists(os.path.join(current, m)) for m in _MARKERS):
+            if _project_files(current, folder):
+                return current
             break
         parent = os.path.dirname(current)
         if parent == current:
             break
-        candidates.append(parent)
         current = parent
-    for candidate in reversed(candidates):
-        if _project_files(candidate, folder):
-            return candidate
+    while os.path.isfile(os.path.join(folder, "__init__.py")) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
     return folder
 
 

@@ -22,6 +22,11 @@ TRACKED_ROOTS = frozenset(
 
 # Spellings of the Keras API, longest first, rewritten to "keras".
 _KERAS_PREFIXES = (
+    # KerasCV and KerasNLP re-export Keras itself as their `backend.keras`.
+    "keras_cv.src.backend.keras",
+    "keras_nlp.src.backend.keras",
+    "keras_cv.backend.keras",
+    "keras_nlp.backend.keras",
     "tensorflow.compat.v1.keras",
     "tensorflow.compat.v2.keras",
     "tensorflow.python.keras",

@@ -128,6 +128,8 @@ def materialise(mirrors: Path, trees: Path) -> int:
             written += 1
         proc.stdin.close()
         proc.wait()
+        # A checkout has its .git: the linter finds the project's root by it.
+        (out / ".git").mkdir(exist_ok=True)
         stamp.write_text(commit + "\n")
         print(f"{repository}: {written} files at {commit[:10]}, {missing} blobs missing from the snapshot")
     return status

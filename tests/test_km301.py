@@ -88,6 +88,9 @@ class RandomNoise(tf.keras.layers.Layer):
         if training:
             return x + tf.random.normal(tf.shape(x))
         return x
+
+# Used before a BatchNormalization: where the 3.0-3.15 leak would reach it.
+model = tf.keras.Sequential([RandomNoise(), tf.keras.layers.BatchNormalization()])
 """
 
 
@@ -121,6 +124,10 @@ from tensorflow.keras import layers
 class {name}({base}):
     def call(self, x, training=True):
         {body}
+
+head = layers.BatchNormalization()
+def build(x):
+    return head({name}()(x))
 """
     assert lint(src, "2") == []
     assert lint(src, "3.16") == []
@@ -133,9 +140,21 @@ def test_ignored_argument_only_for_the_leak():
     class AlwaysOn(tf.keras.layers.Dropout):
         def call(self, inputs, training=True):
             return super().call(inputs, training=True)
+
+    model = tf.keras.Sequential([AlwaysOn(0.5), tf.keras.layers.BatchNormalization()])
     """
     assert lint(src, "2") == [] and lint(src, "3.16") == []
     assert lint(src, "3") == [(4, "KM301")]
+
+
+def test_leak_only_form_needs_the_class_seen_inside_a_model():
+    # A library layer no code here uses: whether a mode-dependent layer runs
+    # after it in some outer call cannot be seen, so nothing is claimed.
+    library = AUGMENT.split("# Used before")[0]
+    assert lint(library, "3") == []
+    # Used inside a model, but the file holds nothing the leak could reach.
+    no_mode_layer = library + "model = tf.keras.Sequential([RandomNoise(), tf.keras.layers.Dense(1)])\n"
+    assert lint(no_mode_layer, "3") == []
 
 
 def test_builder_and_dataset_flags_are_not_layer_calls():

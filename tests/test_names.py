@@ -88,3 +88,11 @@ def test_local_assignment_does_not_forget_a_module_alias():
     # With the alias kept, the Dense-only variant is known to be harmless.
     assert [d.code for d in lint_source(src, "x.py", keras_version="3", select=["KM101"])] == ["KM101"]
     assert lint_source(dense_only, "x.py", keras_version="3", select=["KM101"]) == []
+
+
+def test_kerascv_backend_keras_is_keras():
+    from kerasmode_lint.names import canonical
+
+    assert canonical("keras_cv.src.backend.keras.layers.Dropout") == "keras.layers.Dropout"
+    assert canonical("keras_cv.backend.keras.Model") == "keras.Model"
+    assert canonical("keras_cv.layers.RandomFlip") == "keras_cv.layers.RandomFlip"

@@ -29,6 +29,7 @@ import libcst as cst
 
 from .. import keras_knowledge as kk
 from ..class_uses import uses
+from ._evidence import rules_out_mode_layers
 from ..keras_knowledge import Tri
 from ..layer_calls import LayerCalls, layer_call_methods, layer_calls, reads_name, training_param
 from ..names import dotted
@@ -74,7 +75,7 @@ class CallDefaultTrainingTrue(Rule):
             name = cls.name.value
             convention = _convention(index, cls, function)
             if convention is not None:
-                if leaks and not self._only_standalone(name):
+                if leaks and self._leak_can_reach_a_mode_layer(name):
                     self.report(param, _leak_only_message(name, convention))
                 continue
             if self._holds_nothing_mode_dependent(cls, function):
@@ -94,11 +95,13 @@ class CallDefaultTrainingTrue(Rule):
                     return False  # a sublayer the class does not build: unseen
         return True
 
-    def _only_standalone(self, name: str) -> bool:
-        """Used (in the file or the project) but never inside another model:
-        the leak needs a layer called after it in the same outer call."""
-        found = uses(self.context, name)
-        return (bool(found.calls) or found.escapes) and not found.nested
+    def _leak_can_reach_a_mode_layer(self, name: str) -> bool:
+        """The leak needs a mode-dependent layer called after it in the same
+        outer call: the class must be seen inside another model (a
+        Sequential, a functional graph, another layer's attribute) in a file
+        that can hold such a layer. A class used only standalone, or never
+        seen used, is left alone."""
+        return uses(self.context, name).nested and not rules_out_mode_layers(self.context)
 
 
 def _is_true(node: Optional[cst.CSTNode]) -> bool:
