@@ -173,3 +173,14 @@ def test_page_examples_compile_a_model_before_fitting_it(rule):
 def test_the_fit_before_compile_check_can_fail():
     assert _fit_before_compile("model = make()\nmodel.fit(x)\nmodel.compile()\n") == ["model"]
     assert _fit_before_compile("model.compile()\nmodel.fit(x)\n") == []
+
+
+def test_every_page_says_what_the_rule_does_when_it_cannot_see_inside_a_model():
+    heading = "## When the model's contents cannot be seen"
+    pages = sorted(PAGES.glob("KM*.md"))
+    assert pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert heading in text, page.name
+        body = text.split(heading, 1)[1].split("\n## ", 1)[0].strip()
+        assert len(body) > 40, page.name
