@@ -275,6 +275,10 @@ def run_job(path: str, data: bytes, options: LintOptions, job: Job) -> FileResul
     return result
 
 
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(os.path.join(folder, ""))
+
+
 class NotWritten(Exception):
     """The fix was not written, and why (one line)."""
 
@@ -291,6 +295,10 @@ def atomic_write(path: str, data: bytes, identity: "tuple | None" = None) -> Non
     from .safe_io import identity_of
 
     target = os.path.realpath(path)
+    if target != os.path.abspath(path) and not _inside(target, os.path.realpath(os.getcwd())):
+        # Through a symlink to a file outside the tree being linted (the
+        # current folder): a fix must not reach files the run was not about.
+        raise NotWritten("a symlink to a file outside the linted tree, not written")
     info = os.stat(target)
     if identity is not None and identity_of(info) != identity:
         raise NotWritten("changed while fixing, not written")

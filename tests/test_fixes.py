@@ -258,3 +258,20 @@ def test_owner_and_group_are_kept(tmp_path, monkeypatch, capsys):
     assert "training=True" in target.read_text()
     assert (after.st_uid, after.st_gid) == (before.st_uid, before.st_gid)
     assert stat.S_IMODE(after.st_mode) == stat.S_IMODE(before.st_mode)
+
+
+def test_a_symlink_to_a_file_outside_the_tree_is_not_written_through(tmp_path, monkeypatch, capsys):
+    tree = tmp_path / "project"
+    tree.mkdir()
+    outside = tmp_path / "elsewhere.py"
+    outside.write_text(FLAGGED)
+    (tree / "linked.py").symlink_to(outside)
+    inside_target = tree / "real.py"
+    inside_target.write_text(FLAGGED)
+    (tree / "alias.py").symlink_to(inside_target)
+    monkeypatch.chdir(tree)
+    code, out, _ = run(capsys, "--fix", "--unsafe-fixes", "--no-cache", "linked.py", "alias.py")
+    assert code == 2
+    assert "linked.py:1:1: KM001 a symlink to a file outside the linted tree, not written" in out
+    assert outside.read_text() == FLAGGED
+    assert "training=True" in inside_target.read_text()  # a link inside the tree is followed
