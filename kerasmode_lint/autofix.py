@@ -275,6 +275,36 @@ def run_job(path: str, data: bytes, options: LintOptions, job: Job) -> FileResul
     return result
 
 
+def _remove_stale_copies(folder: str, name: str) -> None:
+    """Temporary copies a killed run (SIGKILL, power loss) left beside the
+    file: named ``.NAME.kml<pid>.*.tmp``, removed once that process is gone."""
+    prefix = f".{name}.kml"
+    try:
+        entries = [e for e in os.listdir(folder) if e.startswith(prefix) and e.endswith(".tmp")]
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        try:
+            os.unlink(os.path.join(folder, entry))
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists (another user's): leave its file alone
+    return True
+
+
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(os.path.join(folder, ""))
 
@@ -337,8 +367,9 @@ def _replace(target: str, data: bytes, info: os.stat_result, identity) -> None:
     mode = stat.S_IMODE(info.st_mode)
     import tempfile  # only writing needs it (it loads shutil and random)
 
-    handle, temporary = tempfile.mkstemp(
-        dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.", suffix=".tmp")
+    folder, name = os.path.dirname(target), os.path.basename(target)
+    _remove_stale_copies(folder, name)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.kml{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)

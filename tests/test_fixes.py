@@ -275,3 +275,22 @@ def test_a_symlink_to_a_file_outside_the_tree_is_not_written_through(tmp_path, m
     assert "linked.py:1:1: KM001 a symlink to a file outside the linted tree, not written" in out
     assert outside.read_text() == FLAGGED
     assert "training=True" in inside_target.read_text()  # a link inside the tree is followed
+
+
+def test_copies_left_by_a_killed_fix_are_removed_by_the_next(tmp_path, monkeypatch, capsys):
+    import subprocess
+    import sys
+
+    (tmp_path / "a.py").write_text(FLAGGED)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = tmp_path / f".a.py.kml{dead}.x1y2.tmp"  # what a SIGKILLed run leaves
+    stale.write_text("half")
+    alive = tmp_path / f".a.py.kml{os.getpid()}.zz.tmp"  # a running one's: kept
+    alive.write_text("in use")
+    unrelated = tmp_path / ".a.py.notours.tmp"
+    unrelated.write_text("x")
+    monkeypatch.chdir(tmp_path)
+    run(capsys, "--fix", "--unsafe-fixes", "--no-cache", "a.py")
+    assert "training=True" in (tmp_path / "a.py").read_text()
+    assert not stale.exists() and alive.exists() and unrelated.exists()
