@@ -170,6 +170,11 @@ def check(size: int, found) -> List[str]:
             failures.append(f"{name}: {total:.3f} s (slowest {worst}), budget {budget:.3f} s")
         half_total = best_of(3, half, found)[2]
         if total > SCALING * half_total + 0.02:
+            # Measure once more, interleaved, before calling it super-linear: a
+            # machine busy with other work slows some runs by several times.
+            pairs = [(best_of(1, data, found)[2], best_of(1, half, found)[2]) for _ in range(5)]
+            total, half_total = min(p[0] for p in pairs), min(p[1] for p in pairs)
+        if total > SCALING * half_total + 0.02:
             failures.append(f"{name}: {total:.3f} s on {len(data)} bytes, {half_total:.3f} s on half as many")
     return failures
 

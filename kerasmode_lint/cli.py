@@ -280,15 +280,29 @@ def show_settings(files: Sequence[Tuple[str, Optional[bytes]]], resolver: Resolv
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
+# Set when this process is the linter itself (console script, python -m):
+# then Ctrl-C leaves without tearing the interpreter down, which frees every
+# object of a large syntax tree and took seconds.
+_PROCESS_ENTRY = False
+
+
+def console_main() -> int:
+    """The ``kerasmode-lint`` command and ``python -m kerasmode_lint``."""
+    global _PROCESS_ENTRY
+    _PROCESS_ENTRY = True
+    return main()
+
+
 def _interrupted() -> int:
     """Ctrl-C: the pool's workers are already stopped (pool.py) and partial
     writes removed; say so in one line and exit 130. If the large-stack
     parse thread is still busy, leave at once: a normal interpreter shutdown
-    would abort ("Fatal Python error") while it runs."""
+    would abort ("Fatal Python error") while it runs. As the command, leave
+    at once too (nothing is left to write; teardown only costs time)."""
     from . import deep_stack
 
     print("kerasmode-lint: interrupted", file=sys.stderr)
-    if deep_stack.busy():
+    if deep_stack.busy() or _PROCESS_ENTRY:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

@@ -81,3 +81,13 @@ def test_a_serial_run_in_the_parse_thread_stops_without_aborting(tmp_path):
         code, seconds, err = interrupt(proc, after=2.0)
         assert code != -signal.SIGABRT, err
         assert_clean_exit(code, seconds, err, tmp_path, by_signal=True)
+
+
+def test_a_serial_run_stops_at_once_after_the_parse_too(tmp_path):
+    """Past the parse, the run used to finish tearing the interpreter down
+    (freeing the whole syntax tree) before it exited: seconds on a big file."""
+    (tmp_path / "big.py").write_text(FLAGGED * 6000)
+    proc = start(["-j", "1", "--no-cache", "big.py"], tmp_path)
+    code, seconds, err = interrupt(proc, after=7.0)
+    assert_clean_exit(code, seconds, err, tmp_path, by_signal=True)
+    assert seconds < 1.5, f"took {seconds:.1f} s to stop"
