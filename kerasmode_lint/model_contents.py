@@ -61,6 +61,10 @@ class Contents:
     # calls, and never reads its own argument): a ``training=`` given to it is
     # ignored, in every Keras version.
     ignores_training: bool = False
+    # Every mode-dependent part runs its training behaviour when `training` is
+    # None (a custom layer gating its own ops on `training is not False`): a
+    # call without `training=` does not put it in inference mode.
+    none_means_training: bool = False
 
     @property
     def any(self) -> Tri:
@@ -85,6 +89,9 @@ class Contents:
             other=Tri.any_of(c.other for c in items),
             frozen_means_inference=all(c.frozen_means_inference for c in items),
             ignores_training=all(c.ignores_training for c in items),
+            none_means_training=any(c.any is not Tri.NO for c in items) and all(
+                c.none_means_training for c in items if c.any is not Tri.NO
+            ),
         )
 
 
@@ -1143,6 +1150,7 @@ class ModelContents:
         return Contents(
             contents.dropout, contents.batchnorm, contents.other,
             ignores_training=_call_pins_training(node),
+            none_means_training=_treats_none_as_training(node),
         )
 
     def _base_class(self, node: cst.CSTNode, depth: int, seen: Set[int]) -> Contents:
@@ -1306,6 +1314,30 @@ def _ruled_out_calls(function: cst.FunctionDef, flags: Dict[str, bool]) -> Set[i
 
     visit(function.body)
     return out
+
+
+def _treats_none_as_training(node: cst.ClassDef) -> bool:
+    """Its ``call`` gates its own ops on ``training is not False`` (so None
+    means training) and calls no sub-layer that would get None."""
+    for member in node.body.body:
+        if isinstance(member, cst.FunctionDef) and member.name.value == "call":
+            break
+    else:
+        return False
+    gated = False
+    for sub in iter_descendants(member.body):
+        if isinstance(sub, cst.Comparison) and isinstance(sub.left, cst.Name) and sub.left.value == "training":
+            for target in sub.comparisons:
+                if isinstance(target.operator, cst.IsNot) and isinstance(target.comparator, cst.Name) \
+                        and target.comparator.value == "False":
+                    gated = True
+        if isinstance(sub, cst.Call):
+            callee = dotted(sub.func) or ""
+            if callee.startswith("self.") and callee.count(".") == 1 and not any(
+                a.keyword is not None and a.keyword.value == "training" for a in sub.args
+            ):
+                return False  # a sub-layer called without training gets None: inference
+    return gated
 
 
 def _call_pins_training(node: cst.ClassDef) -> bool:

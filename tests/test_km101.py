@@ -564,3 +564,31 @@ train_one_epoch(model, opt, data)
 def test_model_passed_to_the_training_function_is_read_at_the_call(layer, flagged):
     # The model the module passes (read where the call is), not every model of that name.
     assert bool(lint(_PASSED.format(layer=layer))) is flagged
+
+
+_GATED = """
+class GraphConvolution(keras.layers.Layer):
+    def __init__(self, rate):
+        super().__init__()
+        self.rate = rate
+
+    def call(self, x, training=None):
+        if training is not False:
+            x = tf.nn.dropout(x, self.rate)
+        return x
+
+model = keras.Sequential([GraphConvolution(0.5), keras.layers.Dense(1){extra}])
+with tf.GradientTape() as tape:
+    loss = tf.reduce_mean(model(x))
+grads = tape.gradient(loss, model.trainable_variables)
+opt.apply_gradients(zip(grads, model.trainable_variables))
+"""
+
+
+def test_layers_that_drop_unless_training_is_false_are_not_inference_mode():
+    # `training is not False`: None (a call without training=) means training.
+    assert lint(_GATED.format(extra="")) == []
+    # A real Dropout next to it still does not drop under None.
+    assert [c for _, c in lint(_GATED.format(extra=", keras.layers.Dropout(0.2)"))] == ["KM101"]
+    # `if training:` is the usual gate: None means inference.
+    assert [c for _, c in lint(_GATED.format(extra="").replace("training is not False", "training"))] == ["KM101"]

@@ -136,6 +136,8 @@ class TapeCallWithoutTraining(Rule):
                 contents = passed if passed is not None else self.context.models.contents_of_name(callee)
             if contents.any is Tri.NO:
                 continue  # nothing in it behaves differently in training
+            if contents.none_means_training:
+                continue  # its layers train when `training` is None (`training is not False`)
             if contents.any is Tri.UNKNOWN and self._built_here(callee, scope) and rules_out_mode_layers(self.context):
                 continue  # built in a file that has no mode-dependent layer at all
             self.report(
