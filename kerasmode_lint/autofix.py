@@ -305,6 +305,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _check_unchanged(info: os.stat_result, identity) -> None:
+    """Raise unless the file is still the one that was read (``identity``)."""
+    from .safe_io import identity_of
+
+    if identity is not None and identity_of(info) != identity:
+        raise NotWritten("changed while fixing, not written")
+
+
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(os.path.join(folder, ""))
 
@@ -322,16 +330,13 @@ def atomic_write(path: str, data: bytes, identity: "tuple | None" = None) -> Non
     swapped for a link, meanwhile), only if the user may write it, keeping
     its owner, group and mode. A file with several hard links is rewritten in
     place, so that every link sees the fix."""
-    from .safe_io import identity_of
-
     target = os.path.realpath(path)
     if target != os.path.abspath(path) and not _inside(target, os.path.realpath(os.getcwd())):
         # Through a symlink to a file outside the tree being linted (the
         # current folder): a fix must not reach files the run was not about.
         raise NotWritten("a symlink to a file outside the linted tree, not written")
     info = os.stat(target)
-    if identity is not None and identity_of(info) != identity:
-        raise NotWritten("changed while fixing, not written")
+    _check_unchanged(info, identity)
     if not os.access(target, os.W_OK):
         raise NotWritten("cannot write: permission denied")
     if info.st_nlink > 1:
@@ -349,11 +354,8 @@ class _KeepOwner(Exception):
 
 
 def _rewrite_in_place(target: str, data: bytes, identity) -> None:
-    from .safe_io import identity_of
-
     with open(target, "r+b") as out:
-        if identity is not None and identity_of(os.fstat(out.fileno())) != identity:
-            raise NotWritten("changed while fixing, not written")
+        _check_unchanged(os.fstat(out.fileno()), identity)
         out.write(data)
         out.truncate()
         out.flush()
@@ -361,9 +363,6 @@ def _rewrite_in_place(target: str, data: bytes, identity) -> None:
 
 
 def _replace(target: str, data: bytes, info: os.stat_result, identity) -> None:
-    from .safe_io import identity_of
-
-
     mode = stat.S_IMODE(info.st_mode)
     import tempfile  # only writing needs it (it loads shutil and random)
 
@@ -381,8 +380,7 @@ def _replace(target: str, data: bytes, info: os.stat_result, identity) -> None:
             except OSError:
                 raise _KeepOwner() from None
         os.chmod(temporary, mode)  # after chown, which clears set-id bits
-        if identity is not None and identity_of(os.stat(target)) != identity:
-            raise NotWritten("changed while fixing, not written")
+        _check_unchanged(os.stat(target), identity)
         os.replace(temporary, target)
     except BaseException:
         try:

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
-_FLAG = re.compile(r"(?:is_)?train(?:ing)?(?:_mode|_flag|_phase)?")
+from .keras_knowledge import TRAINING_FLAG_NAME as _FLAG
+
 _MAX_FILES = 400
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", "site-packages", ".venv", "venv", ".tox"})
 # (project root, its mtime, the file's folder's mtime) -> its .py files, per

@@ -7,6 +7,7 @@ behave differently in training". The facts are measured in docs/semantics.md
 from __future__ import annotations
 
 import enum
+import re
 
 
 class Tri(enum.Enum):
@@ -75,6 +76,10 @@ DROPOUT_ARGUMENTS = {
 
 # Wrappers whose behaviour is that of the layer they wrap (first argument).
 WRAPPERS = frozenset({"TimeDistributed", "Bidirectional", "RNN"})
+
+# Names that read as a training flag (``training``, ``is_training``,
+# ``train_mode``), passed by keyword or by position; ``x_train`` is data.
+TRAINING_FLAG_NAME = re.compile(r"(?:is_)?train(?:ing)?(?:_mode|_flag|_phase)?")
 
 # Layers of add-on packages (tensorflow_addons, keras_contrib) seen by class
 # name: normalisations computed from the batch itself, with no moving

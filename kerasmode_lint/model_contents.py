@@ -652,14 +652,8 @@ class ModelContents:
         index = self.index
         fname = function.name.value
         defined = index.def_order.get(id(function), 0)
-        by_name = self._order_cache.get("module calls")
-        if by_name is None:  # once per file: module-level calls of plain names
-            by_name = defaultdict(list)
-            for call in index.scope_calls.get(id(self._module), ()):
-                if isinstance(call.func, cst.Name):
-                    by_name[call.func.value].append(index.call_order.get(id(call), 0))
-            self._order_cache["module calls"] = by_name
-        points = [order for order in by_name.get(fname, ()) if order > defined]
+        orders = (index.call_order.get(id(call), 0) for call in self._module_call_nodes().get(fname, ()))
+        points = [order for order in orders if order > defined]
         if len(points) != index.name_uses.get(fname, 0):
             return []  # also passed around or called from elsewhere
         return points

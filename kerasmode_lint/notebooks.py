@@ -427,7 +427,7 @@ def _source_spans(text: str) -> Optional[List[Optional[Tuple[int, int]]]]:
         index = _skip(text, index + 1)
         if key == "cells":
             return _cell_spans(decoder, text, index)
-        _, index = _value_end(decoder, text, index)
+        _, index = decoder.raw_decode(text, index)
         index = _skip(text, index)
         if text.startswith(",", index):
             index += 1
@@ -445,7 +445,7 @@ def _cell_spans(decoder, text: str, index: int) -> Optional[List[Optional[Tuple[
     while True:
         index = _skip(text, index)
         if not text.startswith("{", index):
-            _, index = _value_end(decoder, text, index)
+            _, index = decoder.raw_decode(text, index)
             spans.append(None)
         else:
             found = None
@@ -455,7 +455,7 @@ def _cell_spans(decoder, text: str, index: int) -> Optional[List[Optional[Tuple[
                 index = _skip(text, index)
                 index = _skip(text, index + 1)  # the colon
                 begin = index
-                _, index = _value_end(decoder, text, index)
+                _, index = decoder.raw_decode(text, index)
                 if key == "source":
                     found = (begin, index)  # the last one wins, as json.loads reads it
                 index = _skip(text, index)
@@ -481,10 +481,6 @@ def _string(decoder, text: str, index: int) -> Tuple[str, int]:
     if not isinstance(value, str):
         raise InvalidFile("not an nbformat 4 notebook: a key is not a string")
     return value, end
-
-
-def _value_end(decoder, text: str, index: int):
-    return decoder.raw_decode(text, index)
 
 
 def _render_source(text: str, begin: int, end: int, source: str, as_list: bool) -> str:

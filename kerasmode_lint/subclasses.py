@@ -10,14 +10,13 @@ the ModelContents index of the file (built lazily, shared with other rules).
 """
 from __future__ import annotations
 
-import re
 
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Set
 
 import libcst as cst
 
-from .keras_knowledge import Tri
+from .keras_knowledge import TRAINING_FLAG_NAME as _FLAG_NAME, Tri
 from .model_contents import UNKNOWN, Contents, ModelContents
 from .names import ImportTracker, dotted
 from .walker import iter_descendants
@@ -262,8 +261,6 @@ def passes_training(call: cst.Call) -> bool:
     ) or positional_training(call) is not None
 
 
-# ``x_train`` is data, not a flag: only names that read as the flag itself.
-_FLAG_NAME = re.compile(r"(?:is_)?train(?:ing)?(?:_mode|_flag|_phase)?")
 
 
 def _is_flag(node: cst.CSTNode) -> bool:
