@@ -14,7 +14,7 @@ import os
 import stat
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic
+from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, REPORT_THIS_BUG, UNUSED_NOQA, Diagnostic
 from .engine import FileResult, InvalidFile, LintOptions, decode, lint_bytes, parse, source_encoding
 from .fixes import Edit, EditError, Fix, apply_edits, non_overlapping
 from .lines import dominant_newline, split_lines, split_lines_keepends
@@ -176,8 +176,8 @@ def _refused(diag: Diagnostic) -> Diagnostic:
     return Diagnostic(
         diag.path, diag.line, diag.column, INVALID_FILE,
         f"internal error: the fix for {diag.code} ({diag.fix.message}) would produce code that "
-        "does not parse, so it was not applied. Please report this bug with the file that triggers it.",
-        name=INVALID_FILE_NAME, cell=diag.cell,
+        "does not parse, so it was not applied",
+        name=INVALID_FILE_NAME, cell=diag.cell, explanation=REPORT_THIS_BUG,
     )
 
 

@@ -56,11 +56,12 @@ ENGINE_CODES = {
 SELECTABLE_ENGINE_CODES = (UNUSED_NOQA,)
 
 
+REPORT_THIS_BUG = "This is a bug of kerasmode-lint: please report it with the file that triggers it."
+
+
 def internal_error(path: str, what: str) -> Diagnostic:
     """A bug of ours met on ``path`` (``what`` follows "internal error" and
     says what was lost), reported as KM001 so that the run goes on and exits 2."""
     return Diagnostic(
-        path, 1, 1, INVALID_FILE,
-        f"internal error{what}. Please report this bug with the file that triggers it.",
-        name=INVALID_FILE_NAME,
+        path, 1, 1, INVALID_FILE, f"internal error{what}", name=INVALID_FILE_NAME, explanation=REPORT_THIS_BUG,
     )

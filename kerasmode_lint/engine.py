@@ -331,7 +331,7 @@ def _findings_under(version, module, path: str, text: str, backend: str, rule_cl
         _run(context, instances)
     except Exception:
         return None
-    return {(type(i).code, id(node), message) for i in instances for node, message, _ in i.reports}
+    return {(type(i).code, id(node), message) for i in instances for node, message, _, _ in i.reports}
 
 
 def lint_bytes(
@@ -449,7 +449,7 @@ def _lint_text(
     except InvalidFile as exc:
         return _invalid(path, exc)
 
-    reports: List[Tuple["Rule", "cst.CSTNode", str, Optional[Fix]]] = []
+    reports: List[Tuple["Rule", "cst.CSTNode", str, Optional[Fix], str]] = []
     if module is not None:
         from .context import FileContext
     while module is not None and rules:
@@ -467,7 +467,7 @@ def _lint_text(
             rules = [r for r in rules if r is not type(culprit)]
             codes = [c for c in codes if c != culprit.code]
             continue
-        reports = [(rule, node, msg, fix) for rule in instances for node, msg, fix in rule.reports]
+        reports = [(rule, *report) for rule in instances for report in rule.reports]
         break
 
     if reports:
@@ -476,8 +476,8 @@ def _lint_text(
         # regenerate the whole file. Loaded here: most files report nothing.
         from .positions import positions as node_positions
 
-        wanted = [node for _, node, _, _ in reports]
-        for _, _, _, fix in reports:
+        wanted = [node for _, node, _, _, _ in reports]
+        for _, _, _, fix, _ in reports:
             if fix is not None:
                 wanted.extend(fix_nodes(fix))
         positions = node_positions(module, wanted)
@@ -485,8 +485,8 @@ def _lint_text(
         if resolved.assumed:
             also = _findings_under(_other_version(version), module, path, text, backend,
                                    list(map(registry.load, matched))) or set()
-        assumed = f"under Keras {version.major} (assumed), "
-        for rule, node, message, fix in reports:
+        assumed = f"Keras {version.major} assumed: "
+        for rule, node, message, fix, explanation in reports:
             where = positions[node]
             if fix is not None:
                 try:
@@ -501,6 +501,7 @@ def _lint_text(
                     path, where.start.line, where.start.column + 1, rule.code,
                     message if also is None or (rule.code, id(node), message) in also else assumed + message,
                     end_line=where.end.line, end_column=where.end.column + 1, name=rule.name, fix=fix,
+                    explanation=explanation,
                 )
             )
     if not options.disable_noqa:

@@ -6,6 +6,11 @@ occur in a file for it to possibly match (so files that cannot match are never
 parsed), and ``visit_<NodeType>`` / ``leave_<NodeType>`` methods named after
 libcst node classes. All rules share one walk of the tree.
 
+A finding's message is one sentence of at most 120 characters: what is
+wrong, and the fix. A rule with more to say (why, which layers, which Keras
+versions) passes it as ``explanation``, which ``--output-format full`` and
+JSON print under the message.
+
 A rule that can repair what it reports passes a ``Fix`` (see fixes.py) to
 ``report`` and declares ``fix_safety`` ("safe", "unsafe" or "sometimes"), which
 its page explains under "## Fix safety".
@@ -42,10 +47,11 @@ class Rule:
 
     def __init__(self, context: "FileContext") -> None:
         self.context = context
-        self.reports: List[Tuple[cst.CSTNode, str, Optional["Fix"]]] = []
+        self.reports: List[Tuple[cst.CSTNode, str, Optional["Fix"], str]] = []
 
-    def report(self, node: cst.CSTNode, message: Optional[str] = None, *, fix: Optional["Fix"] = None) -> None:
-        self.reports.append((node, message or self.summary, fix))
+    def report(self, node: cst.CSTNode, message: Optional[str] = None, *, fix: Optional["Fix"] = None,
+               explanation: str = "") -> None:
+        self.reports.append((node, message or self.summary, fix, explanation))
 
     def code_for(self, node: cst.CSTNode) -> str:
         """The source text of ``node`` (e.g. to build a fix's replacement)."""

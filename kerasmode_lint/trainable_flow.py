@@ -160,7 +160,8 @@ class Path:
 class Finding:
     code: str
     node: cst.CSTNode
-    message: str
+    message: str  # one sentence
+    explanation: str  # the whole story
 
 
 @dataclass(frozen=True)
@@ -705,11 +706,11 @@ class TrainableFlow:
                 continue
             self._report("KM503", decider.anchor, _bn_message(decider, record))
 
-    def _report(self, code: str, node: cst.CSTNode, message: str) -> None:
+    def _report(self, code: str, node: cst.CSTNode, texts: Tuple[str, str]) -> None:
         key = (code, id(node))
         if key not in self._reported:
             self._reported.add(key)
-            self.findings[code].append(Finding(code, node, message))
+            self.findings[code].append(Finding(code, node, *texts))
 
     # -- flags ------------------------------------------------------------------
     def _decide(self, records: Dict[str, Record], ref: Ref) -> Optional[Record]:
@@ -1158,12 +1159,16 @@ def _what(record: Record) -> str:
     return f"`{name}`"
 
 
-def _ignored_message(record: Record, model: str, method: str, flavour: str) -> str:
+def _ignored_message(record: Record, model: str, method: str, flavour: str) -> Tuple[str, str]:
+    """The message and the explanation of a KM501 finding."""
     what, target = _what(record), display(model)
     value = record.value
     effect = "keep being updated" if value is False else "stay frozen"
     if flavour == "2":
         return (
+            f"`trainable = {value}` on {what} after `{target}.compile()` is ignored by "
+            f"`{target}.{method}`; recompile"
+        ), (
             f"`trainable = {value}` on {what} after `{target}.compile()` is ignored by "
             f"`{target}.{method}(...)`: Keras 2 restores the trainable flags recorded by "
             f"compile() at every training call, so the weights of {what} {effect}. Call "
@@ -1174,6 +1179,9 @@ def _ignored_message(record: Record, model: str, method: str, flavour: str) -> s
         else "the PyTorch backend raises `ValueError: Unknown variable`"
     )
     return (
+        f"`trainable = {value}` on {what} after `{target}` trained is ignored by its next "
+        f"`{method}` on TensorFlow (JAX raises); recompile"
+    ), (
         f"`trainable = {value}` on {what} after `{target}` was already trained is not "
         f"picked up by the next `{target}.{method}(...)`: Keras 3 fixes the trainable "
         f"weights at the first training call after compile(), so with the TensorFlow "
@@ -1183,7 +1191,8 @@ def _ignored_message(record: Record, model: str, method: str, flavour: str) -> s
     )
 
 
-def _recipe_message(record: Record, model: str, method: str, other: Event) -> str:
+def _recipe_message(record: Record, model: str, method: str, other: Event) -> Tuple[str, str]:
+    """The message and the explanation of a KM502 finding."""
     what, target, other_model = _what(record), display(model), display(other.model)
     value = record.value
     call = f"`{target}.{method}(...)`"
@@ -1204,7 +1213,11 @@ def _recipe_message(record: Record, model: str, method: str, other: Event) -> st
         setting = f"`{display(record.ref.name)}.trainable = {not value}`"
     else:
         setting = f"`trainable = {not value}` on {what}"
-    return (
+    if value is False:
+        brief = f"{what} is still frozen at `{target}.{method}`, so Keras 3 skips it; unfreeze it first"
+    else:
+        brief = f"{what} is still trainable at `{target}.{method}`, so Keras 3 trains it too; freeze it first"
+    return brief, (
         f"`trainable = {value}` on {what} {purpose}, but it is still in force at {call}, "
         f"the first training call of `{target}`. Keras 3 takes the trainable weights from "
         f"that call, not from `{target}.compile()` as Keras 2 did, so {effect}. Set "
@@ -1212,7 +1225,8 @@ def _recipe_message(record: Record, model: str, method: str, other: Event) -> st
     )
 
 
-def _bn_message(undo: Record, frozen: Record) -> str:
+def _bn_message(undo: Record, frozen: Record) -> Tuple[str, str]:
+    """The message and the explanation of a KM503 finding."""
     container = display(undo.ref.name)
     effect = (
         "in fit they normalise with batch statistics, update their moving statistics "
@@ -1221,12 +1235,16 @@ def _bn_message(undo: Record, frozen: Record) -> str:
     if undo.ref.name.endswith(".layers"):
         owner = container[: -len(".layers")]
         return (
+            f"Unfreezing every layer of `{owner}` also unfreezes {_what(frozen)}, frozen before; skip them"
+        ), (
             f"`layer.trainable = True` for every layer of `{owner}` also reaches "
             f"{_what(frozen)}, frozen before it, and makes them trainable again: {effect}. "
             f"Skip them (`if not isinstance(layer, BatchNormalization)`) or freeze them "
             f"after this loop."
         )
     return (
+        f"`{container}.trainable = True` unfreezes {_what(frozen)} frozen earlier; refreeze them"
+    ), (
         f"`{container}.trainable = True` sets `trainable` recursively, so it makes "
         f"{_what(frozen)}, frozen before it, trainable again: {effect}. To keep them "
         f"frozen, set `{container}.trainable = True` first, then freeze the "

@@ -347,11 +347,17 @@ def test_data_named_like_training_is_not_a_flag():
     assert "KM101" in [c for _, c in lint(src, "2")]
 
 
-def _message(src):
+def _diag(src):
     from kerasmode_lint import lint_source
 
     [diag] = lint_source(HEADER + textwrap.dedent(src), "x.py", keras_version="3")
-    return diag.message
+    return diag
+
+
+def _message(src):
+    """The one-sentence message and the explanation under it."""
+    diag = _diag(src)
+    return f"{diag.message}\n{diag.explanation}"
 
 
 LOOP = """
@@ -365,17 +371,19 @@ opt.apply_gradients(zip(grads, model.trainable_variables))
 def test_message_names_only_the_layers_the_model_has():
     dropout_only = "model = keras.Sequential([keras.layers.Dense(4), keras.layers.Dropout(0.5)])\n" + LOOP
     message = _message(dropout_only)
+    assert "(Dropout off)" in _diag(dropout_only).message
     assert "Dropout does not drop" in message
-    assert "BatchNormalization" not in message
+    assert "BatchNorm" not in message
     bn_only = "model = keras.Sequential([keras.layers.Dense(4), keras.layers.BatchNormalization()])\n" + LOOP
     message = _message(bn_only)
+    assert "(BatchNorm frozen)" in _diag(bn_only).message
     assert "BatchNormalization uses, and never updates" in message
     assert "Dropout" not in message
 
 
 def test_message_says_when_the_contents_are_unknown():
     message = _message("model = keras.models.load_model('m.keras')\n" + LOOP)
-    assert "could not be seen" in message
+    assert "(its layers could not be seen)" in message.splitlines()[0]
     assert "any Dropout in it would not drop" in message
 
 

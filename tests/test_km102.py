@@ -47,8 +47,9 @@ def test_explicit_training_silences(call):
 def test_message_names_the_call_and_the_fix():
     src = HEADER + textwrap.dedent(TF_STEP.format(call="self(x)"))
     [diag] = [d for d in lint_source(src, "x.py", keras_version="3") if d.code == "KM102"]
-    assert "`self(...)`" in diag.message and "training=True" in diag.message
-    assert "fit()" in diag.message and "BatchNormalization" in diag.message
+    assert "`self(...)` in `train_step` runs in inference mode" in diag.message
+    assert "pass `training=True`" in diag.message
+    assert "fit()" in diag.explanation and "BatchNormalization" in diag.explanation
 
 
 def test_alias_spellings():
@@ -366,8 +367,8 @@ class GAN(keras.Model):
         return {}
 '''
     [diag] = lint_source(src, "x.py", keras_version="3")
-    assert "Dropout does not drop" in diag.message
-    assert "BatchNormalization" not in diag.message
+    assert "(Dropout off)" in diag.message and "Dropout does not drop" in diag.explanation
+    assert "BatchNorm" not in diag.message + diag.explanation
 
 
 GAN_PASSED_IN = '''
@@ -399,7 +400,7 @@ def _km102_messages(layer, instantiation):
     from kerasmode_lint import lint_source
 
     src = GAN_PASSED_IN.format(layer=layer, instantiation=instantiation)
-    return [d.message for d in lint_source(src, "x.py", keras_version="3") if d.code == "KM102"]
+    return [f"{d.message}\n{d.explanation}" for d in lint_source(src, "x.py", keras_version="3") if d.code == "KM102"]
 
 
 def test_model_passed_to_the_constructor_is_read_from_the_instantiation():
@@ -412,7 +413,7 @@ def test_model_passed_to_the_constructor_is_read_from_the_instantiation():
 
 def test_model_passed_in_but_never_built_here_is_unknown():
     [message] = _km102_messages("keras.layers.Dense(4)", "")
-    assert "could not be seen" in message
+    assert "(its layers could not be seen)" in message.splitlines()[0]
 
 
 @pytest.mark.parametrize("bases", ["", "(object)"])

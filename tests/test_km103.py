@@ -42,8 +42,9 @@ def test_steps(step, version):
 def test_message_names_the_call_and_what_happens():
     src = HEADER + "class M(keras.Model):\n    def test_step(self, data):\n        return self(data, training=True)\n"
     [diag] = [d for d in lint_source(src, "x.py", keras_version="3") if d.code == "KM103"]
-    assert "`self(...)`" in diag.message and "`test_step`" in diag.message
-    assert "evaluate()" in diag.message and "training=False" in diag.message
+    assert "`self(...)` runs in training mode in `test_step`" in diag.message
+    assert "use `training=False`" in diag.message
+    assert "evaluate()" in diag.explanation and "self(..., training=False)" in diag.explanation
 
 
 @pytest.mark.parametrize("name", [
@@ -99,7 +100,8 @@ def test_mc_sampling_of_a_model_with_batchnorm():
     assert lint(src) == [(2, "KM103")]  # mc_dropout is not evaluation code by its name
     [diag] = [d for d in lint_source(HEADER + textwrap.dedent(src), "x.py", keras_version="3")
               if d.code == "KM103"]
-    assert "Monte Carlo" in diag.message and "BatchNormalization" in diag.message
+    assert "sampled with `training=True`" in diag.message and "BatchNorm" in diag.message
+    assert "Monte Carlo" in diag.explanation and "BatchNormalization" in diag.explanation
 
 
 def test_keras_applications_have_batchnorm_except_vgg_and_convnext():

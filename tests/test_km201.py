@@ -47,11 +47,14 @@ def test_message_names_the_base_and_the_fix_per_version():
     keras316 = lint_source(HEADER + GUIDE, "x.py", keras_version="3.16")
     for diags in (keras2, keras3, keras316):
         [diag] = [d for d in diags if d.code == "KM201"]
-        assert "`base`" in diag.message and "BatchNormalization" in diag.message
-    assert "base(..., training=False)" in keras2[0].message
-    assert "base(..., training=False)" in keras316[0].message
+        assert "`base` is frozen but runs in training mode" in diag.message
+        assert "BatchNormalization" in diag.explanation
+    assert "pass `training=False`" in keras2[0].message
+    assert "base(..., training=False)" in keras2[0].explanation
+    assert "base(..., training=False)" in keras316[0].explanation
     [k3] = [d for d in keras3 if d.code == "KM201"]
-    assert "overridden" in k3.message and "through a layer" in k3.message
+    assert "wrap it in a layer passing `training=False`" in k3.message
+    assert "overridden" in k3.explanation and "through a layer" in k3.explanation
 
 
 def test_flags_frozen_base_with_dropout_even_if_never_unfrozen():
@@ -64,7 +67,8 @@ def test_flags_frozen_base_with_dropout_even_if_never_unfrozen():
     """
     assert lines(src) == [9]
     [diag] = lint_source(HEADER + textwrap.dedent(src), "x.py", keras_version="2")
-    assert "Dropout layers drop during `fit`" in diag.message
+    assert "(its Dropout drops)" in diag.message
+    assert "Dropout layers drop during `fit`" in diag.explanation
 
 
 def test_flags_base_built_in_the_file_with_dropout():
@@ -135,7 +139,8 @@ def test_unknown_base_flagged_only_when_unfrozen():
     assert lines(src) == []
     [diag] = lint_source(HEADER + textwrap.dedent(src) + "base.trainable = True\n", "x.py",
                          keras_version="2")
-    assert diag.code == "KM201" and "any BatchNormalization" in diag.message
+    assert diag.code == "KM201" and "any BatchNormalization" in diag.explanation
+    assert "(any Dropout in it drops)" in diag.message  # its contents are unknown
 
 
 def test_batchnorm_refrozen_before_unfreezing_is_still_flagged():

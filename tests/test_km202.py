@@ -60,8 +60,9 @@ def test_flags_mc_dropout_node():
 
 def test_message_for_the_guide_names_the_effects_and_the_fixes():
     [diag] = [d for d in lint_source(HEADER + GUIDE, "x.py", keras_version="3") if d.code == "KM202"]
-    assert "`base`" in diag.message and "BatchNormalization" in diag.message
-    assert "through a layer" in diag.message and "trainable=False" in diag.message
+    assert "`training=False` on `base` is overridden by fit" in diag.message
+    assert "`base`" in diag.explanation and "BatchNormalization" in diag.explanation
+    assert "through a layer" in diag.explanation and "trainable=False" in diag.explanation
 
 
 def test_flags_pinned_false_dropout_and_unfrozen_batchnorm_submodel():

@@ -46,7 +46,10 @@ def test_message_names_the_pin_and_the_fix():
     from kerasmode_lint import lint_source
 
     src = HEADER + "    def call(self, x, training=None):\n" + textwrap.indent(FLAGGED, " " * 8)
-    msgs = [d.message for d in lint_source(src, "x.py", keras_version="3") if d.code == "KM304"]
+    diags = [d for d in lint_source(src, "x.py", keras_version="3") if d.code == "KM304"]
+    assert diags[0].message.startswith("`self.bn` inherits `training=False` from `self.backbone(...)`")
+    assert diags[1].message.endswith("; pass `training=training`")
+    msgs = [d.explanation for d in diags]
     assert "`self.backbone(..., training=False)`" in msgs[0] and "`self.bn`" in msgs[0]
     assert "never updates" in msgs[0] and "never drops" in msgs[1]
     assert "Pass `training=training` to `self.drop`" in msgs[1]

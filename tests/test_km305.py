@@ -33,8 +33,10 @@ def test_message_names_the_layer_and_the_fix():
     from kerasmode_lint import lint_source
 
     [d] = [d for d in lint_source(textwrap.dedent(IN_CALL), "x.py", keras_version="3") if d.code == "KM305"]
-    assert "`self.block(..., training=None)`" in d.message and "`Net.call`" in d.message
-    assert "training=training" in d.message
+    assert "`training=None` runs `self.block` in inference mode" in d.message
+    assert "pass `training=training`" in d.message
+    assert "`self.block(..., training=None)`" in d.explanation and "`Net.call`" in d.explanation
+    assert "training=training" in d.explanation
 
 
 @pytest.mark.parametrize("ctor", ["layers.RandomFlip('horizontal')", "layers.RandomRotation(0.1)"])

@@ -64,15 +64,18 @@ def test_keras_json(tmp_path, monkeypatch):
 
 def test_message():
     diags = lint_source(JAX + textwrap.dedent(MODEL), "m.py", keras_version="3")
-    message = diags[0].message
-    assert "`self.bn(...)`" in message and "`Net.call`" in message and "JAX" in message
-    assert "training=training" in message and "training=None" in message
+    message, explanation = diags[0].message, diags[0].explanation
+    assert "`self.bn(...)` gets no `training` under fit() on JAX" in message
+    assert "pass `training=training`" in message
+    assert "`self.bn(...)`" in explanation and "`Net.call`" in explanation and "JAX" in explanation
+    assert "training=training" in explanation and "training=None" in explanation
 
 
 def test_call_without_training_parameter():
     src = MODEL.replace("def call(self, x, training=None):", "def call(self, x):")
     [diag, _] = lint_source(JAX + textwrap.dedent(src), "m.py", keras_version="3")
-    assert "has no `training` parameter" in diag.message and "training=None" in diag.message
+    assert "as `call` takes none" in diag.message and "add `training=None`" in diag.message
+    assert "has no `training` parameter" in diag.explanation and "training=None" in diag.explanation
 
 
 def test_tf_keras_spellings_and_model_bases():

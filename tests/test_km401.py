@@ -63,12 +63,14 @@ def test_messages_per_version():
     [k2] = lint_source(src, "x.py", keras_version="2")
     assert "AttributeError" in k3.message and "removed in Keras 3" in k3.message
     assert "`set_learning_phase`" in k3.message and "training=" in k3.message
-    assert "deprecated" in k2.message and "predict()" in k2.message and "training=" in k2.message
+    assert "deprecated" in k2.message and "predict" in k2.message and "training=" in k2.message
+    assert "predict()" in k2.explanation and "`model(x)`" in k2.explanation
     imported = lint_source("from keras.backend import learning_phase\n", "x.py", keras_version="3")
     assert "ImportError" in imported[0].message
     read = "import tf_keras\nif training is None:\n    training = tf_keras.backend.learning_phase()\nmodel.fit(x, y)\n"
     [k2_read] = lint_source(read, "x.py", keras_version="2")
-    assert "`learning_phase` is deprecated" in k2_read.message and "never consult" in k2_read.message
+    assert "`learning_phase` is deprecated" in k2_read.message and "never read it" in k2_read.message
+    assert "never consult" in k2_read.explanation
 
 
 # --- look-alikes -------------------------------------------------------------------

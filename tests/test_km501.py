@@ -191,15 +191,17 @@ def test_make_train_function_force_helps_keras3_tf_only():
 def test_messages_say_what_happens_per_version():
     src = HEADER + textwrap.dedent(UNFREEZE_WITHOUT_RECOMPILE)
     [k2] = lint_source(src, "x.py", keras_version="2", select=["KM501"])
-    assert "`base`" in k2.message and "model.compile(...)" in k2.message
-    assert "restores the trainable flags recorded by compile()" in k2.message
-    assert "stay frozen" in k2.message
+    assert "`base`" in k2.message and "is ignored by `model.fit`; recompile" in k2.message
+    assert "model.compile(...)" in k2.explanation
+    assert "restores the trainable flags recorded by compile()" in k2.explanation
+    assert "stay frozen" in k2.explanation
     [k3] = lint_source(src, "x.py", keras_version="3", select=["KM501"])
-    assert "first training call" in k3.message and "JAX" in k3.message
-    assert "Unknown variable" in k3.message  # unfreezing on PyTorch
+    assert "on TensorFlow (JAX raises)" in k3.message
+    assert "first training call" in k3.explanation and "JAX" in k3.explanation
+    assert "Unknown variable" in k3.explanation  # unfreezing on PyTorch
     freeze = HEADER + textwrap.dedent(FREEZE_BEFORE_FIRST_FIT)
     [k2] = lint_source(freeze, "x.py", keras_version="2", select=["KM501"])
-    assert "keep being updated" in k2.message
+    assert "keep being updated" in k2.explanation
 
 
 # -- look-alikes -------------------------------------------------------------------

@@ -50,9 +50,11 @@ def test_recipe_is_correct_in_keras2():
 
 def test_message_says_d_is_never_trained_and_how_to_fix_it():
     [diag] = lint_source(HEADER + textwrap.dedent(RECIPE), "x.py", keras_version="3", select=["KM502"])
-    assert "`discriminator`" in diag.message and "`combined`" in diag.message
-    assert "never updates" in diag.message and "first training call" in diag.message
-    assert "right before `discriminator.train_on_batch(...)`" in diag.message
+    assert diag.message.startswith("`discriminator` is still frozen at `discriminator.train_on_batch`")
+    assert "unfreeze it first" in diag.message
+    assert "`discriminator`" in diag.explanation and "`combined`" in diag.explanation
+    assert "never updates" in diag.explanation and "first training call" in diag.explanation
+    assert "right before `discriminator.train_on_batch(...)`" in diag.explanation
 
 
 @pytest.mark.parametrize("version", KERAS3)
@@ -118,7 +120,8 @@ def test_toggle_true_without_toggling_back(version):
     """
     assert lines(src, version) == [11]
     [diag] = lint_source(HEADER + textwrap.dedent(src), "x.py", keras_version=version, select=["KM502"])
-    assert "also updates" in diag.message and "`combined.train_on_batch(...)`" in diag.message
+    assert "trains it too" in diag.message and "`combined.train_on_batch`" in diag.message
+    assert "also updates" in diag.explanation and "`combined.train_on_batch(...)`" in diag.explanation
     assert findings(HEADER + textwrap.dedent(src), "2") == []
 
 

@@ -58,8 +58,8 @@ for layer in base.layers:
 def test_message_names_the_container_and_the_order():
     [diag] = lint_source(HEADER + textwrap.dedent(V6), "x.py", keras_version="3", select=["KM503"])
     assert "`base.trainable = True`" in diag.message
-    assert "BatchNormalization layers of `base`" in diag.message
-    assert "moving statistics" in diag.message and "first" in diag.message
+    assert "BatchNormalization layers of `base`" in diag.message and "refreeze them" in diag.message
+    assert "moving statistics" in diag.explanation and "first" in diag.explanation
 
 
 @pytest.mark.parametrize("spelling", [

@@ -153,7 +153,7 @@ def test_github_annotations(project, capsys):
     assert level == "warning"
     assert props == {"file": "pkg/train.py", "line": "3", "col": "12", "endLine": "3", "endColumn": "20",
                      "title": "KM101 tape-call-without-training"}
-    assert message.startswith("`model` is called inside a GradientTape")
+    assert message.startswith("`model` runs in inference mode while trained")
     assert parsed[0][0] == "error" and parsed[0][1]["title"] == "KM001 invalid-file"
 
 

@@ -26,6 +26,11 @@ _TRAINING = {
 }
 _TRAINING_IF = "any Dropout in it would drop and any BatchNormalization would overwrite its moving statistics"
 _KINDS = ("dropout", "batchnorm", "other")
+# The same in a few words, for one-sentence messages (the sentences above go
+# to the explanation).
+_INFERENCE_BRIEF = {"dropout": "Dropout off", "batchnorm": "BatchNorm frozen", "other": "augmentation off"}
+_TRAINING_BRIEF = {"dropout": "Dropout on", "batchnorm": "BatchNorm stats updated", "other": "augmentation on"}
+_UNSEEN_BRIEF = "its layers could not be seen"
 
 
 def _effect(contents: Contents, table, conditional: str) -> str:
@@ -44,6 +49,22 @@ def inference_effect(contents: Contents) -> str:
 def training_effect(contents: Contents) -> str:
     """The same for a call that runs in training mode."""
     return _effect(contents, _TRAINING, _TRAINING_IF)
+
+
+def _brief(contents: Contents, table) -> str:
+    seen = [table[kind] for kind in _KINDS if contents.kind(kind) is Tri.YES]
+    return ", ".join(seen) if seen else _UNSEEN_BRIEF
+
+
+def inference_brief(contents: Contents) -> str:
+    """``Dropout off, BatchNorm stats frozen`` (only the kinds present), or
+    ``its layers could not be seen``."""
+    return _brief(contents, _INFERENCE_BRIEF)
+
+
+def training_brief(contents: Contents) -> str:
+    """``Dropout on, BatchNorm stats updated``, or ``its layers could not be seen``."""
+    return _brief(contents, _TRAINING_BRIEF)
 
 
 def _join(parts) -> str:

@@ -113,6 +113,15 @@ def describe(callee: Callee, risk: Risk) -> Tuple[str, List[str]]:
     return ", and ".join(parts), parts
 
 
+def dropout_clause(risk: Risk) -> str:
+    """`` (its Dropout drops)`` when Dropout is at risk, for a one-sentence
+    message (BatchNormalization's risk, often only once the object is
+    unfrozen, is left to the explanation)."""
+    if risk.dropout is Tri.NO:
+        return ""
+    return " (its Dropout drops)" if risk.dropout is Tri.YES else " (any Dropout in it drops)"
+
+
 def has_training_argument(call: cst.Call) -> bool:
     """An explicit ``training=``, ``**kwargs``, or a second positional argument
     (positional ``training``: KM303's ground)."""

@@ -28,7 +28,7 @@ from ..fixes import Fix, insert_after
 from ..keras_knowledge import Tri
 from ..names import dotted
 from ..rule import Rule
-from ._effects import inference_effect
+from ._effects import inference_brief, inference_effect
 from ._evidence import rules_out_mode_layers
 from ..subclasses import is_plain_tf_module, passes_training
 from ..versions import ALL
@@ -142,10 +142,12 @@ class TapeCallWithoutTraining(Rule):
                 continue  # built in a file that has no mode-dependent layer at all
             self.report(
                 call,
-                f"`{callee}` is called inside a GradientTape without `training=` while its "
+                f"`{callee}` runs in inference mode while trained ({inference_brief(contents)}); "
+                "pass `training=True`",
+                fix=_add_training_true(call),
+                explanation=f"`{callee}` is called inside a GradientTape without `training=` while its "
                 f"weights are trained, so it runs in inference mode: {inference_effect(contents)}. "
                 "Pass `training=True`.",
-                fix=_add_training_true(call),
             )
 
     def _built_here(self, callee: str, scope: _Scope) -> bool:

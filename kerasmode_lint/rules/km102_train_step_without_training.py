@@ -29,7 +29,7 @@ from ..keras_knowledge import Tri
 from ..names import dotted
 from .. import screens
 from ..rule import Rule
-from ._effects import inference_effect
+from ._effects import inference_brief, inference_effect
 from ._evidence import rules_out_mode_layers
 from ..subclasses import ClassContents, ClassInfo, passes_training
 from ..versions import ALL
@@ -197,7 +197,7 @@ class TrainStepWithoutTraining(Rule):
             seen = contents.contents_of_callee(call.callee)
             if seen.any is Tri.UNKNOWN and contents.built_here(call.callee) and rules_out_mode_layers(self.context):
                 continue  # built in a file that has no mode-dependent layer at all
-            self.report(call.node, self._message(call, seen))
+            self.report(call.node, self._brief(call, seen), explanation=self._message(call, seen))
 
     def _is_trained(self, callee: str, trained: Set[str], contents: ClassContents) -> bool:
         if callee == "self":
@@ -211,8 +211,14 @@ class TrainStepWithoutTraining(Rule):
             and contents.of_attribute(attr) is Tri.YES
         )
 
+    def _brief(self, call: _Call, contents) -> str:
+        return (
+            f"`{_shown(call)}(...)` in `train_step` runs in inference mode "
+            f"({inference_brief(contents)}); pass `training=True`"
+        )
+
     def _message(self, call: _Call, contents) -> str:
-        shown = f"{call.callee}.stateless_call" if _is_stateless(call.node) else call.callee
+        shown = _shown(call)
         return (
             f"`{shown}(...)` is called in `train_step` without `training=`: fit() runs this step "
             f"and the call gets training=None, so {inference_effect(contents)} while the weights "
@@ -238,6 +244,10 @@ class TrainStepWithoutTraining(Rule):
 def _self_and_descendants(node: cst.CSTNode):
     yield node
     yield from iter_descendants(node)
+
+
+def _shown(call: _Call) -> str:
+    return f"{call.callee}.stateless_call" if _is_stateless(call.node) else call.callee
 
 
 def _is_stateless(call: cst.Call) -> bool:

@@ -281,11 +281,14 @@ class EvaluationWithTrainingTrue(Rule):
             if candidate.sampling:
                 if self._contents(candidate.callee, frame, batchnorm=True) is not Tri.YES:
                     continue  # Monte Carlo dropout on a model without BatchNormalization
-                self.report(candidate.call, self._sampling_message(candidate.callee))
+                self.report(candidate.call, f"`{candidate.callee}(...)` is sampled with `training=True`, which also moves its "
+                            "BatchNorm stats; make only the dropout random",
+                            explanation=self._sampling_message(candidate.callee))
                 continue
             if self._contents(candidate.callee, frame) is Tri.NO:
                 continue  # nothing in it behaves differently in training mode
-            self.report(candidate.call, self._message(candidate.callee, frame))
+            self.report(candidate.call, self._brief(candidate.callee, frame),
+                        explanation=self._message(candidate.callee, frame))
 
     def _evaluation_frame(self, frames: List[_Frame]) -> Optional[_Frame]:
         """The innermost enclosing evaluation context that trains nothing."""
@@ -305,6 +308,13 @@ class EvaluationWithTrainingTrue(Rule):
                 return contents.of_attribute(callee.split(".", 1)[1], models)
             return Tri.UNKNOWN
         return models.of_name(callee)
+
+    def _brief(self, callee: str, frame: _Frame) -> str:
+        if frame.kind in ("step", "named"):
+            where = f"`{frame.node.name.value}`"
+        else:
+            where = "an evaluation loop"
+        return f"`{callee}(...)` runs in training mode in {where}, which only measures it; use `training=False`"
 
     def _message(self, callee: str, frame: _Frame) -> str:
         if frame.kind == "step":

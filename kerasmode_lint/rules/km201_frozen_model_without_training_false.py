@@ -31,6 +31,7 @@ from ..rule import Rule
 from ..versions import ALL, KERAS3_TO_315
 from ._graph_nodes import (
     Callee,
+    dropout_clause,
     constructed,
     describe,
     has_training_argument,
@@ -107,7 +108,8 @@ class FrozenModelWithoutTrainingFalse(Rule):
                 continue
             risk = training_risk(callee, meant_inference=False)
             if risk:
-                self.report(report_at, self._message(callee, risk, kind != "node"))
+                self.report(report_at, self._brief(callee, risk, kind != "node"),
+                            explanation=self._message(callee, risk, kind != "node"))
 
     def _callee(self, target: cst.CSTNode, call: cst.Call) -> Optional[Callee]:
         """``base`` (a name) or ``Ctor(..., trainable=False)`` (built inline)."""
@@ -133,6 +135,15 @@ class FrozenModelWithoutTrainingFalse(Rule):
             if isinstance(value, cst.Call) and self.resolve(value.func) in _SEQUENTIAL:
                 return True
         return False
+
+    def _brief(self, callee: Callee, risk, in_sequential: bool) -> str:
+        name = callee.label
+        what = f"`{name}` is frozen but runs in training mode{dropout_clause(risk)}"
+        if self.context.keras_version in KERAS3_TO_315:
+            return f"{what}; wrap it in a layer passing `training=False`"
+        if in_sequential:
+            return f"{what}; call it functionally with `training=False`"
+        return f"{what}; pass `training=False`"
 
     def _message(self, callee: Callee, risk, in_sequential: bool) -> str:
         what, _ = describe(callee, risk)

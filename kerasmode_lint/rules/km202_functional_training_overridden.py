@@ -34,7 +34,7 @@ from ..keras_knowledge import Tri
 from .. import screens
 from ..rule import Rule
 from ..versions import KERAS3_TO_315
-from ._graph_nodes import Callee, callee_of, describe, training_keyword, training_risk
+from ._graph_nodes import Callee, callee_of, describe, dropout_clause, training_keyword, training_risk
 
 
 class FunctionalTrainingOverridden(Rule):
@@ -68,11 +68,15 @@ class FunctionalTrainingOverridden(Rule):
                 continue
             if pinned:
                 if callee.contents.dropout is Tri.YES:
-                    self.report(call, self._mc_message(callee))
+                    self.report(call, f"`training=True` on `{callee.label}` is overridden, so it does not drop in "
+                                "predict(); use an always-on Dropout subclass",
+                                explanation=self._mc_message(callee))
                 continue
             risk = training_risk(callee, meant_inference=True)
             if risk:
-                self.report(call, self._inference_message(callee, risk))
+                self.report(call, f"`training=False` on `{callee.label}` is overridden by fit{dropout_clause(risk)}; "
+                            "wrap it in a layer passing it",
+                            explanation=self._inference_message(callee, risk))
 
     def _mc_message(self, callee: Callee) -> str:
         name = callee.label

@@ -98,7 +98,11 @@ class BatchnormPinnedToTraining(Rule):
                 continue
             if callee.state.frozen and not callee.state.unfrozen:
                 continue  # trainable=False BatchNormalization ignores training=True
-            self.report(call, self._message(callee.label, in_call))
+            self.report(call, self._brief(callee.label, in_call), explanation=self._message(callee.label, in_call))
+
+    def _brief(self, name: str, in_call: bool) -> str:
+        fix = "pass `training=training`" if in_call else "drop `training=True`"
+        return f"`{name}` normalises by batch in predict() too; {fix} if unintended"
 
     def _message(self, name: str, in_call: bool) -> str:
         where = "inside `call`" if in_call else "on a graph node"

@@ -76,13 +76,15 @@ class CallDefaultTrainingTrue(Rule):
             convention = _convention(index, cls, function)
             if convention is not None:
                 if leaks and self._leak_can_reach_a_mode_layer(name):
-                    self.report(param, _leak_only_message(name, convention))
+                    self.report(param, f"`{name}.call`'s default `training=True` leaks to later layers (Keras "
+                                "3.0-3.15); upgrade or pass `training=False`",
+                                explanation=_leak_only_message(name, convention))
                 continue
             if self._holds_nothing_mode_dependent(cls, function):
                 continue  # the default only steers the class's own, mode-free code
             if uses(self.context, name).every_call_passes_training:
                 continue  # the default is never used
-            self.report(param, _message(name, leaks))
+            self.report(param, _brief(name, leaks), explanation=_message(name, leaks))
 
     def _holds_nothing_mode_dependent(self, cls: cst.ClassDef, function: cst.FunctionDef) -> bool:
         if self.context.models.of_class(cls).any is not Tri.NO:
@@ -129,6 +131,11 @@ def _convention(index: LayerCalls, cls: cst.ClassDef, function: cst.FunctionDef)
             if "random" in callee or "augment" in callee:
                 return "augmentation"
     return None
+
+
+def _brief(name: str, leaks: bool) -> str:
+    bare = "on and leaking in bare calls" if leaks else "on in bare calls"
+    return f"`{name}.call` defaults to `training=True`: off in predict(), {bare}; use `training=None`"
 
 
 def _message(name: str, leaks: bool) -> str:

@@ -54,7 +54,9 @@ class CallTrainingWithoutDefault(Rule):
             name = cls.name.value
             self.report(
                 param,
-                f"`{name}.call` takes `training` without a default: in Keras 3 every call "
+                f"`{name}.call` requires `training`, so Keras 3 calls without it raise TypeError; "
+                "default to `training=None`",
+                explanation=f"`{name}.call` takes `training` without a default: in Keras 3 every call "
                 "that does not pass `training=` raises TypeError (\"missing a required "
                 f"argument: 'training'\"), e.g. building a functional model with "
                 f"`{name}(...)(inputs)` or a bare `layer(x)` / `model(x)`; Keras 2 passed None. "

@@ -69,13 +69,15 @@ class PositionalTraining(Rule):
             text = self.context.module.code_for_node(value)
             lenient = callee.classdef is not None and index.allows_positional(callee.classdef)
             if not (keras2 or lenient):
-                self.report(call, _keras3_message(callee, text))
+                self.report(call, f"`{callee.label}` gets `{text}` by position, which Keras 3 rejects; "
+                            f"pass `training={text}`", explanation=_keras3_message(callee, text))
                 continue
             slot = self._slot(index, callee, position)
             if slot is None or not _misbound(slot, value):
                 continue  # unknown, or it reaches `training` (or a bool parameter)
             who = "Keras 2" if keras2 else "this layer (it accepts non-tensor positional arguments)"
-            self.report(call, _by_position_message(callee, text, position, slot[0], who))
+            self.report(call, _by_position_brief(callee, text, position, slot[0]),
+                        explanation=_by_position_message(callee, text, position, slot[0], who))
 
     def _slot(self, index, callee: Callee, position: int) -> Optional[Tuple[str, bool]]:
         """Where a positional argument lands when bound by position: (parameter
@@ -127,6 +129,11 @@ def _keras3_message(callee: Callee, text: str) -> str:
         "and a tensor there would bind to the second parameter of `call`, not to `training`. "
         f"Pass it by keyword: `training={text}`."
     )
+
+
+def _by_position_brief(callee: Callee, text: str, position: int, slot: str) -> str:
+    lands = f"binds to `{slot}`" if slot else "does not reach `training`"
+    return f"`{callee.label}` gets `{text}` as positional argument {position + 1}, which {lands}; pass `training={text}`"
 
 
 def _by_position_message(callee: Callee, text: str, position: int, slot: str, who: str) -> str:

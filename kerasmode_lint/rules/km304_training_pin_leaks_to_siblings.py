@@ -170,7 +170,8 @@ class TrainingPinLeaksToSiblings(Rule):
             pin = self._leaking_pin(scanner, pins, restores, event)
             if pin is None or self._mode_dependent(callee) is not Tri.YES:
                 continue
-            self.report(event.call, _message(cls, function, pin[1], pin[2], callee))
+            self.report(event.call, _brief(function, pin[1], pin[2], callee),
+                        explanation=_message(cls, function, pin[1], pin[2], callee))
 
     def _leaking_pin(self, scanner: _Scanner, pins, restores, event: _Event):
         for pin in reversed(pins):
@@ -199,6 +200,11 @@ def _reaches(scanner: _Scanner, pin: _Event, event: _Event) -> bool:
         if any(label.startswith(_EXCLUSIVE_PREFIXES) for label in labels):
             return False  # other branch of the same if / match / handler
     return not any(scanner.terminates.get(marker, False) for marker in pin_rest)
+
+
+def _brief(function: cst.FunctionDef, pinned: Callee, value: str, victim: Callee) -> str:
+    fix = "pass `training=training`" if training_param(function) is not None else "take and pass `training`"
+    return f"`{victim.label}` inherits `training={value}` from `{pinned.label}(...)`, even in fit(); {fix}"
 
 
 def _message(cls: cst.ClassDef, function: cst.FunctionDef, pinned: Callee, value: str, victim: Callee) -> str:

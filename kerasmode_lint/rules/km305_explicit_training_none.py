@@ -64,11 +64,13 @@ class ExplicitTrainingNone(Rule):
             if callee is None:
                 continue
             if self._default_true(index, callee):
-                self.report(call, _default_message(callee))
+                self.report(call, f"`training=None` skips `{callee.label}`'s random transformation in Keras 3; "
+                            "omit the argument", explanation=_default_message(callee))
                 continue
             owner = self._inside_call_method(index, call)
             if owner is not None and callee.label != "self" and self._mode_dependent(callee) is Tri.YES:
-                self.report(call, _inherit_message(callee, owner))
+                self.report(call, f"`training=None` runs `{callee.label}` in inference mode in Keras 3, even in fit(); "
+                            "pass `training=training`", explanation=_inherit_message(callee, owner))
 
     def _default_true(self, index: LayerCalls, callee: Callee) -> bool:
         """Does the layer's own ``call`` default to True and act on it?"""

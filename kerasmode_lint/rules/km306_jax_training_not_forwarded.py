@@ -128,7 +128,7 @@ class JaxTrainingNotForwarded(Rule):
                 continue
             if self._mode_free_by_construction(method.cls, call.attr, classes):
                 continue
-            self.report(call.node, self._message(call, method))
+            self.report(call.node, self._brief(call, method), explanation=self._message(call, method))
 
     def _mode_free_by_construction(self, cls: cst.ClassDef, attr: str, classes) -> bool:
         """``self.attr`` is an instance of a class of this file whose ``call``
@@ -195,6 +195,13 @@ class JaxTrainingNotForwarded(Rule):
     def _is_sequential(self, func: cst.CSTNode) -> bool:
         qualified = self.resolve(func) or ""
         return qualified.startswith("keras.") and qualified.endswith(".Sequential")
+
+    def _brief(self, call: _Call, method: _Method) -> str:
+        if method.has_training:
+            return (f"`{call.shown}(...)` gets no `training` under fit() on JAX, so it runs in inference mode; "
+                    "pass `training=training`")
+        return (f"`{call.shown}(...)` gets no `training` under fit(), as `call` takes none; "
+                "add `training=None` and pass it")
 
     def _message(self, call: _Call, method: _Method) -> str:
         where = f"`{call.shown}(...)` is called in `{method.cls.name.value}.call` without `training=`"

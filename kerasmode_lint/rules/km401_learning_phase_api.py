@@ -115,7 +115,15 @@ class LearningPhaseApi(Rule):
             # In TF1 graph code (sessions, placeholders) fit and predict feed
             # the phase themselves, so reading it is how layers learn the mode.
             return
-        self.report(node, self._message(name, imported))
+        self.report(node, self._brief(name, imported), explanation=self._message(name, imported))
+
+    def _brief(self, name: str, imported: bool) -> str:
+        if self.context.keras_version.is_keras2 and name == "learning_phase":
+            return "`learning_phase` is deprecated and fit/evaluate/predict never read it; use `training`"
+        if self.context.keras_version.is_keras2:
+            return f"`{name}` is deprecated and fit/evaluate/predict ignore it; pass `training=` instead"
+        error = "ImportError" if imported else "AttributeError"
+        return f"`{name}` was removed in Keras 3 ({error}); pass `training=` to the call instead"
 
     def _message(self, name: str, imported: bool) -> str:
         if self.context.keras_version.is_keras2 and name == "learning_phase":

@@ -49,4 +49,4 @@ class TrainableChangedAfterCompile(Rule):
         if "compile" not in self.context.source:
             return
         for finding in flow_of(self.context).findings[self.code]:
-            self.report(finding.node, finding.message)
+            self.report(finding.node, finding.message, explanation=finding.explanation)

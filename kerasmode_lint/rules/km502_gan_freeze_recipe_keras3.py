@@ -44,4 +44,4 @@ class GanFreezeRecipeKeras3(Rule):
         if "compile" not in self.context.source:
             return
         for finding in flow_of(self.context).findings[self.code]:
-            self.report(finding.node, finding.message)
+            self.report(finding.node, finding.message, explanation=finding.explanation)

@@ -42,4 +42,4 @@ class BatchnormFreezeUndone(Rule):
 
     def leave_Module(self, node) -> None:
         for finding in flow_of(self.context).findings[self.code]:
-            self.report(finding.node, finding.message)
+            self.report(finding.node, finding.message, explanation=finding.explanation)
