@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import textwrap
 from collections import Counter
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, TextIO
 
@@ -329,6 +330,18 @@ def code_frame(diag: Diagnostic, lines: Optional[List[str]], style: Style = PLAI
     return "\n".join(out) + "\n"
 
 
+EXPLANATION_WIDTH = 88
+
+
+def _wrapped(text: str) -> List[str]:
+    """The explanation's lines, each wrapped at EXPLANATION_WIDTH (code spans
+    in backticks may still be split at their spaces, never inside a word)."""
+    out: List[str] = []
+    for line in text.rstrip().splitlines():
+        out += textwrap.wrap(line, EXPLANATION_WIDTH, break_long_words=False, break_on_hyphens=False) or [""]
+    return out
+
+
 def full_report(diagnostics: Iterable[Diagnostic], source_lines: SourceLines, style: Style = PLAIN,
                 doc_base: Optional[str] = None) -> str:
     """Like ``ruff check --output-format full``: each finding's line, its
@@ -340,7 +353,7 @@ def full_report(diagnostics: Iterable[Diagnostic], source_lines: SourceLines, st
             cache[diag.path] = source_lines(diag.path)
         block = [format_text(diag, style)]
         if diag.explanation:
-            block += ["", *diag.explanation.rstrip().splitlines()]
+            block += ["", *_wrapped(diag.explanation)]
         frame = code_frame(diag, cache[diag.path], style)
         if frame:
             block += ["", frame.rstrip("\n")]

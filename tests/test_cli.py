@@ -45,7 +45,7 @@ def test_flagged_file_prints_flake8_lines_and_exits_1(project, capsys):
     code, out, err = run(capsys, "src")
     assert code == 1
     [line] = out.splitlines()
-    assert line.startswith("src/train.py:3:12: KM101 `model` is called inside a GradientTape")
+    assert line.startswith("src/train.py:3:12: KM101 `model` runs in inference mode while trained")
     assert err.splitlines() == [
         "Found 1 problem in 1 file.",
         "1 fixable with `--fix --unsafe-fixes` (unsafe fixes change run-time behaviour: review them).",

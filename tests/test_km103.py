@@ -47,6 +47,24 @@ def test_message_names_the_call_and_what_happens():
     assert "evaluate()" in diag.explanation and "self(..., training=False)" in diag.explanation
 
 
+@pytest.mark.parametrize("model, effect, absent", [
+    ("mc_model", "(Dropout on)", "BatchNorm"),
+    ("model", "(BatchNorm stats updated)", "Dropout"),
+    ("loaded", "(its layers could not be seen)", "Dropout on"),
+])
+def test_message_names_only_the_layers_the_model_has(model, effect, absent):
+    src = HEADER + textwrap.dedent(f"""\
+    loaded = keras.models.load_model("m.keras")
+    def evaluate(model, dataset):
+        for x, y in dataset:
+            logits = model(x, training=True)
+    evaluate({model}, data)
+    """)
+    [diag] = [d for d in lint_source(src, "x.py", keras_version="3") if d.code == "KM103"]
+    assert effect in diag.message and absent not in diag.message
+    assert absent not in diag.explanation.replace("any Dropout", "").replace("any BatchNorm", "")
+
+
 @pytest.mark.parametrize("name", [
     "evaluate", "evaluate_model", "validate", "validation_epoch", "val_step", "test_step",
     "test", "run_inference", "infer", "predict", "predict_batch", "evalModel",

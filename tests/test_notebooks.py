@@ -52,7 +52,7 @@ def test_text_output_names_the_cell(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "nb.ipynb").write_text(notebook(cell("markdown", "x"), cell("code", BUILD + TRAIN)))
     assert main(["--keras-version", "3", "nb.ipynb"]) == 1
-    assert capsys.readouterr().out.startswith("nb.ipynb:cell_2:5:13: KM101 `model` is called")
+    assert capsys.readouterr().out.startswith("nb.ipynb:cell_2:5:13: KM101 `model` runs in inference mode")
 
 
 def test_folders_are_walked_for_notebooks_but_not_checkpoints(tmp_path, monkeypatch, capsys):

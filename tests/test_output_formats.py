@@ -279,6 +279,11 @@ def test_full_prints_the_explanation_and_underlines_the_span():
     assert out.rstrip().splitlines()[-1] == "  = help: kerasmode-lint --explain KM101"
     # Without the source (a notebook cell, an unreadable file) there is no frame, but no error either.
     assert " | " not in reporting.report([diag], "full")
+    # A long explanation is wrapped, word by word.
+    long = Diagnostic("t.py", 3, 12, "KM101", "m", explanation=" ".join(["word"] * 60))
+    lines = reporting.report([long], "full").splitlines()
+    body = lines[2:lines.index("", 2)]
+    assert " ".join(body) == long.explanation and max(map(len, body)) <= reporting.EXPLANATION_WIDTH
 
 
 def test_full_reads_the_file_through_the_cli(project, capsys):

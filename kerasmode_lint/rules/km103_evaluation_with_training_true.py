@@ -31,11 +31,13 @@ import libcst as cst
 
 from .. import keras_knowledge as kk
 from ..keras_knowledge import Tri
+from ..model_contents import KINDS, Contents
 from ..names import dotted
 from .. import screens
 from ..rule import Rule
 from ..subclasses import ClassContents, ClassInfo
 from ..versions import ALL
+from ._effects import training_brief, training_effect
 from ..walker import iter_descendants
 
 _TAPE = "tensorflow.GradientTape"
@@ -287,8 +289,9 @@ class EvaluationWithTrainingTrue(Rule):
                 continue
             if self._contents(candidate.callee, frame) is Tri.NO:
                 continue  # nothing in it behaves differently in training mode
-            self.report(candidate.call, self._brief(candidate.callee, frame),
-                        explanation=self._message(candidate.callee, frame))
+            seen = self._seen(candidate.callee, frame, candidate.call)
+            self.report(candidate.call, self._brief(candidate.callee, frame, seen),
+                        explanation=self._message(candidate.callee, frame, seen))
 
     def _evaluation_frame(self, frames: List[_Frame]) -> Optional[_Frame]:
         """The innermost enclosing evaluation context that trains nothing."""
@@ -309,14 +312,32 @@ class EvaluationWithTrainingTrue(Rule):
             return Tri.UNKNOWN
         return models.of_name(callee)
 
-    def _brief(self, callee: str, frame: _Frame) -> str:
+    def _seen(self, callee: str, frame: _Frame, call: cst.Call):
+        """Per kind, what the called model holds (for the message only)."""
+        models = self.context.models
+        if frame.cls is not None and (callee == "self" or callee.startswith("self.")):
+            contents = ClassContents(ClassInfo.of(frame.cls), models, self.context.imports)
+            seen = contents.contents_of_callee(callee)
+            if callee == "self" and seen.any is Tri.UNKNOWN:
+                # A functional subclass: the graphs it is instantiated with.
+                scopes = [models.index.scope_of_call.get(id(c)) for c in contents.instantiations()]
+                if scopes and None not in scopes:
+                    return Contents(**{kind: Tri.any_of(models.of_scope(s, kind) for s in scopes) for kind in KINDS if kind != "any"})
+            return seen
+        seen = models.contents_of_name(callee, at=call)
+        if seen.any is Tri.UNKNOWN:
+            # A parameter (``evaluate(model, data)``): what the module's calls pass.
+            seen = models.contents_of_parameter(callee, call) or seen
+        return seen
+
+    def _brief(self, callee: str, frame: _Frame, seen) -> str:
         if frame.kind in ("step", "named"):
             where = f"`{frame.node.name.value}`"
         else:
             where = "an evaluation loop"
-        return f"`{callee}(...)` runs in training mode in {where}, which only measures it; use `training=False`"
+        return f"`{callee}(...)` runs in training mode in {where} ({training_brief(seen)}); use `training=False`"
 
-    def _message(self, callee: str, frame: _Frame) -> str:
+    def _message(self, callee: str, frame: _Frame, seen) -> str:
         if frame.kind == "step":
             where = f"`{frame.node.name.value}`"
             runner = "evaluate()" if frame.node.name.value == "test_step" else "predict()"
@@ -328,10 +349,9 @@ class EvaluationWithTrainingTrue(Rule):
             where = "a loop over evaluation data that trains nothing"
             what = "this code measures the model"
         return (
-            f"`{callee}(...)` is called with `training=True` in {where}: {what}, but Dropout drops "
-            "and BatchNormalization normalises with batch statistics and updates its moving "
-            "statistics, so the results are noisy and evaluating changes the model. Use "
-            f"`training=False`: `{callee}(..., training=False)`."
+            f"`{callee}(...)` is called with `training=True` in {where}: {what}, but "
+            f"{training_effect(seen)}, so the results are noisy (and evaluating changes any "
+            f"moving statistics). Use `training=False`: `{callee}(..., training=False)`."
         )
 
     def _sampling_message(self, callee: str) -> str:
