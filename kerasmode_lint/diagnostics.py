@@ -1,6 +1,7 @@
 """What a lint run produces."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
@@ -54,6 +55,15 @@ ENGINE_CODES = {
     ),
 }
 SELECTABLE_ENGINE_CODES = (UNUSED_NOQA,)
+
+
+_SENTENCE_BREAK = re.compile(r"([.!?]) +([A-Z])(?=[a-z ])")
+
+
+def one_sentence(text: str) -> str:
+    """``text`` (say, CPython's "invalid syntax. Perhaps you forgot a comma?")
+    as one sentence: each later sentence joined on with "; ", its capital lowered."""
+    return _SENTENCE_BREAK.sub(lambda m: f"{'' if m.group(1) == '.' else m.group(1)}; {m.group(2).lower()}", text)
 
 
 REPORT_THIS_BUG = "This is a bug of kerasmode-lint: please report it with the file that triggers it."

@@ -17,7 +17,9 @@ from symtable import symtable
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Tuple, Type
 
 from . import deep_stack
-from .diagnostics import ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic, internal_error
+from .diagnostics import (
+    ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic, internal_error, one_sentence,
+)
 from .file_kinds import kinds_of
 from .fixes import Fix
 from .fixes import nodes as fix_nodes, resolve as resolve_fix
@@ -527,7 +529,7 @@ def known_codes() -> List[str]:
 def _invalid(path: str, exc: InvalidFile) -> FileResult:
     result = FileResult(path)
     result.diagnostics.append(
-        Diagnostic(path, exc.line, exc.column, INVALID_FILE, str(exc), name=INVALID_FILE_NAME)
+        Diagnostic(path, exc.line, exc.column, INVALID_FILE, one_sentence(str(exc)), name=INVALID_FILE_NAME)
     )
     return result
 

@@ -22,7 +22,7 @@ import textwrap
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic
+from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic, one_sentence
 from .engine import FileResult, InvalidFile, LintOptions, lint_text, parse
 from .fixes import Edit, Fix, apply_edits
 from .lines import split_lines, split_lines_keepends
@@ -230,7 +230,7 @@ class Notebook:
                     cell.first_line + max(0, min((error.lineno or 1), cell.line_count) - 1),
                     error.offset or 1,
                     cell.number,
-                    error.msg,
+                    one_sentence(error.msg),
                 ))
                 cell.text = "\n".join("" for _ in lines)
                 cell.neutralised = set(range(1, len(lines) + 1))

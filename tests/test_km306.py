@@ -65,7 +65,7 @@ def test_keras_json(tmp_path, monkeypatch):
 def test_message():
     diags = lint_source(JAX + textwrap.dedent(MODEL), "m.py", keras_version="3")
     message, explanation = diags[0].message, diags[0].explanation
-    assert "`self.bn(...)` gets no `training` under fit() on JAX" in message
+    assert "`self.bn(...)` gets no `training` from fit() on JAX" in message
     assert "pass `training=training`" in message
     assert "`self.bn(...)`" in explanation and "`Net.call`" in explanation and "JAX" in explanation
     assert "training=training" in explanation and "training=None" in explanation

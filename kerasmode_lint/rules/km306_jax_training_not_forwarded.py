@@ -198,10 +198,8 @@ class JaxTrainingNotForwarded(Rule):
 
     def _brief(self, call: _Call, method: _Method) -> str:
         if method.has_training:
-            return (f"`{call.shown}(...)` gets no `training` under fit() on JAX, so it runs in inference mode; "
-                    "pass `training=training`")
-        return (f"`{call.shown}(...)` gets no `training` under fit(), as `call` takes none; "
-                "add `training=None` and pass it")
+            return f"`{call.shown}(...)` gets no `training` from fit() on JAX (inference mode); pass `training=training`"
+        return f"`{call.shown}(...)` gets no `training` from fit(), as `call` takes none; add `training=None` and pass it"
 
     def _message(self, call: _Call, method: _Method) -> str:
         where = f"`{call.shown}(...)` is called in `{method.cls.name.value}.call` without `training=`"
