@@ -84,7 +84,8 @@ def rule_test_snippets():
     for module in sorted((ROOT / "tests").glob("test_km*.py")):
         strings = {}
         for node in ast.parse(module.read_text()).body:
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            value = getattr(node, "value", None)
+            if isinstance(node, ast.Assign) and isinstance(value, ast.Constant) and isinstance(value.value, str):
                 for target in node.targets:
                     if isinstance(target, ast.Name):
                         strings[target.id] = textwrap.dedent(node.value.value)
