@@ -62,7 +62,7 @@ def test_a_builder_function_of_another_module(tmp_path, kind):
     else:
         assert len(found) == 1
         named = "Dropout does not drop" if kind == "dropout" else "BatchNormalization"
-        assert named in found[0].message and "could not be seen" not in found[0].message
+        assert named in found[0].explanation and "could not be seen" not in found[0].message
 
 
 def test_a_subclass_in_a_package_re_exported_by_its_init(tmp_path):
@@ -91,7 +91,7 @@ def test_a_subclass_in_a_package_re_exported_by_its_init(tmp_path):
         "train.py": LOOP.format(imports="from nets import ResNet", build="ResNet()"),
     })
     found = km101(tmp_path)
-    assert len(found) == 1 and "BatchNormalization" in found[0].message
+    assert len(found) == 1 and "BatchNormalization" in found[0].explanation
 
 
 def test_a_module_attribute_and_a_mode_free_network(tmp_path):
@@ -125,7 +125,7 @@ def test_a_base_class_from_another_module(tmp_path):
             build="Net()"),
     })
     found = km101(tmp_path)
-    assert len(found) == 1 and "Dropout does not drop" in found[0].message
+    assert len(found) == 1 and "Dropout does not drop" in found[0].explanation
 
 
 def test_star_imported_layers_that_treat_none_as_training(tmp_path):
