@@ -426,3 +426,49 @@ def test_a_fix_that_changes_nothing_is_not_counted(monkeypatch):
     out, result, count = fix_file(PythonFile("a.py", source.encode()), LintOptions(keras_version="3"), True)
     assert count == 0 and out.data == source.encode()
     assert [d.code for d in result.diagnostics] == ["KM101"]
+
+
+# -- --statistics and --exit-non-zero-on-fix with the new fixes ------------------------------
+SAFE_AND_UNSAFE = textwrap.dedent("""\
+    import tensorflow as tf
+
+
+    class Block(tf.keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = tf.keras.Sequential([tf.keras.layers.Dense(4), tf.keras.layers.Dropout(0.5)])
+
+        def call(self, x, training):
+            return self.inner(x, training=None)
+""")
+
+
+def test_statistics_count_safe_and_unsafe_fixes(tmp_path, monkeypatch, capsys):
+    import json
+
+    from kerasmode_lint.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.py").write_text(SAFE_AND_UNSAFE)
+    assert main(["--keras-version", "3", "--statistics", "--output-format", "json", "a.py"]) == 1
+    rows = {r["code"]: r for r in json.loads(capsys.readouterr().out)}
+    assert (rows["KM302"]["fixable"], rows["KM302"]["unsafe_fixable"]) == (1, 0)
+    assert (rows["KM305"]["fixable"], rows["KM305"]["unsafe_fixable"]) == (0, 1)
+    assert main(["--keras-version", "3", "a.py"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == "1 fixable with `--fix`; 1 more with `--fix --unsafe-fixes`."
+
+
+def test_exit_non_zero_on_fix_with_a_safe_fix(tmp_path, monkeypatch, capsys):
+    from kerasmode_lint.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.py").write_text(SAFE_AND_UNSAFE)
+    assert main(["--keras-version", "3", "--fix", "--exit-non-zero-on-fix", "a.py"]) == 1
+    assert "def call(self, x, training=None):" in (tmp_path / "a.py").read_text()
+    assert "training=None)" in (tmp_path / "a.py").read_text()  # the unsafe one waits for --unsafe-fixes
+    capsys.readouterr()
+    assert main(["--keras-version", "3", "--fix", "--unsafe-fixes", "--exit-non-zero-on-fix", "a.py"]) == 1
+    assert (tmp_path / "a.py").read_text() == SAFE_AND_UNSAFE.replace(
+        "x, training):", "x, training=None):").replace("self.inner(x, training=None)", "self.inner(x)")
+    capsys.readouterr()
+    assert main(["--keras-version", "3", "--fix", "--unsafe-fixes", "--exit-non-zero-on-fix", "a.py"]) == 0
