@@ -77,8 +77,8 @@ class PositionalTraining(Rule):
             if slot is None or not _misbound(slot, value):
                 continue  # unknown, or it reaches `training` (or a bool parameter)
             who = "Keras 2" if keras2 else "this layer (it accepts non-tensor positional arguments)"
-            self.report(call, _by_position_message(callee, text, position, slot[0], who),
-                        fix=self._by_keyword(index, callee, call, position))
+            # No fix: the position binds elsewhere, so the keyword changes what runs.
+            self.report(call, _by_position_message(callee, text, position, slot[0], who))
 
     def _by_keyword(self, index, callee: Callee, call: cst.Call, position: int) -> Optional[Fix]:
         """``training=`` before the value, where Keras 2 binds that position to
