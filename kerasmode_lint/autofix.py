@@ -129,13 +129,14 @@ def fix_file(source, options: LintOptions, unsafe: bool):
         chosen = non_overlapping([d.fix for d in owners.values()])
         if not chosen:
             break
+        before = source
         applied, failed, source = _apply_checked(source, chosen)
         for fix in failed:
             diag = owners[id(fix)]
             refused.add(_key(diag))
             failures.append(_refused(diag))
-        if not applied:
-            break
+        if not applied or source.data == before.data:
+            break  # nothing left that changes the text (a fix must not count twice)
         fixed += len(applied)
         result = source.lint(options)
     if failures:

@@ -19,7 +19,7 @@ A fix is *safe* when it cannot change what the program does at run time, and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, List, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Tuple, Union
 
 from .lines import line_starts
 
@@ -54,10 +54,13 @@ class Edit:
 
 @dataclass(frozen=True)
 class Anchor:
-    """The start or the end of a node of the linted tree."""
+    """The start or the end of a node of the linted tree; with ``whole_line``,
+    the start of the node's first line, or the start of the line after its
+    last one (to remove whole lines)."""
 
     node: "cst.CSTNode"
     at_end: bool
+    whole_line: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,53 @@ def insert_after(node: "cst.CSTNode", content: str) -> NodeEdit:
     return NodeEdit(end_of(node), end_of(node), content)
 
 
+def add_argument(call: "cst.Call", text: str) -> NodeEdit:
+    """Append ``text`` (e.g. ``"training=True"``) as the call's last argument,
+    before any trailing comma: ``f(x,)`` becomes ``f(x, training=True,)``."""
+    if call.args:
+        return insert_after(call.args[-1], ", " + text)
+    return insert_after(call.whitespace_before_args, text)
+
+
+def remove_argument(call: "cst.Call", index: int) -> Optional[NodeEdit]:
+    """Remove ``call.args[index]`` and the comma that goes with it, or None
+    when that would delete a comment or leave ``f(,)``."""
+    args = call.args
+    arg = args[index]
+    if has_comment(arg):
+        return None
+    if index > 0:  # from the end of the previous argument: its comma goes
+        if has_comment(args[index - 1].comma):
+            return None
+        return replace_range(end_of(args[index - 1]), end_of(arg), "")
+    if len(args) > 1:  # the first of several: up to the next one
+        return replace_range(start_of(arg), start_of(args[1]), "")
+    if not isinstance(arg.comma, cst.MaybeSentinel):
+        return None  # the only argument, with a trailing comma
+    return remove(arg)
+
+
+def remove_lines(node: "cst.CSTNode") -> NodeEdit:
+    """Remove the lines ``node`` spans, indentation and line ending included
+    (the caller makes sure nothing else shares them)."""
+    return NodeEdit(Anchor(node, at_end=False, whole_line=True), Anchor(node, at_end=True, whole_line=True), "")
+
+
+def has_comment(node: object) -> bool:
+    """Does this node (or sentinel) hold a comment anywhere inside it,
+    whitespace included?"""
+    import libcst as cst
+
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Comment):
+            return True
+        if isinstance(current, cst.CSTNode):
+            stack.extend(current.children)
+    return False
+
+
 def nodes(fix: Fix) -> List["cst.CSTNode"]:
     """The tree nodes a fix's edits are anchored to (their positions are needed)."""
     found = []
@@ -140,6 +190,8 @@ def resolve(fix: Fix, positions) -> Fix:
     def point(anchor: Anchor) -> Tuple[int, int]:
         where = positions[anchor.node]
         position = where.end if anchor.at_end else where.start
+        if anchor.whole_line:
+            return (position.line + 1, 1) if anchor.at_end else (position.line, 1)
         return position.line, position.column + 1
 
     edits = []
@@ -162,6 +214,8 @@ def apply_edits(text: str, edits: Sequence[Edit], newline: str = "\n") -> str:
     starts = line_starts(text)
 
     def offset(line: int, column: int) -> int:
+        if line == len(starts) + 1 and column == 1:
+            return len(text)  # the line after the last one: a whole-line removal at the end
         if not 1 <= line <= len(starts):
             raise EditError(f"edit outside the text: line {line}")
         base = starts[line - 1]

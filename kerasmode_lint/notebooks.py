@@ -290,7 +290,10 @@ class Notebook:
         edits = []
         for edit in fix.edits:
             cell, line = self.locate(edit.line)
-            end_cell, end_line = self.locate(edit.end_line)
+            if cell is not None and (edit.end_line, edit.end_column) == (cell.first_line + cell.line_count, 1):
+                end_cell, end_line = cell, cell.line_count + 1  # to the cell's end: a whole-line removal
+            else:
+                end_cell, end_line = self.locate(edit.end_line)
             if cell is None or end_cell is not cell or {line, end_line} & cell.neutralised:
                 return None  # spans cells or touches IPython syntax: not applicable
             edits.append(replace(edit, cell=cell.number, line=line, end_line=end_line))

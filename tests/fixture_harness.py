@@ -5,7 +5,9 @@ A fixture is a small, runnable user program. Its comments declare
 * lint expectations -- ``# expect: KM101`` / ``# expect(3): KM202`` /
   ``# expect(2, 3.16): KM203`` on the line where a finding must be reported;
 * run-time expectations -- ``# observe(k3, tfk): key=value ...``; the program
-  prints exactly one ``OBSERVED key=value ...`` line.
+  prints exactly one ``OBSERVED key=value ...`` line;
+* what the program prints once its findings are fixed -- ``# observe-after-fix(k3):
+  key=value ...`` (flagged fixtures of rules that offer a fix).
 
 See ``fixtures/README.md`` for the full format.
 
@@ -43,6 +45,11 @@ _EXPECT_RE = re.compile(
 _OBSERVE_RE = re.compile(
     r"observe\s*\((?P<flavours>[^)]*)\)\s*:\s*(?P<pairs>\S.*?)\s*$"
 )
+_AFTER_FIX_RE = re.compile(
+    r"observe-after-fix\s*\((?P<flavours>[^)]*)\)\s*:\s*(?P<pairs>\S.*?)\s*$"
+)
+#: the --keras-version a fixture is fixed under before it runs in a flavour
+FIX_VERSION = {"k3": "3", "k3jax": "3", "tfk": "2"}
 _PAIR_RE = re.compile(r"^(?P<key>[A-Za-z_]\w*)=(?P<value>[^\s=]+)$")
 
 
@@ -99,17 +106,19 @@ def parse_expectations(path):
     return result
 
 
-def parse_observations(path):
-    """``{flavour: {key: value}}`` from the ``# observe(...)`` comments.
+def parse_observations(path, after_fix=False):
+    """``{flavour: {key: value}}`` from the ``# observe(...)`` comments (with
+    ``after_fix``, from the ``# observe-after-fix(...)`` ones).
 
     Several lines may declare the same flavour; their keys are merged, but
     a key may be declared only once per flavour.
     """
+    start, pattern = (r"observe-after-fix\s*\(", _AFTER_FIX_RE) if after_fix else (r"observe\s*\(", _OBSERVE_RE)
     result = {}
     for line, text in _comments(path):
-        if not re.match(r"observe\s*\(", text):
+        if not re.match(start, text):
             continue
-        m = _OBSERVE_RE.match(text)
+        m = pattern.match(text)
         if not m:
             raise FixtureFormatError(
                 f"{path}:{line}: malformed observe comment {text!r}")
@@ -128,6 +137,19 @@ def parse_observations(path):
                         f"{path}:{line}: {key!r} declared twice for {flavour}")
                 declared[key] = value
     return result
+
+
+def fixed_source(path, flavour):
+    """The fixture's bytes after every fix (safe and unsafe) of its rule, as
+    ``--fix --unsafe-fixes`` would write them under ``FIX_VERSION[flavour]``,
+    and how many fixes were applied."""
+    from kerasmode_lint.autofix import PythonFile, fix_file
+    from kerasmode_lint.options import LintOptions
+
+    path = Path(path)
+    options = LintOptions(enabled=frozenset({path.parent.name}), keras_version=FIX_VERSION[flavour])
+    fixed, _, applied = fix_file(PythonFile(str(path), path.read_bytes()), options, unsafe=True)
+    return fixed.data, applied
 
 
 def _parse_pairs(words, where):

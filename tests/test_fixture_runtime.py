@@ -10,6 +10,11 @@ process per pytest(-xdist) worker (fixture_harness.FixtureServer), each run
 in a fresh namespace and working directory with the Keras session cleared in
 between; a fixture that crashes or hangs that process fails alone.
 ``KM_FIXTURE_ISOLATED=1`` runs each fixture in its own process instead.
+
+A flagged fixture's ``# observe-after-fix(<flavour>): ...`` comment is one
+more test: the fixture is fixed as ``--fix --unsafe-fixes`` would fix it (its
+rule only, under the flavour's Keras version), and the fixed program, run the
+same way, must print exactly that.
 """
 import os
 import sys
@@ -21,6 +26,7 @@ from fixture_harness import (  # noqa: E402
     FIXTURES_DIR,
     FixtureServer,
     FixtureFormatError,
+    fixed_source,
     fixture_env,
     fixture_files,
     parse_expectations,
@@ -60,6 +66,27 @@ def test_fixture_behaves_as_declared(path, flavour, servers):
     observed = observe_fixture(path, flavour, servers)
     assert observed == declared, (
         f"{path.name} under {flavour}: observed {observed}, declared {declared}")
+
+
+def _fixed_runs():
+    for path in fixture_files():
+        for flavour in sorted(parse_observations(path, after_fix=True)):
+            yield pytest.param(
+                path, flavour,
+                id=f"{path.relative_to(FIXTURES_DIR).as_posix()}-{flavour}")
+
+
+@pytest.mark.tensorflow
+@pytest.mark.parametrize("path, flavour", list(_fixed_runs()))
+def test_fixed_fixture_behaves_as_declared(path, flavour, servers, tmp_path):
+    declared = parse_observations(path, after_fix=True)[flavour]
+    data, applied = fixed_source(path, flavour)
+    assert applied, f"{path.name}: no fix applied under {flavour}"
+    fixed = tmp_path / path.name
+    fixed.write_bytes(data)
+    observed = observe_fixture(fixed, flavour, servers)
+    assert observed == declared, (
+        f"{path.name} fixed, under {flavour}: observed {observed}, declared {declared}")
 
 
 def test_fixtures_exist():

@@ -17,6 +17,9 @@ model, a target network), ``**kwargs``, calls outside the tape of a
 (``if self._call_has_training_arg:``, as Keras's own trainers do) and models
 built in the file from layers with no training behaviour are left alone.
 ``self.stateless_call(...)`` (JAX-style steps) is checked like ``self(...)``.
+
+Fix (unsafe): add ``training=True``, where the call passes only its inputs
+positionally (a second positional argument may already bind ``training``).
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from typing import Dict, FrozenSet, List, Optional, Set
 
 import libcst as cst
 
+from ..fixes import Fix, add_argument
 from ..keras_knowledge import Tri
 from ..names import dotted
 from .. import screens
@@ -72,6 +76,7 @@ class TrainStepWithoutTraining(Rule):
     )
     versions = ALL
     triggers = (screens.TRAIN_STEP_METHOD,)
+    fix_safety = "unsafe"
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -197,7 +202,8 @@ class TrainStepWithoutTraining(Rule):
             seen = contents.contents_of_callee(call.callee)
             if seen.any is Tri.UNKNOWN and contents.built_here(call.callee) and rules_out_mode_layers(self.context):
                 continue  # built in a file that has no mode-dependent layer at all
-            self.report(call.node, self._brief(call, seen), explanation=self._message(call, seen))
+            self.report(call.node, self._brief(call, seen), explanation=self._message(call, seen),
+                        fix=_pass_training_true(call.node))
 
     def _is_trained(self, callee: str, trained: Set[str], contents: ClassContents) -> bool:
         if callee == "self":
@@ -239,6 +245,16 @@ class TrainStepWithoutTraining(Rule):
                 elif isinstance(sub, cst.Name) and sub.value in step.assignments:
                     found |= self._owners(step.assignments[sub.value], step, depth + 1)
         return found
+
+
+def _pass_training_true(call: cst.Call) -> Optional[Fix]:
+    """``self(x)`` -> ``self(x, training=True)``; none where another positional
+    argument (or ``*args``) may already bind ``training``."""
+    inputs = 3 if _is_stateless(call) else 1  # stateless_call(trainable, non_trainable, x)
+    positional = [a for a in call.args if a.keyword is None]
+    if len(positional) > inputs or any(a.star for a in positional):
+        return None
+    return Fix.unsafe("Pass `training=True`", [add_argument(call, "training=True")])
 
 
 def _self_and_descendants(node: cst.CSTNode):

@@ -20,6 +20,10 @@ unless the model is known to hold BatchNormalization. Augmentation layers (a
 name with "aug", or an object built only from augmentation/preprocessing
 layers) and calls in lambdas (``ds.map(lambda x, y: …)``) are data
 pipelines. Test files and methods of test classes are not evaluation code.
+
+Fix (unsafe): ``training=True`` becomes ``training=False``; none for the Monte
+Carlo form, whose fix (a Dropout that forces its own mode) is not an edit of
+the call.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from typing import List, Optional, Set, Tuple
 import libcst as cst
 
 from .. import keras_knowledge as kk
+from ..fixes import Fix, replace
 from ..keras_knowledge import Tri
 from ..model_contents import KINDS, Contents
 from ..names import dotted
@@ -87,6 +92,7 @@ class EvaluationWithTrainingTrue(Rule):
     versions = ALL
     # A literal True, outside test files unless a test_step/predict_step is there.
     triggers = (screens.EVALUATION_PIN,)
+    fix_safety = "unsafe"
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -291,7 +297,8 @@ class EvaluationWithTrainingTrue(Rule):
                 continue  # nothing in it behaves differently in training mode
             seen = self._seen(candidate.callee, frame, candidate.call)
             self.report(candidate.call, self._brief(candidate.callee, frame, seen),
-                        explanation=self._message(candidate.callee, frame, seen))
+                        explanation=self._message(candidate.callee, frame, seen),
+                        fix=_use_training_false(candidate.call))
 
     def _evaluation_frame(self, frames: List[_Frame]) -> Optional[_Frame]:
         """The innermost enclosing evaluation context that trains nothing."""
@@ -362,6 +369,12 @@ class EvaluationWithTrainingTrue(Rule):
             "`training=False` for the model and make only the dropout stochastic (a Dropout "
             "subclass whose `call` passes `training=True`)."
         )
+
+
+def _use_training_false(call: cst.Call) -> Fix:
+    """``training=True`` -> ``training=False`` (only the ``True``)."""
+    [value] = [a.value for a in call.args if a.keyword is not None and a.keyword.value == "training"]
+    return Fix.unsafe("Use `training=False`", [replace(value, "False")])
 
 
 def _training_false(call: cst.Call) -> bool:

@@ -17,6 +17,10 @@ file without its BatchNormalization layers being frozen again afterwards. A
 base with neither (VGG16, ConvNeXt, Embedding, Dense-only), a BN-only base that
 is never unfrozen, a ``tensorflow_hub.KerasLayer`` (frozen means inference
 there), and a base of unknown contents that is never unfrozen are left alone.
+
+Fix (unsafe): add ``training=False`` to a functional node's call, under Keras 2
+and 3.16+ only: Keras 3.0-3.15 override the node's value in ``fit`` (KM202),
+and a Sequential element has no call to edit.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
+from ..fixes import Fix, add_argument
 from ..keras_knowledge import Tri
 from ..names import dotted
 from .. import screens
@@ -54,6 +59,7 @@ class FrozenModelWithoutTrainingFalse(Rule):
     # Only a literal ``trainable = False`` / ``trainable=False`` freezes.
     # A literal `trainable = False` and a Sequential or functional model.
     triggers = (screens.FROZEN_MODEL_USED,)
+    fix_safety = "unsafe"
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -109,7 +115,8 @@ class FrozenModelWithoutTrainingFalse(Rule):
             risk = training_risk(callee, meant_inference=False)
             if risk:
                 self.report(report_at, self._brief(callee, risk, kind != "node"),
-                            explanation=self._message(callee, risk, kind != "node"))
+                            explanation=self._message(callee, risk, kind != "node"),
+                            fix=self._fix(call, kind))
 
     def _callee(self, target: cst.CSTNode, call: cst.Call) -> Optional[Callee]:
         """``base`` (a name) or ``Ctor(..., trainable=False)`` (built inline)."""
@@ -144,6 +151,15 @@ class FrozenModelWithoutTrainingFalse(Rule):
         if in_sequential:
             return f"{what}; call it functionally with `training=False`"
         return f"{what}; pass `training=False`"
+
+    def _fix(self, call: cst.Call, kind: str) -> Optional[Fix]:
+        """``base(inputs)`` -> ``base(inputs, training=False)`` where the
+        node's value is honoured (Keras 2, 3.16+)."""
+        if kind != "node" or self.context.keras_version in KERAS3_TO_315:
+            return None
+        if any(a.star for a in call.args):
+            return None  # ``base(*inputs)``: what it binds is unknown
+        return Fix.unsafe("Pass `training=False`", [add_argument(call, "training=False")])
 
     def _message(self, callee: Callee, risk, in_sequential: bool) -> str:
         what, _ = describe(callee, risk)

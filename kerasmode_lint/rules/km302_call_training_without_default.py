@@ -12,11 +12,19 @@ Precision: only a parameter literally named ``training`` (positional or
 keyword-only) without a default, in ``call`` of a class deriving from a
 Keras layer or model (or from a base the file cannot show, when the file
 uses Keras).
+
+Fix (safe): ``training`` -> ``training=None`` (``training: bool`` ->
+``training: bool = None``); calls that pass ``training`` see no change, and
+those that did not stop raising. Not offered when a later positional
+parameter has no default (the result would not parse).
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
+from ..fixes import Fix, insert_after
 from ..layer_calls import layer_call_methods, layer_calls, training_param
 from .. import screens
 from ..rule import Rule
@@ -33,6 +41,7 @@ class CallTrainingWithoutDefault(Rule):
     versions = KERAS3
     # A `def call(` and a `training` with no default after it.
     triggers = (screens.CALL_TRAINING_WITHOUT_DEFAULT,)
+    fix_safety = "safe"
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -61,4 +70,20 @@ class CallTrainingWithoutDefault(Rule):
                 f"argument: 'training'\"), e.g. building a functional model with "
                 f"`{name}(...)(inputs)` or a bare `layer(x)` / `model(x)`; Keras 2 passed None. "
                 "Give it a default: `training=None`.",
+                fix=_default_none(function, param),
             )
+
+
+def _default_none(function: cst.FunctionDef, param: cst.Param) -> Optional[Fix]:
+    """``training`` -> ``training=None``, unless a positional parameter
+    without a default follows it (a default may not precede one)."""
+    params = function.params
+    positional = [*params.posonly_params, *params.params]
+    ids = [id(p) for p in positional]
+    if id(param) in ids and any(p.default is None for p in positional[ids.index(id(param)) + 1:]):
+        return None
+    if param.annotation is not None:
+        edit = insert_after(param.annotation, " = None")
+    else:
+        edit = insert_after(param.name, "=None")
+    return Fix.safe("Give `training` a default of `None`", [edit])

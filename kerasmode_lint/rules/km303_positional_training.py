@@ -28,6 +28,7 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from .. import keras_knowledge as kk
+from ..fixes import Fix, insert_before
 from ..layer_calls import Callee, layer_calls, positional_params, positional_training
 from .. import screens
 from ..rule import Rule
@@ -47,6 +48,7 @@ class PositionalTraining(Rule):
     # keras_core), and a positional `, True)` must go to a call that may be
     # one: not `np.mean(x, 0, True)` or `self.assertEqual(x, False)`.
     triggers = (screens.POSITIONAL_FLAG_TO_LAYER,)
+    fix_safety = "safe"
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -70,7 +72,8 @@ class PositionalTraining(Rule):
             lenient = callee.classdef is not None and index.allows_positional(callee.classdef)
             if not (keras2 or lenient):
                 self.report(call, f"`{callee.label}` gets `{text}` by position, which Keras 3 rejects; "
-                            f"pass `training={text}`", explanation=_keras3_message(callee, text))
+                            f"pass `training={text}`", explanation=_keras3_message(callee, text),
+                            fix=self._by_keyword(index, callee, call, position))
                 continue
             slot = self._slot(index, callee, position)
             if slot is None or not _misbound(slot, value):
@@ -78,6 +81,23 @@ class PositionalTraining(Rule):
             who = "Keras 2" if keras2 else "this layer (it accepts non-tensor positional arguments)"
             self.report(call, _by_position_brief(callee, text, position, slot[0]),
                         explanation=_by_position_message(callee, text, position, slot[0], who))
+
+    def _by_keyword(self, index, callee: Callee, call: cst.Call, position: int) -> Optional[Fix]:
+        """``training=`` before the value, where Keras 2 binds that position to
+        ``training`` and the keyword form is valid syntax (no positional
+        argument after it, no ``training=`` already)."""
+        slot = self._slot(index, callee, position)
+        if slot is None or slot[0] != "training":
+            return None
+        arg = call.args[position]
+        later = call.args[position + 1:]
+        if any(a.keyword is None and a.star != "**" for a in later):
+            return None
+        if any(a.keyword is not None and a.keyword.value == "training" for a in later):
+            return None
+        if getattr(arg.value, "lpar", ()):
+            return None  # ``(training)``: keep the edit to a plain name
+        return Fix.safe("Pass `training` by keyword", [insert_before(arg.value, "training=")])
 
     def _slot(self, index, callee: Callee, position: int) -> Optional[Tuple[str, bool]]:
         """Where a positional argument lands when bound by position: (parameter

@@ -20,6 +20,10 @@ Left alone: ``model(x, training=None)`` at the top level and functional
 nodes built with ``training=None`` (the same as omitting it in every
 measured case), and ``training=training`` forwarding (correct: the
 forwarder's own value was already resolved from the context).
+
+Fix (unsafe): remove the ``training=None`` argument (and its comma), so the
+layer applies its own default or inherits the outer call's mode, as Keras 2
+did; not offered where a comment would go with it.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from typing import List, Optional
 import libcst as cst
 
 from .. import keras_knowledge as kk
+from ..fixes import Fix, remove_argument
 from ..keras_knowledge import Tri
 from ..layer_calls import (
     Callee, LayerCalls, keyword_value, layer_calls, reads_name, training_param,
@@ -45,6 +50,7 @@ class ExplicitTrainingNone(Rule):
     )
     versions = KERAS3
     triggers = (b"training=None", b"training = None")
+    fix_safety = "unsafe"
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -65,12 +71,13 @@ class ExplicitTrainingNone(Rule):
                 continue
             if self._default_true(index, callee):
                 self.report(call, f"`training=None` skips `{callee.label}`'s random transformation in Keras 3; "
-                            "omit the argument", explanation=_default_message(callee))
+                            "omit the argument", explanation=_default_message(callee), fix=_drop_training_none(call))
                 continue
             owner = self._inside_call_method(index, call)
             if owner is not None and callee.label != "self" and self._mode_dependent(callee) is Tri.YES:
                 self.report(call, f"`training=None` runs `{callee.label}` in inference mode in Keras 3, even in fit(); "
-                            "pass `training=training`", explanation=_inherit_message(callee, owner))
+                            "pass `training=training`", explanation=_inherit_message(callee, owner),
+                            fix=_drop_training_none(call))
 
     def _default_true(self, index: LayerCalls, callee: Callee) -> bool:
         """Does the layer's own ``call`` default to True and act on it?"""
@@ -102,6 +109,13 @@ class ExplicitTrainingNone(Rule):
     def _mode_dependent(self, callee: Callee) -> Tri:
         models = self.context.models
         return Tri.any_of(models.of_expression(c) for c in callee.constructors)
+
+
+def _drop_training_none(call: cst.Call) -> Optional[Fix]:
+    """``layer(x, training=None)`` -> ``layer(x)``."""
+    [index] = [i for i, a in enumerate(call.args) if a.keyword is not None and a.keyword.value == "training"]
+    edit = remove_argument(call, index)
+    return Fix.unsafe("Remove `training=None`", [edit]) if edit is not None else None
 
 
 def _augmenting(class_name: Optional[str]) -> bool:

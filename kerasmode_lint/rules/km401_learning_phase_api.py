@@ -18,15 +18,22 @@ skipped, and uses guarded for Keras 3 (inside ``try`` with an
 an ``if`` that tests ``hasattr(…, "…learning_phase…")`` or a version) are
 left alone. Methods of other objects that happen to share the name
 (``self.set_learning_phase(…)``) never resolve to Keras and are not flagged.
+
+Fix (unsafe): remove a ``set_learning_phase(0)`` / ``(False)`` statement (its
+line, or ``pass`` when it is alone in its block): inference is already the
+default of a call without ``training``. No fix for ``set_learning_phase(1)``,
+``learning_phase()`` or ``learning_phase_scope``: the intended mode has to be
+passed as ``training=`` to calls the linter cannot pick out.
 """
 from __future__ import annotations
 
 import re
 
-from typing import List, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from ..fixes import Fix, remove_lines, replace, replace_range, start_of
 from ..names import canonical, dotted
 from ..file_kinds import KERAS_ITSELF
 from ..rule import Rule
@@ -49,6 +56,7 @@ class LearningPhaseApi(Rule):
     versions = ALL
     quiet_in = frozenset({KERAS_ITSELF})
     triggers = (b"learning_phase",)
+    fix_safety = "unsafe"
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -56,12 +64,27 @@ class LearningPhaseApi(Rule):
         self.attribute_parts: Set[int] = set()
         self.candidates: List[cst.CSTNode] = []
         self.implements = False
+        self.blocks: List[int] = []  # statements in each enclosing block
+        # id(func) of a call that is a whole statement -> (its line, alone in its block?)
+        self.statements: Dict[int, Tuple[cst.SimpleStatementLine, bool]] = {}
 
     # -- the implementing module ----------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
         for statement in node.body:
             if isinstance(statement, cst.FunctionDef) and statement.name.value in _API:
                 self.implements = True
+
+    # -- statements (for the fix) -----------------------------------------------
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.blocks.append(len(node.body))
+
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.blocks.pop()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if len(node.body) == 1 and isinstance(node.body[0], cst.Expr) and isinstance(node.body[0].value, cst.Call):
+            alone = (self.blocks[-1] if self.blocks else len(self.context.module.body)) == 1
+            self.statements[id(node.body[0].value.func)] = (node, alone)
 
     # -- guards ---------------------------------------------------------------
     def visit_Try(self, node: cst.Try) -> None:
@@ -115,7 +138,8 @@ class LearningPhaseApi(Rule):
             # In TF1 graph code (sessions, placeholders) fit and predict feed
             # the phase themselves, so reading it is how layers learn the mode.
             return
-        self.report(node, self._brief(name, imported), explanation=self._message(name, imported))
+        self.report(node, self._brief(name, imported), explanation=self._message(name, imported),
+                    fix=self._fix(node, name))
 
     def _brief(self, name: str, imported: bool) -> str:
         if self.context.keras_version.is_keras2 and name == "learning_phase":
@@ -124,6 +148,13 @@ class LearningPhaseApi(Rule):
             return f"`{name}` is deprecated and fit/evaluate/predict ignore it; pass `training=` instead"
         error = "ImportError" if imported else "AttributeError"
         return f"`{name}` was removed in Keras 3 ({error}); pass `training=` to the call instead"
+
+    def _fix(self, func: cst.CSTNode, name: str) -> Optional[Fix]:
+        statement = self.statements.get(id(func))
+        if name != "set_learning_phase" or statement is None:
+            return None
+        line, alone = statement
+        return _remove_inference_phase(line, alone)
 
     def _message(self, name: str, imported: bool) -> str:
         if self.context.keras_version.is_keras2 and name == "learning_phase":
@@ -147,6 +178,27 @@ class LearningPhaseApi(Rule):
             "tf.compat.v1.keras). Pass `training=` to the call instead, e.g. "
             "`model(x, training=True)` for dropout at inference, or `training=False`."
         )
+
+
+def _remove_inference_phase(line: cst.SimpleStatementLine, alone: bool) -> Optional[Fix]:
+    """Remove ``set_learning_phase(0)`` (or ``False``): its line, or its code
+    when a comment follows it on the line, or ``pass`` in a block it is alone in."""
+    call = line.body[0].value
+    if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
+        return None
+    value = call.args[0].value
+    inference = (isinstance(value, cst.Integer) and value.value == "0") or (
+        isinstance(value, cst.Name) and value.value == "False")
+    if not inference:
+        return None  # set_learning_phase(1): meant training mode for some calls
+    comment = line.trailing_whitespace.comment
+    if alone:
+        edit = replace(line.body[0], "pass")
+    elif comment is not None:
+        edit = replace_range(start_of(line), start_of(comment), "")
+    else:
+        edit = remove_lines(line)
+    return Fix.unsafe("Remove `set_learning_phase(0)`", [edit])
 
 
 # The Keras entry points that pass `training` themselves, ignoring the phase.
