@@ -612,9 +612,9 @@ FUNCTIONAL_NODE_PIN = Screen(
     _search(_literal_training(rb"True|False"), _BUILDS_GRAPH, _SYMBOLIC),
 )
 
-# KM304: a literal False/None pin inside a ``call`` method.
+# KM304: a literal False/None/True pin inside a ``call`` method.
 PIN_INSIDE_CALL = Screen(
-    "pin-inside-call", (b"training", b"call"), _search(_literal_training(rb"False|None"), _DEF_CALL)
+    "pin-inside-call", (b"training", b"call"), _search(_literal_training(rb"False|None|True"), _DEF_CALL)
 )
 
 # KM203: ``training=True`` on something known to hold BatchNormalization: the
