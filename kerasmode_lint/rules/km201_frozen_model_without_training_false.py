@@ -168,7 +168,6 @@ class FrozenModelWithoutTrainingFalse(Rule):
             )
         return text + f" Call it as `{name}(..., training=False)`."
 
-
     def _explicit_message(self, callee: Callee, risk, written: str) -> str:
         # One sentence: neither value keeps the frozen base in inference mode (R17).
         effects = []
