@@ -612,9 +612,9 @@ FUNCTIONAL_NODE_PIN = Screen(
     _search(_literal_training(rb"True|False"), _BUILDS_GRAPH, _SYMBOLIC),
 )
 
-# KM304: a literal False/None pin inside a ``call`` method.
+# KM304: a literal False/None/True pin inside a ``call`` method.
 PIN_INSIDE_CALL = Screen(
-    "pin-inside-call", (b"training", b"call"), _search(_literal_training(rb"False|None"), _DEF_CALL)
+    "pin-inside-call", (b"training", b"call"), _search(_literal_training(rb"False|None|True"), _DEF_CALL)
 )
 
 # KM203: ``training=True`` on something known to hold BatchNormalization: the
@@ -666,12 +666,17 @@ def _evaluation_place(data: bytes) -> bool:
 _STEP = _lazy(rb"test_step|predict_step")
 
 
+# Inference code outside evaluation-named places: a tape (Grad-CAM), a sampling
+# loop (``range``, ``while``) or data named like validation/test data.
+_INFERENCE_HINT = _lazy(rb"GradientTape|range\s*\(|(?<![\w])while\b|(?i:val|test|eval)")
+
+
 def _evaluation_pin(data: bytes, path: str) -> bool:
     if not _found(_TRAINING_TRUE, data):
         return False
     if _found(_STEP, data):
         return True
-    return not is_test_file(path) and _evaluation_place(data)
+    return not is_test_file(path) and (_evaluation_place(data) or _found(_INFERENCE_HINT, data))
 
 
 EVALUATION_PIN = Screen("evaluation-pin", (b"training",), _evaluation_pin)

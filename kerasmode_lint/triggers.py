@@ -26,6 +26,7 @@ TRIGGERS: Dict[str, Tuple[Union[bytes, Tuple[bytes, ...], Screen], ...]] = {
     "KM304": (screens.PIN_INSIDE_CALL,),
     "KM305": (b"training=None", b"training = None"),
     "KM306": (screens.CALL_METHOD,),
+    "KM307": (screens.CALL_METHOD,),
     "KM401": (b"learning_phase",),
     "KM501": (screens.TRAINABLE_CHANGE_BEFORE_FIT,),
     "KM502": (screens.TRAINABLE_CHANGE_BEFORE_FIT,),

@@ -115,11 +115,13 @@ def test_mc_sampling_of_a_model_with_batchnorm():
             out.append(model(x, training=True))
         return out
     """
-    assert lint(src) == [(2, "KM103")]  # mc_dropout is not evaluation code by its name
-    [diag] = [d for d in lint_source(HEADER + textwrap.dedent(src), "x.py", keras_version="3")
-              if d.code == "KM103"]
-    assert "sampled with `training=True`" in diag.message and "BatchNorm" in diag.message
-    assert "Monte Carlo" in diag.explanation and "BatchNormalization" in diag.explanation
+    # mc_dropout is not evaluation code by its name, but a sampling loop over a
+    # model with BatchNormalization moves its statistics all the same (R21).
+    assert lint(src) == [(2, "KM103"), (6, "KM103")]
+    diags = [d for d in lint_source(HEADER + textwrap.dedent(src), "x.py", keras_version="3")
+             if d.code == "KM103"]
+    assert all("BatchNorm" in d.message for d in diags)
+    assert all("Monte Carlo" in d.message + d.explanation for d in diags)
 
 
 def test_keras_applications_have_batchnorm_except_vgg_and_convnext():
@@ -300,7 +302,9 @@ def test_unrelated_loops_and_functions():
         return model(x, training=True)
     preds = model(x_test, training=True)
     """
-    assert lint(src) == []
+    # The module-level call on test data is inference code: reported since R21.
+    assert lint(src) == [(5, "KM103")]
+    assert lint(src.replace("model(x_test", "dense_model(x_test")) == []
 
 
 def test_noqa():
@@ -328,3 +332,77 @@ def test_a_with_and_without_dropout_comparison_is_deliberate():
     assert lint(src) == []
     one_way = src.replace("network(x, training=False)", "other(x, training=False)")
     assert [c for _, c in lint(one_way)] == ["KM103"]
+
+
+# --- inference code outside evaluation-named functions (R21) ------------------------
+
+def test_validation_block_at_module_level():
+    src = """\
+    model.fit(x_train, y_train)
+    val_logits = model(x_val, training=True)
+    scores = model(features, training=True)
+    """
+    [(line, code)] = lint(src)
+    assert (line, code) == (2, "KM103")
+    [diag] = [d for d in lint_source(HEADER + textwrap.dedent(src), "x.py", keras_version="2")
+              if d.code == "KM103"]
+    assert "on validation or test data" in diag.message and len(diag.message) <= 120
+
+
+def test_unknown_model_on_validation_data_and_discarded_results_are_left_alone():
+    src = """\
+    restored = keras.models.load_model("m.keras")
+    val_logits = restored(x_val, training=True)
+    for batch in target_ds:
+        model(batch, training=True)  # re-estimates BN statistics on purpose
+    """
+    assert lint(src) == []
+
+
+def test_mc_sampling_comprehension_at_module_level():
+    src = """\
+    samples = np.stack([model(x, training=True) for _ in range(10)])
+    mc_samples = np.stack([mc_model(x, training=True) for _ in range(10)])
+    """
+    # Dropout-only MC dropout is deliberate; the model with BatchNormalization is not.
+    assert lint(src) == [(1, "KM103")]
+
+
+GRADCAM = """\
+def gradcam(img):
+    with tf.GradientTape() as tape:
+        tape.watch(img)
+        preds = model(img, training=True)
+        score = preds[:, 0]
+    return tape.gradient(score, img)
+"""
+
+
+@pytest.mark.parametrize("version", ["2", "3", "3.16"])
+def test_gradcam_tape_with_training_true(version):
+    assert lint(GRADCAM, version) == [(4, "KM103")]
+
+
+@pytest.mark.parametrize("change", [
+    ("return tape.gradient(score, img)", "return tape.gradient(score, model.trainable_variables)"),
+    ("return tape.gradient(score, img)", "opt.apply_gradients(zip(tape.gradient(score, img), [img]))"),
+    ("return tape.gradient(score, img)", "return tape"),
+    ("preds = model(img", "preds = dense_model(img"),
+])
+def test_tapes_that_train_or_models_without_modes(change):
+    assert lint(GRADCAM.replace(*change)) == []
+
+
+def test_train_step_and_call_are_not_inference_code():
+    src = """\
+    class Net(keras.Model):
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+            return {}
+
+        def call(self, x, training=None):
+            return [self.inner(x, training=True) for _ in range(3)]
+    """
+    assert lint(src) == []

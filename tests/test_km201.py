@@ -270,3 +270,45 @@ def test_gan_discriminator_frozen_in_the_combined_model_is_left_to_km50x(version
         line for line in body.splitlines() if "discriminator.compile" not in line
     )
     assert lint(never_trained_alone, version)
+
+
+@pytest.mark.parametrize("written", ["None", "True"])
+@pytest.mark.parametrize("version", ["2", "3", "3.16"])
+def test_explicit_training_none_or_true_still_trains_the_frozen_base(written, version):
+    # docs/semantics.md R17: neither value keeps the frozen base in inference mode.
+    src = GUIDE.replace("x = base(inputs)", f"x = base(inputs, training={written})")
+    assert lint(src, version) == [(9, "KM201")]
+    [diag] = [d for d in lint_source(HEADER + src, "x.py", keras_version=version) if d.code == "KM201"]
+    assert f"training={written}" in diag.message and "BatchNormalization trains" in diag.message
+    assert len(diag.message) <= 120 and diag.message.count(". ") == 0
+
+
+def test_explicit_training_none_on_frozen_dropout_base_names_dropout():
+    src = """
+    base = keras.applications.EfficientNetB0(include_top=False)
+    base.trainable = False
+    inputs = keras.Input((224, 224, 3))
+    x = base(inputs, training=None)
+    model = keras.Model(inputs, layers.Dense(1)(layers.GlobalAveragePooling2D()(x)))
+    """
+    [diag] = [d for d in lint_source(HEADER + textwrap.dedent(src), "x.py", keras_version="3")
+              if d.code == "KM201"]
+    assert "Dropout drops" in diag.message
+
+
+def test_explicit_training_none_on_bn_only_base_never_unfrozen_is_harmless():
+    # trainable=False keeps BatchNormalization in inference mode (R11); nothing drops.
+    src = """
+    base = keras.applications.ResNet50(include_top=False)
+    base.trainable = False
+    inputs = keras.Input((224, 224, 3))
+    x = base(inputs, training=None)
+    model = keras.Model(inputs, layers.Dense(1)(layers.GlobalAveragePooling2D()(x)))
+    model.fit(ds)
+    """
+    assert lint(src) == [] and lint(src, "2") == []
+
+
+def test_training_variable_or_second_positional_is_not_judged():
+    for call in ("base(inputs, training=is_training)", "base(inputs, mask, training=None)"):
+        assert lint(GUIDE.replace("x = base(inputs)", f"x = {call}")) == []

@@ -171,3 +171,42 @@ def test_training_keyword_of_non_keras_functions_is_not_a_pin():
     return self.drop(h)
     """
     assert lint(src, extra=extra) == []
+
+
+MC_BLOCK = """
+h = self.drop(x, training=True)
+h = self.dense(h)
+h = self.bn(h)
+return self.head(h)
+"""
+
+
+@pytest.mark.parametrize("version, expected", [("2", []), ("3", [(3, "KM304")]), ("3.16", [(3, "KM304")])])
+def test_true_pin_leaks_to_batchnorm_only(version, expected):
+    # R18: self.bn inherits True; self.head (Dense + Dropout) sampling is MC dropout's intent.
+    assert lint(MC_BLOCK, version) == expected
+
+
+def test_true_pin_message_is_one_short_sentence():
+    from kerasmode_lint import lint_source
+
+    src = HEADER + "    def call(self, x, training=None):\n" + textwrap.indent(MC_BLOCK, " " * 8)
+    [msg] = [d.message for d in lint_source(src, "x.py", keras_version="3") if d.code == "KM304"]
+    assert "`self.bn` inherits training=True from `self.drop(..., training=True)`" in msg
+    assert "predict()" in msg and len(msg) <= 120 and ". " not in msg
+
+
+def test_true_pin_followed_by_dropout_or_forwarded_bn_is_clean():
+    src = """
+    h = self.drop(x, training=True)
+    h = self.drop(h)
+    h = self.bn(h, training=training)
+    return self.bn(h)
+    """
+    assert lint(src) == []
+
+
+def test_true_pin_before_a_sublayer_holding_batchnorm():
+    extra = "        self.stem = tf.keras.Sequential([layers.Dense(8), layers.BatchNormalization()])\n"
+    body = "h = self.drop(x, training=True)\nreturn self.stem(h)\n"
+    assert lint(body, extra=extra) == [(2, "KM304")]

@@ -155,6 +155,7 @@ def test_functional_node_pin(source, expected):
 @pytest.mark.parametrize("source,expected", [
     (b"def call(self, x):\n    h = self.base(x, training=False)\n", True),
     (b"def call(self, x):\n    h = self.base(x, training=None)\n", True),
+    (b"def call(self, x):\n    h = self.drop(x, training=True)\n", True),
     (b"h = base(x, training=False)\n", False),
 ])
 def test_pin_inside_call(source, expected):

@@ -28,6 +28,7 @@ MODULES: Dict[str, Tuple[str, str]] = {
     "KM304": ("km304_training_pin_leaks_to_siblings", "TrainingPinLeaksToSiblings"),
     "KM305": ("km305_explicit_training_none", "ExplicitTrainingNone"),
     "KM306": ("km306_jax_training_not_forwarded", "JaxTrainingNotForwarded"),
+    "KM307": ("km307_model_call_without_training", "ModelCallWithoutTraining"),
     "KM401": ("km401_learning_phase_api", "LearningPhaseApi"),
     "KM501": ("km501_trainable_changed_after_compile", "TrainableChangedAfterCompile"),
     "KM502": ("km502_gan_freeze_recipe_keras3", "GanFreezeRecipeKeras3"),

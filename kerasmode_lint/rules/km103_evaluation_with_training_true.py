@@ -24,12 +24,20 @@ pipelines. Test files and methods of test classes are not evaluation code.
 Fix (unsafe): ``training=True`` becomes ``training=False``; none for the Monte
 Carlo form, whose fix (a Dropout that forces its own mode) is not an edit of
 the call.
+
+Outside evaluation-named code (R20): ``training=True`` in a GradientTape whose
+gradients train nothing (no optimizer step in the function, ``tape.gradient``
+sources that are not variables/weights/params: Grad-CAM, saliency), Monte
+Carlo sampling over a model known to hold BatchNormalization, and calls on
+data named like validation/test data over a model known to hold Dropout or
+BatchNormalization. Calls whose result is discarded (re-estimating BN
+statistics) and calls inside a model's ``call``/``train_step`` are left alone.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import List, Optional, Set, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -72,6 +80,9 @@ class _Frame:
     cls: Optional[cst.ClassDef] = None
     sampler: bool = False  # named like a Monte Carlo sampler (mc, sample, uncertainty …)
     trains: bool = False  # a GradientTape or an optimizer step inside
+    steps: bool = False  # an optimizer step (or backward) inside
+    # tape name -> code of the sources of each ``tape.gradient(target, sources)``
+    gradients: Dict[str, List[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,6 +91,18 @@ class _Candidate:
     callee: str
     frames: List[_Frame]
     sampling: bool
+
+
+@dataclass
+class _InferenceCandidate:
+    """``training=True`` outside evaluation-named code (R21): in a tape that
+    trains nothing ("attribution"), a sampling loop ("sampling"), or on data
+    named like validation/test data ("data")."""
+    call: cst.Call
+    callee: str
+    kind: str
+    scope: _Frame  # the innermost function (or the module)
+    tape: str = ""
 
 
 class EvaluationWithTrainingTrue(Rule):
@@ -104,6 +127,11 @@ class EvaluationWithTrainingTrue(Rule):
         self.imported: Set[str] = set()
         self.functions: Set[str] = set()
         self.candidates: List[_Candidate] = []
+        self.module_frame = _Frame(cst.Module(body=()), "module")
+        self.tapes: List[str] = []  # names of the GradientTapes the walk is inside
+        self.discarded: Set[int] = set()  # calls whose value is thrown away
+        self.targets: Dict[int, Set[str]] = {}  # call -> words of the names it is assigned to
+        self.inference: List[_InferenceCandidate] = []
         # (model, code of the loop's iterable) of calls with training=False:
         # the same data run both ways is a deliberate with/without comparison.
         self.compared: Set[Tuple[str, str]] = set()
@@ -181,6 +209,19 @@ class EvaluationWithTrainingTrue(Rule):
     def leave_CompFor(self, node: cst.CompFor) -> None:
         self.loops.pop()
 
+    # A comprehension's element is walked before its ``for``: note the loop first.
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self.loops.append(_draws_samples(node.for_in.iter, node.for_in.target))
+
+    def leave_ListComp(self, node: cst.ListComp) -> None:
+        self.loops.pop()
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self.loops.append(_draws_samples(node.for_in.iter, node.for_in.target))
+
+    def leave_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self.loops.pop()
+
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self.lambdas += 1
 
@@ -188,8 +229,34 @@ class EvaluationWithTrainingTrue(Rule):
         self.lambdas -= 1
 
     def visit_With(self, node: cst.With) -> None:
-        if any(isinstance(i.item, cst.Call) and self.resolve(i.item.func) == _TAPE for i in node.items):
+        tapes = [i for i in node.items if isinstance(i.item, cst.Call) and self.resolve(i.item.func) == _TAPE]
+        if tapes:
             self._trains()
+            alias = tapes[0].asname
+            self.tapes.append(dotted(alias.name) or "" if alias is not None else "")
+
+    def leave_With(self, node: cst.With) -> None:
+        if any(isinstance(i.item, cst.Call) and self.resolve(i.item.func) == _TAPE for i in node.items):
+            self.tapes.pop()
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        if isinstance(node.value, cst.Call):
+            self.discarded.add(id(node.value))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Call):
+            words: Set[str] = set()
+            for target in node.targets:
+                for sub in _self_and_descendants(target.target):
+                    if isinstance(sub, cst.Name):
+                        words |= _words(sub.value)
+            self.targets[id(node.value)] = words
+
+    def _scope(self) -> _Frame:
+        for frame in reversed(self.frames):
+            if isinstance(frame.node, cst.FunctionDef):
+                return frame
+        return self.module_frame
 
     # -- calls --------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
@@ -202,6 +269,12 @@ class EvaluationWithTrainingTrue(Rule):
                 or (attr == "apply" and "opt" in (dotted(func.value) or "").lower())
             ):
                 self._trains()
+                for frame in (*self.frames, self.module_frame):
+                    frame.steps = True
+            if attr == "gradient" and len(node.args) >= 2:
+                tape = dotted(func.value) or ""
+                sources = self.context.module.code_for_node(node.args[1].value)
+                self._scope().gradients.setdefault(tape, []).append(sources)
         if _training_false(node):
             loop = self._innermost_loop()
             if loop is not None:
@@ -210,12 +283,44 @@ class EvaluationWithTrainingTrue(Rule):
             return
         frames = [f for f in self.frames if f.kind in ("step", "named", "loop")]
         if not frames:
+            self._inference_candidate(node)
             return
         callee = self._model_callee(node)
         if callee is None:
             return
         sampling = (bool(self.loops) and self.loops[-1]) or any(f.sampler for f in frames)
         self.candidates.append(_Candidate(node, callee, frames, sampling))
+
+    def _inference_candidate(self, node: cst.Call) -> None:
+        """``training=True`` outside evaluation-named code: kept when it sits
+        in a tape, a sampling loop, or runs on validation/test data."""
+        if self.test_file or self._in_test_class() or any(f.kind == "class" for f in self.frames[-1:]):
+            return
+        if any(isinstance(f.node, cst.FunctionDef) and f.node.name.value in ("train_step", "call")
+               for f in self.frames):
+            return  # the model's own code: other rules judge it
+        if id(node) in self.discarded:
+            return  # run for its side effects (re-estimating BN statistics), not to use the output
+        callee = self._model_callee(node)
+        if callee is None:
+            return
+        scope = self._scope()
+        if self.tapes:
+            self.inference.append(_InferenceCandidate(node, callee, "attribution", scope, self.tapes[-1]))
+        elif (bool(self.loops) and self.loops[-1]) or any(f.sampler for f in self.frames):
+            self.inference.append(_InferenceCandidate(node, callee, "sampling", scope))
+        elif self.targets.get(id(node), set()) & _LOOP_WORDS or self._input_words(node) & _LOOP_WORDS:
+            self.inference.append(_InferenceCandidate(node, callee, "data", scope))
+
+    def _input_words(self, call: cst.Call) -> Set[str]:
+        words: Set[str] = set()
+        for arg in call.args:
+            if arg.keyword is None and not arg.star:
+                for sub in _self_and_descendants(arg.value):
+                    if isinstance(sub, cst.Name):
+                        words |= _words(sub.value)
+                break
+        return words
 
     def _trains(self) -> None:
         for frame in self.frames:
@@ -278,6 +383,7 @@ class EvaluationWithTrainingTrue(Rule):
         return None
 
     def leave_Module(self, node: cst.Module) -> None:
+        self._judge_inference()
         for candidate in self.candidates:
             frame = self._evaluation_frame(candidate.frames)
             if frame is None:
@@ -300,6 +406,44 @@ class EvaluationWithTrainingTrue(Rule):
                         explanation=self._message(candidate.callee, frame, seen),
                         fix=_use_training_false(candidate.call))
 
+    def _judge_inference(self) -> None:
+        for candidate in self.inference:
+            scope = candidate.scope
+            if candidate.kind == "attribution":
+                sources = scope.gradients.get(candidate.tape, [])
+                if scope.steps or not sources or any(_trained_sources(s) for s in sources):
+                    continue  # the tape trains something, or its gradients are not seen
+                if self._contents(candidate.callee, scope) is Tri.NO:
+                    continue
+                where = "in a tape that trains nothing"
+            elif candidate.kind == "sampling":
+                if scope.trains or self._contents(candidate.callee, scope, batchnorm=True) is not Tri.YES:
+                    continue  # MC dropout over a model without BatchNormalization is deliberate
+                self.report(candidate.call, (
+                    f"`{candidate.callee}(...)` samples Monte Carlo dropout with `training=True`, "
+                    "which also moves its BatchNormalization statistics."
+                ))
+                continue
+            else:
+                if self._contents(candidate.callee, scope) is not Tri.YES:
+                    continue  # only a model known to hold Dropout or BatchNormalization
+                where = "on validation or test data"
+            self.report(candidate.call, (
+                f"`{candidate.callee}(...)` gets `training=True` {where}: "
+                f"{self._effects(candidate.callee, scope)}."
+            ))
+
+    def _effects(self, callee: str, scope: _Frame) -> str:
+        """What training mode does to this model, as far as the file shows."""
+        parts = []
+        if self._contents(callee, scope, kind="dropout") is Tri.YES:
+            parts.append("Dropout drops")
+        if self._contents(callee, scope, kind="batchnorm") is Tri.YES:
+            parts.append("BatchNormalization statistics move")
+        if not parts:
+            return "any Dropout drops, any BatchNormalization statistics move"
+        return ", ".join(parts)
+
     def _evaluation_frame(self, frames: List[_Frame]) -> Optional[_Frame]:
         """The innermost enclosing evaluation context that trains nothing."""
         for frame in reversed(frames):
@@ -307,8 +451,10 @@ class EvaluationWithTrainingTrue(Rule):
                 return frame
         return None
 
-    def _contents(self, callee: str, frame: _Frame, batchnorm: bool = False) -> Tri:
+    def _contents(self, callee: str, frame: _Frame, batchnorm: bool = False, kind: str = "") -> Tri:
         models = self.context.batchnorm if batchnorm else self.context.models
+        if kind:
+            models = self.context.models.view(kind)
         cls = frame.cls
         if cls is not None and (callee == "self" or callee.startswith("self.")):
             contents = ClassContents(ClassInfo.of(cls), self.context.models, self.context.imports)
@@ -389,6 +535,15 @@ def _training_true(call: cst.Call) -> bool:
         if arg.keyword is not None and arg.keyword.value == "training":
             return isinstance(arg.value, cst.Name) and arg.value.value == "True"
     return False
+
+
+_TRAINED_SOURCES = re.compile(r"trainable|variables|weights|params|parameters", re.I)
+
+
+def _trained_sources(code: str) -> bool:
+    """``model.trainable_variables``, ``self.weights``, ``params``: a tape
+    that computes gradients for training, not for attribution."""
+    return _TRAINED_SOURCES.search(code) is not None
 
 
 def _draws_samples(iterable: cst.CSTNode, target: cst.CSTNode) -> bool:

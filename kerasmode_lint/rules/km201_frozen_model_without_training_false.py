@@ -8,6 +8,9 @@ layers active, and as soon as the base is made trainable again for
 fine-tuning, its BatchNormalization layers update their moving statistics
 with the new batches and wreck the pretrained features.
 
+A literal ``training=None`` or ``training=True`` on the node counts as no
+``training=`` at all: either way ``fit`` runs the base in training mode (R17).
+
 Precision: only calls applied to a symbolic tensor of the same function
 (``keras.Input``, a model's ``.output``), ``Sequential([...])`` elements and
 ``Sequential.add`` arguments count; inspection calls on real data do not. A
@@ -41,6 +44,7 @@ from ._graph_nodes import (
     describe,
     has_training_argument,
     is_frozen_constructor,
+    training_keyword,
     training_risk,
 )
 
@@ -86,7 +90,7 @@ class FrozenModelWithoutTrainingFalse(Rule):
             if receiver is not None:
                 self.trained_alone.add(receiver)
         if isinstance(func, (cst.Name, cst.Attribute, cst.Call)):
-            if node.args and not has_training_argument(node):
+            if node.args and (not has_training_argument(node) or _explicit_train_or_none(node)):
                 self.candidates.append((node, node, "node"))
         if self.resolve(func) in _SEQUENTIAL and node.args and node.args[0].keyword is None:
             layers = node.args[0].value
@@ -113,7 +117,12 @@ class FrozenModelWithoutTrainingFalse(Rule):
             if kind == "add" and not self._is_sequential_add(call):
                 continue
             risk = training_risk(callee, meant_inference=False)
-            if risk:
+            if not risk:
+                continue
+            written = _literal_training(call) if kind == "node" else None
+            if written is not None:
+                self.report(report_at, self._explicit_message(callee, risk, written))
+            else:
                 self.report(report_at, self._brief(callee, risk, kind != "node"),
                             explanation=self._message(callee, risk, kind != "node"),
                             fix=self._fix(call, kind))
@@ -185,6 +194,35 @@ class FrozenModelWithoutTrainingFalse(Rule):
                 f" Build the model with the functional API and call `{name}(inputs, training=False)`."
             )
         return text + f" Call it as `{name}(..., training=False)`."
+
+    def _explicit_message(self, callee: Callee, risk, written: str) -> str:
+        # One sentence: neither value keeps the frozen base in inference mode (R17).
+        effects = []
+        if risk.dropout is not Tri.NO:
+            effects.append("Dropout drops" if risk.dropout is Tri.YES else "any Dropout drops")
+        if risk.batchnorm is not Tri.NO:
+            effects.append("BatchNormalization trains once unfrozen")
+        return (
+            f"Frozen `{callee.label}` gets `training={written}`: `fit` runs it in training mode "
+            f"({', '.join(effects)})."
+        )
+
+
+def _literal_training(call: cst.Call) -> Optional[str]:
+    """"True" / "None" for a node written ``base(x, training=True|None)``."""
+    value = training_keyword(call)
+    if isinstance(value, cst.Name) and value.value in ("True", "None"):
+        return value.value
+    return None
+
+
+def _explicit_train_or_none(call: cst.Call) -> bool:
+    """``training=True`` / ``training=None`` written on the node: neither keeps
+    a frozen base in inference mode during ``fit`` (docs/semantics.md R17)."""
+    if any(arg.star == "**" for arg in call.args):
+        return False
+    positional = sum(1 for arg in call.args if arg.keyword is None and not arg.star)
+    return positional == 1 and _literal_training(call) is not None
 
 
 def _is_false(node: cst.CSTNode) -> bool:

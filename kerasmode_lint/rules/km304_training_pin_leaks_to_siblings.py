@@ -7,7 +7,12 @@ whole outer call and never restores it, so the later sublayers inherit the
 pinned False even during ``fit()`` -- the head Dropout never drops and the
 head BatchNormalization never updates its statistics. A literal
 ``training=None`` pin makes them fall back to their own defaults (Dropout
-off). Keras 2 keeps a stack of contexts, so the siblings get the outer value.
+off). A literal ``training=True`` pin (``self.drop(x, training=True)``, MC
+dropout) puts a BatchNormalization called after it in training mode in
+``predict``, ``evaluate`` and a bare ``model(x)``: it normalises with batch
+statistics and updates its moving statistics (R18); only BatchNormalization
+victims are reported for such pins, since a later Dropout sampling at
+inference is what MC-dropout code intends. Keras 2 keeps a stack of contexts, so the siblings get the outer value.
 
 The finding is reported on each affected later call, where the fix goes:
 pass ``training=training`` to it.
@@ -117,7 +122,7 @@ def _ends_in_jump(block: cst.CSTNode) -> bool:
 
 
 def _literal(node: Optional[cst.CSTNode]) -> Optional[str]:
-    if isinstance(node, cst.Name) and node.value in ("False", "None"):
+    if isinstance(node, cst.Name) and node.value in ("False", "None", "True"):
         return node.value
     return None
 
@@ -126,8 +131,8 @@ class TrainingPinLeaksToSiblings(Rule):
     code = "KM304"
     name = "training-pin-leaks-to-siblings"
     summary = (
-        "Sublayer called without `training=` after a sibling pinned to "
-        "`training=False`/`None` in `call`: Keras 3 leaks the pinned value to it"
+        "Sublayer called without `training=` after a sibling pinned to a literal "
+        "`training=` in `call`: Keras 3 leaks the pinned value to it"
     )
     versions = KERAS3
     # A literal False/None pin and a `def call(`.
@@ -168,7 +173,15 @@ class TrainingPinLeaksToSiblings(Rule):
             if passes_star_kwargs(event.call) or positional_training(event.call) or not pins:
                 continue  # ``**kwargs`` may carry it; a positional one is KM303's
             pin = self._leaking_pin(scanner, pins, restores, event)
-            if pin is None or self._mode_dependent(callee) is not Tri.YES:
+            if pin is None:
+                continue
+            if pin[2] == "True":
+                # Only BatchNormalization is harmed: a Dropout after an MC-dropout
+                # pin dropping at inference is what such code wants (R18).
+                if self._holds_batchnorm(callee) is Tri.YES:
+                    self.report(event.call, _true_pin_message(pin[1], callee))
+                continue
+            if self._mode_dependent(callee) is not Tri.YES:
                 continue
             self.report(event.call, _brief(function, pin[1], pin[2], callee),
                         explanation=_message(cls, function, pin[1], pin[2], callee))
@@ -188,6 +201,10 @@ class TrainingPinLeaksToSiblings(Rule):
         models = self.context.models
         return Tri.any_of(models.of_expression(c) for c in callee.constructors)
 
+    def _holds_batchnorm(self, callee: Callee) -> Tri:
+        models = self.context.batchnorm
+        return Tri.any_of(models.of_expression(c) for c in callee.constructors)
+
 
 def _reaches(scanner: _Scanner, pin: _Event, event: _Event) -> bool:
     """Does the context the pin set still hold when ``event`` runs?"""
@@ -205,6 +222,13 @@ def _reaches(scanner: _Scanner, pin: _Event, event: _Event) -> bool:
 def _brief(function: cst.FunctionDef, pinned: Callee, value: str, victim: Callee) -> str:
     fix = "pass `training=training`" if training_param(function) is not None else "take and pass `training`"
     return f"`{victim.label}` inherits `training={value}` from `{pinned.label}(...)`, even in fit(); {fix}"
+
+
+def _true_pin_message(pinned: Callee, victim: Callee) -> str:
+    return (
+        f"`{victim.label}` inherits training=True from `{pinned.label}(..., training=True)`: "
+        "Keras 3 updates its statistics in predict()."
+    )
 
 
 def _message(cls: cst.ClassDef, function: cst.FunctionDef, pinned: Callee, value: str, victim: Callee) -> str:

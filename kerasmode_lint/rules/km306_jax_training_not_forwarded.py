@@ -32,14 +32,13 @@ from ..names import dotted
 from .. import screens
 from ..rule import Rule
 from ..subclasses import (
-    TRAINING_ENTRY_POINTS,
     ClassContents,
     ClassInfo,
     is_model_class,
     passes_training,
 )
 from ..versions import KERAS3_TO_315
-from ..walker import iter_descendants
+from ._top_level import mode_free_by_construction, only_nested
 
 
 @dataclass
@@ -121,80 +120,14 @@ class JaxTrainingNotForwarded(Rule):
         if not is_model_class(method.cls, self.context.imports, classes):
             return
         contents = ClassContents(ClassInfo.of(method.cls), self.context.models, self.context.imports)
-        if self._only_nested(contents):
+        if only_nested(self.context, contents.info.name):
             return
         for call in method.calls:
             if contents.of_attribute(call.attr) is not Tri.YES:
                 continue
-            if self._mode_free_by_construction(method.cls, call.attr, classes):
+            if mode_free_by_construction(method.cls, call.attr, classes):
                 continue
             self.report(call.node, self._brief(call, method), explanation=self._message(call, method))
-
-    def _mode_free_by_construction(self, cls: cst.ClassDef, attr: str, classes) -> bool:
-        """``self.attr`` is an instance of a class of this file whose ``call``
-        takes no ``training`` (nor ``**kwargs``) and calls no sublayer: its
-        random ops (``keras.random.dropout``) run whatever the mode."""
-        for node in iter_descendants(cls.body):
-            if not isinstance(node, cst.Assign) or len(node.targets) != 1:
-                continue
-            if dotted(node.targets[0].target) != f"self.{attr}" or not isinstance(node.value, cst.Call):
-                continue
-            target = classes.get(dotted(node.value.func) or "")
-            if target is None:
-                return False
-            for member in target.body.body:
-                if isinstance(member, cst.FunctionDef) and member.name.value == "call":
-                    params = member.params
-                    names = {p.name.value for p in (*params.params, *params.kwonly_params, *params.posonly_params)}
-                    if "training" in names or isinstance(params.star_kwarg, cst.Param):
-                        return False
-                    return not any(
-                        isinstance(n, cst.Call) and (dotted(n.func) or "").startswith("self.")
-                        and (dotted(n.func) or "").count(".") == 1
-                        for n in iter_descendants(member.body)
-                    )
-            return False
-        return False
-
-    def _only_nested(self, contents: ClassContents) -> bool:
-        """Used in the file only as a layer (a sublayer of another model, or
-        called directly, which opens a call context that does reach the
-        sublayers), with no fit/evaluate/predict/compile of its own."""
-        name = contents.info.name
-        index = self.context.models.index
-        nested = top_level = False
-        variables = set()
-        for target, pairs in index.assignments.items():
-            for _, value in pairs:
-                if _instantiates(value, name):
-                    if target.startswith("self."):
-                        nested = True
-                    else:
-                        variables.add(target)
-                elif isinstance(value, (cst.List, cst.Tuple)) and any(
-                    _instantiates(e.value, name) for e in value.elements
-                ):
-                    nested = True
-        for calls in index.scope_calls.values():
-            for call in calls:
-                func = call.func
-                if isinstance(func, cst.Call) and _instantiates(func, name):
-                    nested = True  # Block(...)(x): a layer of a graph
-                elif dotted(func) in variables:
-                    nested = True  # block = Block(); block(x): called directly, as a layer
-                elif isinstance(func, cst.Attribute) and func.attr.value in TRAINING_ENTRY_POINTS:
-                    receiver = func.value
-                    if dotted(receiver) in variables or _instantiates(receiver, name):
-                        top_level = True
-                elif self._is_sequential(func) and any(
-                    _instantiates(sub, name) for arg in call.args for sub in iter_descendants(arg)
-                ):
-                    nested = True
-        return nested and not top_level
-
-    def _is_sequential(self, func: cst.CSTNode) -> bool:
-        qualified = self.resolve(func) or ""
-        return qualified.startswith("keras.") and qualified.endswith(".Sequential")
 
     def _brief(self, call: _Call, method: _Method) -> str:
         if method.has_training:
@@ -219,7 +152,3 @@ class JaxTrainingNotForwarded(Rule):
             f"so this sublayer gets training=None: {effect}. Give `call` a `training=None` "
             f"parameter and forward it: `{call.shown}(..., training=training)`."
         )
-
-
-def _instantiates(node: cst.CSTNode, name: str) -> bool:
-    return isinstance(node, cst.Call) and dotted(node.func) == name
