@@ -43,7 +43,7 @@ def test_top_level_model_without_training_parameter_keras3_only(version, expecte
 
 def test_message_is_one_sentence_naming_the_class_and_the_sublayer():
     [diag] = [d for d in lint_source(textwrap.dedent(TRAINED), "x.py", keras_version="3") if d.code == "KM307"]
-    assert diag.message.startswith("`Regressor.call` has no `training` parameter")
+    assert diag.message.startswith("`Regressor.call` takes no `training`")
     assert "`self.dropout` never drops" in diag.message
     assert len(diag.message) <= 120 and ". " not in diag.message
 

@@ -105,6 +105,17 @@ class _InferenceCandidate:
     tape: str = ""
 
 
+# The story behind KM103's findings outside evaluation-named functions.
+_INFERENCE_EXPLANATION = (
+    "`training=True` runs every layer of the model in training mode, wherever the call is: Dropout "
+    "drops, and BatchNormalization normalises with the batch's statistics and overwrites its moving "
+    "statistics with them, so the model changes by being used. On validation or test data, in a "
+    "GradientTape that trains nothing (Grad-CAM, saliency), or in Monte Carlo sampling over a model "
+    "with BatchNormalization, pass `training=False` (for Monte Carlo dropout, make only the Dropout "
+    "layers random) (docs/semantics.md)."
+)
+
+
 class EvaluationWithTrainingTrue(Rule):
     code = "KM103"
     name = "evaluation-with-training-true"
@@ -421,8 +432,8 @@ class EvaluationWithTrainingTrue(Rule):
                     continue  # MC dropout over a model without BatchNormalization is deliberate
                 self.report(candidate.call, (
                     f"`{candidate.callee}(...)` samples Monte Carlo dropout with `training=True`, "
-                    "which also moves its BatchNormalization statistics."
-                ))
+                    "which also moves its BatchNormalization statistics"
+                ), explanation=_INFERENCE_EXPLANATION)
                 continue
             else:
                 if self._contents(candidate.callee, scope) is not Tri.YES:
@@ -430,8 +441,8 @@ class EvaluationWithTrainingTrue(Rule):
                 where = "on validation or test data"
             self.report(candidate.call, (
                 f"`{candidate.callee}(...)` gets `training=True` {where}: "
-                f"{self._effects(candidate.callee, scope)}."
-            ))
+                f"{self._effects(candidate.callee, scope)}"
+            ), explanation=_INFERENCE_EXPLANATION)
 
     def _effects(self, callee: str, scope: _Frame) -> str:
         """What training mode does to this model, as far as the file shows."""

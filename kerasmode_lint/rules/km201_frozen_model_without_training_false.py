@@ -121,7 +121,8 @@ class FrozenModelWithoutTrainingFalse(Rule):
                 continue
             written = _literal_training(call) if kind == "node" else None
             if written is not None:
-                self.report(report_at, self._explicit_message(callee, risk, written))
+                self.report(report_at, self._explicit_message(callee, risk, written),
+                            explanation=self._explicit_explanation(callee, written))
             else:
                 self.report(report_at, self._brief(callee, risk, kind != "node"),
                             explanation=self._message(callee, risk, kind != "node"),
@@ -204,7 +205,16 @@ class FrozenModelWithoutTrainingFalse(Rule):
             effects.append("BatchNormalization trains once unfrozen")
         return (
             f"Frozen `{callee.label}` gets `training={written}`: `fit` runs it in training mode "
-            f"({', '.join(effects)})."
+            f"({', '.join(effects)})"
+        )
+
+    def _explicit_explanation(self, callee: Callee, written: str) -> str:
+        return (
+            f"`trainable=False` does not choose the mode a layer runs in. A node written "
+            f"`{callee.label}(..., training={written})` lets fit() run the frozen model in training mode: "
+            "its Dropout drops and, once it is unfrozen for fine-tuning, its BatchNormalization normalises "
+            "with batch statistics and updates its moving statistics. Pass `training=False` on the node to "
+            "keep it in inference mode (docs/semantics.md)."
         )
 
 

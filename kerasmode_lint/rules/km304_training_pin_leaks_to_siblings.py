@@ -179,7 +179,8 @@ class TrainingPinLeaksToSiblings(Rule):
                 # Only BatchNormalization is harmed: a Dropout after an MC-dropout
                 # pin dropping at inference is what such code wants (R18).
                 if self._holds_batchnorm(callee) is Tri.YES:
-                    self.report(event.call, _true_pin_message(pin[1], callee))
+                    self.report(event.call, _true_pin_message(pin[1], callee),
+                                explanation=_true_pin_explanation(pin[1], callee))
                 continue
             if self._mode_dependent(callee) is not Tri.YES:
                 continue
@@ -227,7 +228,17 @@ def _brief(function: cst.FunctionDef, pinned: Callee, value: str, victim: Callee
 def _true_pin_message(pinned: Callee, victim: Callee) -> str:
     return (
         f"`{victim.label}` inherits training=True from `{pinned.label}(..., training=True)`: "
-        "Keras 3 updates its statistics in predict()."
+        "Keras 3 updates its statistics in predict()"
+    )
+
+
+def _true_pin_explanation(pinned: Callee, victim: Callee) -> str:
+    return (
+        f"In Keras 3 a literal `training=True` passed to `{pinned.label}(...)` inside `call` becomes the "
+        f"training mode of the calls after it in the same `call`: `{victim.label}`, a BatchNormalization, "
+        "then normalises with batch statistics and overwrites its moving statistics even under predict() "
+        f"or a bare model(x). Pass `training=training` to `{victim.label}` (a Dropout after such a pin, "
+        "for Monte Carlo sampling, is left alone) (docs/semantics.md)."
     )
 
 

@@ -74,7 +74,7 @@ class ModelCallWithoutTraining(Rule):
                 continue
             victim = self._victim(cls, function, classes)
             if victim is not None:
-                self.report(function.name, _message(cls, victim))
+                self.report(function.name, _message(cls, victim), explanation=_explanation(cls, victim))
 
     def _victim(self, cls: cst.ClassDef, function: cst.FunctionDef, classes) -> Optional[Tuple[str, str]]:
         """The first ``self.<attr>(...)`` in ``call`` whose layer behaves
@@ -128,10 +128,21 @@ def _message(cls: cst.ClassDef, victim: Tuple[str, str]) -> str:
     if class_name in kk.DROPOUT_LIKE:
         effect = "never drops"
     elif class_name in kk.BATCHNORM_LIKE:
-        effect = "never updates its statistics"
+        effect = "never updates its stats"
     else:
         effect = "runs in inference mode"
     return (
-        f"`{cls.name.value}.call` has no `training` parameter, so Keras 3's fit() passes none "
-        f"and `{shown}` {effect}."
+        f"`{cls.name.value}.call` takes no `training`: in fit() `{shown}` {effect}; pass `training`"
+    )
+
+
+def _explanation(cls: cst.ClassDef, victim: Tuple[str, str]) -> str:
+    shown, _ = victim
+    name = cls.name.value
+    return (
+        f"On the TensorFlow backend, Keras 3 hands the training flag of fit() to a model's `call` only "
+        f"through a `training` parameter. `{name}.call` takes none, so the layers it calls, such as "
+        f"`{shown}`, run in inference mode during fit(): Dropout never drops and BatchNormalization never "
+        f"updates its moving statistics (tf_keras trains them). Add `training=None` to `{name}.call` and "
+        "pass `training=training` to the layers it calls (docs/semantics.md)."
     )
