@@ -31,12 +31,14 @@ import libcst as cst
 
 from .. import keras_knowledge as kk
 from ..keras_knowledge import Tri
+from ..model_contents import UNKNOWN
 from ..names import dotted
 from .. import screens
 from ..rule import Rule
 from ..subclasses import ClassContents, ClassInfo
 from ..versions import ALL
 from ..walker import iter_descendants
+from ._effects import training_effect
 
 _TAPE = "tensorflow.GradientTape"
 _APPLY = frozenset({"apply_gradients", "minimize", "stateless_apply"})
@@ -285,7 +287,7 @@ class EvaluationWithTrainingTrue(Rule):
                 continue
             if self._contents(candidate.callee, frame) is Tri.NO:
                 continue  # nothing in it behaves differently in training mode
-            self.report(candidate.call, self._message(candidate.callee, frame))
+            self.report(candidate.call, self._message(candidate.callee, frame, self._effect(candidate)))
 
     def _evaluation_frame(self, frames: List[_Frame]) -> Optional[_Frame]:
         """The innermost enclosing evaluation context that trains nothing."""
@@ -306,7 +308,24 @@ class EvaluationWithTrainingTrue(Rule):
             return Tri.UNKNOWN
         return models.of_name(callee)
 
-    def _message(self, callee: str, frame: _Frame) -> str:
+    def _effect(self, candidate: _Candidate) -> str:
+        """What training mode does to the layers the callee is known to hold
+        (a parameter: what the module's calls pass); conditional when unseen."""
+        callee = candidate.callee
+        contents = UNKNOWN
+        if not (callee == "self" or callee.startswith("self.")):
+            models = self.context.models
+            contents = models.contents_of_name(callee, at=candidate.call)
+            if contents.any is Tri.UNKNOWN:
+                passed = models.contents_of_parameter(callee, candidate.call)
+                if passed is not None:
+                    contents = passed
+        consequence = {Tri.YES: "the results are noisy and evaluating changes the model",
+                       Tri.NO: "the results are noisy",
+                       Tri.UNKNOWN: "the results are noisy and evaluating may change the model"}
+        return f"{training_effect(contents)}, so {consequence[contents.batchnorm]}"
+
+    def _message(self, callee: str, frame: _Frame, effect: str) -> str:
         if frame.kind == "step":
             where = f"`{frame.node.name.value}`"
             runner = "evaluate()" if frame.node.name.value == "test_step" else "predict()"
@@ -318,10 +337,8 @@ class EvaluationWithTrainingTrue(Rule):
             where = "a loop over evaluation data that trains nothing"
             what = "this code measures the model"
         return (
-            f"`{callee}(...)` is called with `training=True` in {where}: {what}, but Dropout drops "
-            "and BatchNormalization normalises with batch statistics and updates its moving "
-            "statistics, so the results are noisy and evaluating changes the model. Use "
-            f"`training=False`: `{callee}(..., training=False)`."
+            f"`{callee}(...)` is called with `training=True` in {where}: {what}, but {effect}. "
+            f"Use `training=False`: `{callee}(..., training=False)`."
         )
 
     def _sampling_message(self, callee: str) -> str:

@@ -370,7 +370,7 @@ def _train_step(w, r, knobs):
     w.span("Classifier", start)
     w.add('model = Classifier(name="model")')
     w.add("model.build((None, 8))")
-    w.add('model.compile(optimizer="adam")')
+    w.add(_compile("model"))
     w.phase("fit", "train", _fit("model"), _train_modes(net), _weights(net, True), related=["Classifier"])
     _inference_phase(w, r, "model", net)
 
