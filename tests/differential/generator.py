@@ -129,7 +129,11 @@ def _backbone(w, r, name, kind, *, bn, drop, pins=True, head=0, mc_class=False):
             items.append(f'layers.Dense({head}, name="{dh}")')
             names.append(dh)
             net.dense.append(dh)
-        w.add(f"{name} = keras.Sequential([\n    " + ",\n    ".join(items) + f'\n], name="{name}")', *names)
+        w.add(f"{name} = keras.Sequential([")
+        for i, item in enumerate(items):
+            layer = ([None] + names)[i]
+            w.add("    " + item + ("," if i < len(items) - 1 else ""), *([layer] if layer else []))
+        w.add(f'], name="{name}")')
     elif kind == "functional":
         w.add(f"{name}_in = keras.Input(shape=(8,))")
         w.add(f'h = layers.Dense(16, activation="tanh", name="{d1}")({name}_in)', d1)

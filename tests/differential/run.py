@@ -182,9 +182,9 @@ def _effect(kind, happened):
 
 _HEDGE = re.compile(r"\b(would|may|might|could|if|unless|when|whenever|once|to keep|so that)\b")
 _CLAIMS = [
-    ("dropout_off", re.compile(r"dropout\w*\b[^,;:.]*\b(does not|doesn't|never|not|no longer) drop|dropout off")),
-    ("dropout_on", re.compile(r"dropout\w*\b[^,;:.]*\bdrops?\b")),
-    ("bn_frozen", re.compile(r"batchnorm\w*\b[^,;:.]*\b(never updates?|stays? frozen|does not update|not update)")),
+    ("dropout_off", re.compile(r"dropout\w*\b[^;:.]*\b(does not|doesn't|never|not|no longer) drop|dropout off")),
+    ("dropout_on", re.compile(r"dropout\w*\b[^;:.]*\bdrops?\b")),
+    ("bn_frozen", re.compile(r"batchnorm\w*\b[^;:.]*\b(never updates?|stays? frozen|does not update|not update)")),
     ("bn_moves", re.compile(r"(overwrites?|updates?) (its |their |the )?moving statistics")),
 ]
 
@@ -192,7 +192,7 @@ _CLAIMS = [
 def claims(message):
     """The effects a message states as fact (hedged clauses are not claims)."""
     found = set()
-    for clause in re.split(r"[;:.(),]|\bbut\b|\band\b", message.lower()):
+    for clause in re.split(r"[;:.()]|\bbut\b|\band (?=its|any|the|every)", message.lower()):
         if _HEDGE.search(clause):
             continue
         for name, pattern in _CLAIMS:
@@ -239,6 +239,9 @@ def score(programs, results, findings):
                 rule["on_buggy_program"] += buggy
                 rule["on_buggy_line"] += f["line"] in bad_lines
                 for claim in sorted(claims(f["message"])):
+                    if result.get("error"):
+                        rule["claims_unchecked"] += 1  # the run stopped: the effect could not happen
+                        continue
                     rule["claims"] += 1
                     if not claim_shown(claim, wrong):
                         rule["claims_contradicted"] += 1
