@@ -33,9 +33,20 @@ FIXTURES_DIR = REPO_ROOT / "fixtures"
 
 #: the ``--keras-version`` settings every fixture is linted under
 KERAS_VERSIONS = ("2", "3", "3.16")
-#: run-time flavours: Keras 3 with the TensorFlow backend, tf_keras, and
-#: Keras 3 with the JAX backend (only for fixtures that declare it)
-FLAVOURS = ("k3", "tfk", "k3jax")
+#: run-time flavours: Keras 3 with the TensorFlow backend, tf_keras, Keras 3
+#: with the JAX backend, and keras-nightly (3.16 dev) on the TensorFlow and
+#: the JAX backend (the last three only for fixtures that declare them)
+FLAVOURS = ("k3", "tfk", "k3jax", "k3dev", "k3devjax")
+#: the keras-nightly measured as "Keras 3.16"; installed beside the test
+#: environment's TensorFlow with ``pip install --no-deps --target DIR``
+K3DEV_REQUIREMENT = "keras-nightly==3.16.0.dev2026102704"
+#: where that install lives: $KM_K3DEV_PATH, else ``.k3dev`` in the repository
+K3DEV_DEFAULT_PATH = REPO_ROOT / ".k3dev"
+
+
+def k3dev_path():
+    """The folder holding keras-nightly, put first on PYTHONPATH for k3dev."""
+    return Path(os.environ.get("KM_K3DEV_PATH") or K3DEV_DEFAULT_PATH)
 
 _CODE = r"KM\d{3}"
 _EXPECT_RE = re.compile(
@@ -167,9 +178,14 @@ def _parse_pairs(words, where):
 def _require_tensorflow(flavour):
     """Fail (never skip) when the run-time dependencies are missing."""
     needed = ["tensorflow"] + (["tf_keras"] if flavour == "tfk" else ["keras"])
-    if flavour == "k3jax":
+    if flavour.endswith("jax"):
         needed.append("jax")
     missing = [m for m in needed if importlib.util.find_spec(m) is None]
+    if flavour.startswith("k3dev") and not any(k3dev_path().glob("keras_nightly-3.16.*.dist-info")):
+        raise AssertionError(
+            f"cannot run fixtures under {flavour!r}: no keras-nightly 3.16 in {k3dev_path()} "
+            f"($KM_K3DEV_PATH). Install it with: python -m pip install --no-deps "
+            f"--target {k3dev_path()} '{K3DEV_REQUIREMENT}'")
     if missing:
         raise AssertionError(
             f"cannot run fixtures under {flavour!r}: {', '.join(missing)} not "
@@ -178,24 +194,27 @@ def _require_tensorflow(flavour):
 
 
 def fixture_env(flavour):
-    """The environment a fixture runs in for `flavour` ('k3', 'tfk' or 'k3jax')."""
+    """The environment a fixture runs in for `flavour` (one of FLAVOURS)."""
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown flavour {flavour!r}; allowed: {FLAVOURS}")
     env = dict(os.environ)
     if flavour == "tfk":
         env["TF_USE_LEGACY_KERAS"] = "1"
-    elif flavour == "k3jax":
+    elif flavour.endswith("jax"):
         env.pop("TF_USE_LEGACY_KERAS", None)
         env["KERAS_BACKEND"] = "jax"
         env["JAX_PLATFORMS"] = "cpu"
     else:
         env.pop("TF_USE_LEGACY_KERAS", None)
         env["KERAS_BACKEND"] = "tensorflow"
+    # k3dev: the nightly keras shadows the installed one; TensorFlow and
+    # keras's own dependencies come from the test environment
+    path = ([str(k3dev_path())] if flavour.startswith("k3dev") else []) + [str(FIXTURES_DIR)]
     env.update(
         TF_CPP_MIN_LOG_LEVEL="3",
         PYTHONHASHSEED="0",
         CUDA_VISIBLE_DEVICES="",
-        PYTHONPATH=str(FIXTURES_DIR),
+        PYTHONPATH=os.pathsep.join(path),
     )
     return env
 
@@ -327,13 +346,13 @@ def _tail(text, n=40):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if not argv or len(argv) > 2:
-        print("usage: fixture_harness.py FIXTURE.py [k3|tfk|k3jax]  "
-              "(no flavour: k3, tfk, and k3jax if the fixture declares it)", file=sys.stderr)
+        print(f"usage: fixture_harness.py FIXTURE.py [{'|'.join(FLAVOURS)}]  "
+              "(no flavour: k3, tfk, and the others the fixture declares)", file=sys.stderr)
         return 2
     path = Path(argv[0])
     declared = parse_observations(path)
     flavours = [argv[1]] if len(argv) == 2 else [
-        f for f in FLAVOURS if f in declared or f != "k3jax"]
+        f for f in FLAVOURS if f in declared or f in ("k3", "tfk")]
     status = 0
     for flavour in flavours:
         start = time.monotonic()

@@ -2,7 +2,8 @@
 
 Each ``# observe(<flavour>): key=value ...`` comment of a fixture becomes
 one test: the program is executed under Keras 3 (TensorFlow backend, ``k3``,
-or JAX, ``k3jax``) or tf_keras (``tfk``) and its ``OBSERVED`` line must equal
+or JAX, ``k3jax``), tf_keras (``tfk``) or keras-nightly 3.16 (``k3dev``,
+``k3devjax``) and its ``OBSERVED`` line must equal
 the declaration exactly. Not skipped when TensorFlow is missing: it fails.
 
 To spare ~280 TensorFlow start-ups, the fixtures of one flavour share one
@@ -24,6 +25,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixture_harness import (  # noqa: E402
     FIXTURES_DIR,
+    FLAVOURS,
     FixtureServer,
     FixtureFormatError,
     fixed_source,
@@ -159,7 +161,7 @@ def test_tests_never_touch_the_users_keras_home():
 
     home = os.environ["KERAS_HOME"]  # set by conftest.py before anything imports Keras
     assert os.path.realpath(home).startswith(os.path.realpath(tempfile.gettempdir()))
-    for flavour in ("k3", "tfk", "k3jax"):
+    for flavour in FLAVOURS:
         assert fixture_env(flavour)["KERAS_HOME"] == home  # the TensorFlow processes inherit it
 
 
@@ -187,3 +189,31 @@ def test_the_shared_process_keeps_failures_per_fixture(tmp_path):
         assert server.run(good) == {"state": "ok"}  # a fresh process took over
     finally:
         server.close()
+
+
+def test_k3dev_runs_the_nightly_beside_the_test_tensorflow(monkeypatch, tmp_path):
+    """k3dev puts the keras-nightly folder first on PYTHONPATH and fails
+    (never skips) when that folder holds no keras-nightly 3.16."""
+    from fixture_harness import _require_tensorflow, k3dev_path
+
+    env = fixture_env("k3dev")
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(k3dev_path())
+    assert env["KERAS_BACKEND"] == "tensorflow" and "TF_USE_LEGACY_KERAS" not in env
+    assert fixture_env("k3devjax")["KERAS_BACKEND"] == "jax"
+    assert str(k3dev_path()) not in fixture_env("k3")["PYTHONPATH"]
+    monkeypatch.setenv("KM_K3DEV_PATH", str(tmp_path))
+    with pytest.raises(AssertionError, match=r"no keras-nightly 3\.16 in .*pip install --no-deps --target"):
+        _require_tensorflow("k3dev")
+
+
+def test_every_version_difference_is_measured_under_k3dev():
+    """A fixture whose expectations differ between --keras-version 3 and 3.16
+    runs under keras-nightly too (k3dev, or k3devjax for a JAX fixture)."""
+    missing = []
+    for path in fixture_files():
+        expected = parse_expectations(path)
+        if expected["3"] != expected["3.16"]:
+            declared = parse_observations(path)
+            if not {"k3dev", "k3devjax"} & set(declared):
+                missing.append(path.name)
+    assert not missing, f"3 and 3.16 differ but no k3dev observation: {missing}"

@@ -600,3 +600,25 @@ def test_layers_that_drop_unless_training_is_false_are_not_inference_mode():
     assert [c for _, c in lint(_GATED.format(extra=", keras.layers.Dropout(0.2)"))] == ["KM101"]
     # `if training:` is the usual gate: None means inference.
     assert [c for _, c in lint(_GATED.format(extra="").replace("training is not False", "training"))] == ["KM101"]
+
+
+_PHASE = """
+model = keras.Sequential([keras.layers.Dense(4), keras.layers.Dropout(0.5), keras.layers.Dense(1)])
+keras.backend.set_learning_phase({phase})
+with tf.GradientTape() as tape:
+    loss = tf.reduce_mean(model(x))
+grads = tape.gradient(loss, model.trainable_variables)
+opt.apply_gradients(zip(grads, model.trainable_variables))
+"""
+
+
+@pytest.mark.parametrize("phase, version, flagged", [
+    ("1", "2", False), ("True", "2", False),  # Keras 2: the global phase is training
+    ("0", "2", True),
+    ("1", "3", True),  # Keras 3 has no learning phase (KM401: AttributeError)
+])
+def test_keras2_learning_phase_one_puts_tape_calls_in_training_mode(phase, version, flagged):
+    """Found by the differential run: under tf_keras, after
+    `set_learning_phase(1)` the bare call's Dropout drops, so the message
+    "runs in inference mode: its Dropout does not drop" was false."""
+    assert bool(lint(_PHASE.format(phase=phase), version)) is flagged

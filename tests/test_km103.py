@@ -406,3 +406,38 @@ def test_train_step_and_call_are_not_inference_code():
             return [self.inner(x, training=True) for _ in range(3)]
     """
     assert lint(src) == []
+
+
+def _messages(body):
+    src = HEADER + textwrap.dedent(body)
+    # The message names the layers in brief; the explanation tells what they do.
+    return [d.message + "\n" + d.explanation
+            for d in lint_source(src, "example.py", keras_version="3") if d.code == "KM103"]
+
+
+def test_message_names_only_the_layers_the_model_holds():
+    """Found by the differential run (docs/differential.md): the message said
+    "Dropout drops and BatchNormalization ... updates its moving statistics"
+    for a model holding only Dropout, passed to an evaluation function."""
+    (dropout_only,) = _messages("""\
+    def validation_accuracy(m, xs):
+        return m(xs, training=True)
+
+    acc = validation_accuracy(mc_model, np.ones((2, 4)))
+    """)
+    assert "its Dropout drops" in dropout_only and "BatchNormalization" not in dropout_only
+    assert "evaluating changes the model" not in dropout_only
+    (bn_only,) = _messages("""\
+    def evaluate_model(xs):
+        return model(xs, training=True)
+    """)
+    assert "overwrites its moving statistics" in bn_only and "Dropout" not in bn_only
+    assert "evaluating changes the model" in bn_only
+
+
+def test_message_is_conditional_when_the_model_is_unseen():
+    (unseen,) = _messages("""\
+    def evaluate_model(net, xs):
+        return net(xs, training=True)
+    """)
+    assert "could not be seen" in unseen and "would drop" in unseen and "may change" in unseen

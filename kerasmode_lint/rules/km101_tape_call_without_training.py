@@ -19,6 +19,7 @@ parameter, so it is never applied without ``--unsafe-fixes``.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -36,6 +37,9 @@ from ..versions import ALL
 _TAPE = "tensorflow.GradientTape"
 _VARIABLES = frozenset({"trainable_variables", "trainable_weights"})
 _APPLY = frozenset({"apply_gradients", "minimize"})
+# Keras 2: a call without `training=` takes the global learning phase, so
+# after `set_learning_phase(1)` it runs in training mode (KM401 reports the API).
+_PHASE_ONE = re.compile(r"\bset_learning_phase\(\s*(?:1|True)\s*\)")
 
 
 @dataclass
@@ -117,6 +121,8 @@ class TapeCallWithoutTraining(Rule):
     # -- verdict --------------------------------------------------------------
     def _check(self, scope: _Scope) -> None:
         if not scope.calls or not scope.sources or not scope.applied:
+            return
+        if self.context.keras_version.is_keras2 and _PHASE_ONE.search(self.context.source):
             return
         trained: Set[str] = set()
         for sources in scope.sources:

@@ -44,14 +44,19 @@ import libcst as cst
 from .. import keras_knowledge as kk
 from ..fixes import Fix, replace
 from ..keras_knowledge import Tri
-from ..model_contents import KINDS, Contents
+from ..model_contents import KINDS, UNKNOWN, Contents
 from ..names import dotted
 from .. import screens
 from ..rule import Rule
 from ..subclasses import ClassContents, ClassInfo
 from ..versions import ALL
-from ._effects import training_brief, training_effect
 from ..walker import iter_descendants
+from ._effects import training_brief, training_effect
+
+# What training mode in evaluation does, by whether the model is known to hold BatchNormalization.
+_CONSEQUENCE = {Tri.YES: "the results are noisy and evaluating changes the model",
+                Tri.NO: "the results are noisy",
+                Tri.UNKNOWN: "the results are noisy and evaluating may change the model"}
 
 _TAPE = "tensorflow.GradientTape"
 _APPLY = frozenset({"apply_gradients", "minimize", "stateless_apply"})
@@ -514,8 +519,8 @@ class EvaluationWithTrainingTrue(Rule):
             what = "this code measures the model"
         return (
             f"`{callee}(...)` is called with `training=True` in {where}: {what}, but "
-            f"{training_effect(seen)}, so the results are noisy (and evaluating changes any "
-            f"moving statistics). Use `training=False`: `{callee}(..., training=False)`."
+            f"{training_effect(seen)}, so {_CONSEQUENCE[seen.batchnorm]}. "
+            f"Use `training=False`: `{callee}(..., training=False)`."
         )
 
     def _sampling_message(self, callee: str) -> str:

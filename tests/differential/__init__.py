@@ -1,0 +1,1 @@
+"""The differential tester: generated Keras programs, run and linted (docs/differential.md)."""
