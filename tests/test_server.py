@@ -86,8 +86,9 @@ def server_env(tmp_path) -> dict:
 class Session:
     """One server process and an initialised client session."""
 
-    def __init__(self, tmp_path, folders=(), encodings=None, options=None, command=None):
+    def __init__(self, tmp_path, folders=(), encodings=None, options=None, command=None, configuration=False):
         self.tmp_path, self.folders, self.encodings, self.options = tmp_path, folders, encodings, options
+        self.configuration = configuration
         self.command = command or [sys.executable, "-P", "-m", "kerasmode_lint", "server"]
         self.client = make_test_lsp_client()
 
@@ -105,6 +106,7 @@ class Session:
         capabilities = types.ClientCapabilities(
             general=types.GeneralClientCapabilities(position_encodings=self.encodings) if self.encodings else None,
             workspace=types.WorkspaceClientCapabilities(
+                configuration=self.configuration or None,
                 did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True)),
         )
         self.initialized = await self.client.initialize_session(types.InitializeParams(
@@ -246,31 +248,6 @@ def test_editor_findings_equal_the_cli_on_every_file_of_a_nested_config_monorepo
     assert any(e["cell"] == 4 and e["code"] == "KM101" for e in got)  # the notebook's finding, in its cell
 
 
-def test_open_change_save_close_and_unsaved_text(project, tmp_path):
-    path = project / "app" / "scratch.py"  # never saved: the buffer is what is linted
-
-    async def scenario():
-        async with Session(tmp_path, folders=[project]) as session:
-            assert await session.open(path, "x = 1\n") == []
-            found = await session.change(path, BOTH)
-            assert sorted(d.code for d in found) == ["KM101", "KM302"]
-            # An incremental edit: `model(x)` gets training=True, KM101 goes.
-            line = BOTH.splitlines().index("    pred = model(x)")
-            column = len("    pred = model(x")
-            found = await session.change(path, ", training=True", types.Range(
-                types.Position(line, column), types.Position(line, column)))
-            assert [d.code for d in found] == ["KM302"]
-            uri = path.as_uri()
-            found = await session.published([uri], lambda: session.client.text_document_did_save(
-                types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))))
-            assert [d.code for d in found[uri]] == ["KM302"]
-            found = await session.published([uri], lambda: session.client.text_document_did_close(
-                types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri))))
-            assert found[uri] == []  # cleared on close
-
-    run(scenario)
-
-
 def test_a_burst_of_changes_is_linted_once_at_the_end(project, tmp_path):
     path = project / "app" / "burst.py"
 
@@ -302,8 +279,9 @@ def test_a_burst_of_changes_is_linted_once_at_the_end(project, tmp_path):
     run(scenario)
 
 
-def test_quick_fixes_noqa_and_fix_all(project, tmp_path):
+def test_quick_fixes_noqa_fix_all_and_hover(project, tmp_path):
     path = project / "app" / "fixable.py"
+    from kerasmode_lint.rules import RULES_BY_CODE
 
     async def scenario():
         async with Session(tmp_path, folders=[project]) as session:
@@ -342,10 +320,23 @@ def test_quick_fixes_noqa_and_fix_all(project, tmp_path):
             after = await session.change(path, fixed)
             assert [d.code for d in after] == ["KM101"]
 
+            # Hover on the code of a noqa comment: the rule's summary and page.
+            await session.change(path, FIXABLE)
+            line = FIXABLE.splitlines().index("x = 1  # noqa: KM101")
+            hover = await session.client.text_document_hover_async(types.HoverParams(
+                types.TextDocumentIdentifier(uri), types.Position(line, len("x = 1  # noqa: KM1"))))
+            assert RULES_BY_CODE["KM101"].summary in hover.contents.value
+            assert DOCS.format(code="KM101") in hover.contents.value
+            assert (hover.range.start.character, hover.range.end.character) == (15, 20)
+            nothing = await session.client.text_document_hover_async(types.HoverParams(
+                types.TextDocumentIdentifier(uri), types.Position(line, 1)))
+            assert nothing is None
+
     run(scenario)
 
 
-def test_fix_all_with_unsafe_fixes_setting(project, tmp_path):
+def test_notebook_cells_and_fix_all_with_the_unsafe_fixes_setting(project, tmp_path):
+    nb = project / "nb" / "train.ipynb"
     path = project / "app" / "fixable.py"
 
     async def scenario():
@@ -357,14 +348,7 @@ def test_fix_all_with_unsafe_fixes_setting(project, tmp_path):
             assert "model(x, training=True)" in fixed and fixed.endswith("x = 1\n")
             assert await session.change(path, fixed) == []
 
-    run(scenario)
-
-
-def test_notebook_cells_get_their_findings_and_fixes_edit_the_right_cell(project, tmp_path):
-    nb = project / "nb" / "train.ipynb"
-
-    async def scenario():
-        async with Session(tmp_path, folders=[project], options={"unsafeFixes": True}) as session:
+            # A notebook: findings per cell, a fix edits its own cell.
             cell_uris, found = await session.open_notebook(nb, NOTEBOOK_CELLS)
             assert [d.code for d in found[cell_uris[2]]] == ["KM002"]
             [km101] = found[cell_uris[3]]
@@ -425,42 +409,65 @@ def test_position_encodings(project, tmp_path, offered, chosen, column):
     run(scenario)
 
 
-def test_hover_on_a_noqa_code_shows_the_rule_summary(project, tmp_path):
-    path = project / "app" / "fixable.py"
-    from kerasmode_lint.rules import RULES_BY_CODE
+def test_open_change_save_close_watched_configs_and_a_second_root(project, tmp_path):
+    path = project / "app" / "scratch.py"  # never saved: the buffer is what is linted
+    model = project / "app" / "model.py"
+    # A second workspace folder: another project (Keras 2 by its pins), with
+    # its own editor settings (unsafe fixes) served by workspace/configuration.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / ".git").mkdir()
+    (other / "requirements.txt").write_text("tensorflow==2.15.1\n")
+    (other / "train.py").write_text(BOTH)
 
     async def scenario():
-        async with Session(tmp_path, folders=[project]) as session:
-            await session.open(path)
-            line = FIXABLE.splitlines().index("x = 1  # noqa: KM101")
-            hover = await session.client.text_document_hover_async(types.HoverParams(
-                types.TextDocumentIdentifier(path.as_uri()), types.Position(line, len("x = 1  # noqa: KM1"))))
-            assert RULES_BY_CODE["KM101"].summary in hover.contents.value
-            assert DOCS.format(code="KM101") in hover.contents.value
-            assert (hover.range.start.character, hover.range.end.character) == (15, 20)
-            nothing = await session.client.text_document_hover_async(types.HoverParams(
-                types.TextDocumentIdentifier(path.as_uri()), types.Position(line, 1)))
-            assert nothing is None
+        session = Session(tmp_path, folders=[project, other], configuration=True)
+        session.client.set_configuration({"unsafeFixes": True}, section="kerasmode-lint", scope_uri=other.as_uri())
+        async with session:
+            assert await session.open(path, "x = 1\n") == []
+            found = await session.change(path, BOTH)
+            assert sorted(d.code for d in found) == ["KM101", "KM302"]
+            # An incremental edit: `model(x)` gets training=True, KM101 goes.
+            line = BOTH.splitlines().index("    pred = model(x)")
+            column = len("    pred = model(x")
+            found = await session.change(path, ", training=True", types.Range(
+                types.Position(line, column), types.Position(line, column)))
+            assert [d.code for d in found] == ["KM302"]
+            uri = path.as_uri()
+            found = await session.published([uri], lambda: session.client.text_document_did_save(
+                types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))))
+            assert [d.code for d in found[uri]] == ["KM302"]
+            found = await session.published([uri], lambda: session.client.text_document_did_close(
+                types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri))))
+            assert found[uri] == []  # cleared on close
 
-    run(scenario)
+            # The second root: its own Keras (2: no KM302) and its own settings.
+            assert [d.code for d in await session.open(other / "train.py")] == ["KM101"]
+            [fix_all] = await session.actions((other / "train.py").as_uri(), [], only=["source.fixAll"])
+            assert "training=True" in fix_all.edit.changes[(other / "train.py").as_uri()][0].new_text
+            assert await session.actions(model.as_uri(), [], only=["source.fixAll"]) == []  # safe only here
 
-
-def test_watched_config_change_relints_open_documents(project, tmp_path):
-    path = project / "app" / "model.py"
-
-    async def scenario():
-        async with Session(tmp_path, folders=[project]) as session:
-            assert sorted(d.code for d in await session.open(path)) == ["KM101", "KM302"]
+            # Config and pin files are watched; a change re-lints open documents.
+            assert any(r.method == "workspace/didChangeWatchedFiles" for r in session.registrations)
+            assert sorted(d.code for d in await session.open(model)) == ["KM101", "KM302"]
             config = project / ".kerasmode-lint.toml"
             config.write_text('ignore = ["KM203", "KM101"]\n')
-            uri = path.as_uri()
-            found = await session.published([uri], lambda: session.client.workspace_did_change_watched_files(
-                types.DidChangeWatchedFilesParams([types.FileEvent(config.as_uri(), types.FileChangeType.Changed)])))
-            assert [d.code for d in found[uri]] == ["KM302"]
+            changed = types.DidChangeWatchedFilesParams([types.FileEvent(config.as_uri(), types.FileChangeType.Changed)])
+            # (Both open documents are re-linted; waiting for both keeps the
+            # next step's edit of a pin file from racing the second one.)
+            found = await session.published([model.as_uri(), (other / "train.py").as_uri()],
+                                            lambda: session.client.workspace_did_change_watched_files(changed))
+            assert [d.code for d in found[model.as_uri()]] == ["KM302"]
+            (other / "requirements.txt").write_text("keras>=3.8\n")
+            pins = types.DidChangeWatchedFilesParams([types.FileEvent(
+                (other / "requirements.txt").as_uri(), types.FileChangeType.Changed)])
+            found = await session.published([model.as_uri(), (other / "train.py").as_uri()],
+                                            lambda: session.client.workspace_did_change_watched_files(pins))
+            assert sorted(d.code for d in found[(other / "train.py").as_uri()]) == ["KM101", "KM302"]  # now Keras 3
             config.write_text('select = [')  # a broken config: one KM001 diagnostic, the server goes on
-            found = await session.published([uri], lambda: session.client.workspace_did_change_watched_files(
-                types.DidChangeWatchedFilesParams([types.FileEvent(config.as_uri(), types.FileChangeType.Changed)])))
-            [broken] = found[uri]
+            found = await session.published([model.as_uri()], lambda: session.client.workspace_did_change_watched_files(
+                changed))
+            [broken] = found[model.as_uri()]
             assert broken.code == "KM001" and "settings" in broken.message
 
     run(scenario)
