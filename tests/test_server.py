@@ -215,8 +215,8 @@ def apply(text: str, edits, encoding: str) -> str:
 
 
 # -- the tests ------------------------------------------------------------------------
-def test_editor_findings_equal_the_cli_on_every_file_of_a_nested_config_monorepo(project, tmp_path, monkeypatch,
-                                                                                capsys):
+def test_editor_findings_equal_the_cli_on_every_file_of_a_nested_config_monorepo(
+        project, tmp_path, monkeypatch, capsys):
     files = sorted(p for p in project.rglob("*.py"))
     nb = project / "nb" / "train.ipynb"
     # The CLI on each file alone (as pre-commit passes them): a file's
@@ -241,9 +241,14 @@ def test_editor_findings_equal_the_cli_on_every_file_of_a_nested_config_monorepo
                 got.extend(as_cli(d, source, session.encoding, "nb/train.ipynb", number) for d in found[uri])
 
     run(scenario)
-    key = lambda e: (e["path"], e["cell"] or 0, e["line"], e["column"], e["code"])  # noqa: E731
+
+    def key(entry):
+        return (entry["path"], entry["cell"] or 0, entry["line"], entry["column"], entry["code"])
+
+    def no_url(entries):
+        return sorted(({k: v for k, v in e.items() if k != "url"} for e in entries), key=key)
+
     assert sorted(got, key=key) == sorted(expected, key=key)
-    no_url = lambda entries: sorted(({k: v for k, v in e.items() if k != "url"} for e in entries), key=key)  # noqa: E731
     assert no_url(got) == no_url(over_root)
     assert any(e["cell"] == 4 and e["code"] == "KM101" for e in got)  # the notebook's finding, in its cell
 
@@ -452,7 +457,8 @@ def test_open_change_save_close_watched_configs_and_a_second_root(project, tmp_p
             assert sorted(d.code for d in await session.open(model)) == ["KM101", "KM302"]
             config = project / ".kerasmode-lint.toml"
             config.write_text('ignore = ["KM203", "KM101"]\n')
-            changed = types.DidChangeWatchedFilesParams([types.FileEvent(config.as_uri(), types.FileChangeType.Changed)])
+            changed = types.DidChangeWatchedFilesParams(
+                [types.FileEvent(config.as_uri(), types.FileChangeType.Changed)])
             # (Both open documents are re-linted; waiting for both keeps the
             # next step's edit of a pin file from racing the second one.)
             found = await session.published([model.as_uri(), (other / "train.py").as_uri()],
@@ -465,8 +471,8 @@ def test_open_change_save_close_watched_configs_and_a_second_root(project, tmp_p
                                             lambda: session.client.workspace_did_change_watched_files(pins))
             assert sorted(d.code for d in found[(other / "train.py").as_uri()]) == ["KM101", "KM302"]  # now Keras 3
             config.write_text('select = [')  # a broken config: one KM001 diagnostic, the server goes on
-            found = await session.published([model.as_uri()], lambda: session.client.workspace_did_change_watched_files(
-                changed))
+            found = await session.published(
+                [model.as_uri()], lambda: session.client.workspace_did_change_watched_files(changed))
             [broken] = found[model.as_uri()]
             assert broken.code == "KM001" and "settings" in broken.message
 
@@ -503,7 +509,8 @@ def test_syntax_errors_crashing_rules_and_internal_errors_never_stop_the_server(
             [km001] = await session.open(project / "app" / "broken.py")
             assert km001.code == "KM001" and km001.message.startswith("cannot parse")
             found = await session.open(project / "app" / "model.py")
-            assert any(d.code == "KM001" and "internal error" in d.message for d in found)
+            assert any(d.code == "KM001" and "internal error in rule KM101" in d.message for d in found)
+            assert any("internal error in rule KM101" in m.message for m in session.client.log_messages)
             poison = project / "app" / "poison.py"
             session.client.text_document_did_open(types.DidOpenTextDocumentParams(
                 types.TextDocumentItem(poison.as_uri(), "python", 1, "x = 1\n")))

@@ -133,8 +133,10 @@ class KerasModeServer(LanguageServer):
         folder = self.folder_of(path)
         resolver = self.resolvers.get(folder)
         if resolver is None:
-            settings = self.settings_for(path)
-            resolver = self.resolvers[folder] = Resolver(Overrides(python=settings.python, origin="editor settings"))
+            python = self.settings_for(path).python
+            if python and not os.path.isabs(python):  # relative to the workspace folder, as the config's is to it
+                python = os.path.join(folder or (self.folders[-1] if self.folders else os.getcwd()), python)
+            resolver = self.resolvers[folder] = Resolver(Overrides(python=python, origin="editor settings"))
         return resolver
 
     def forget_settings(self) -> None:
@@ -380,6 +382,8 @@ def did_open(ls: KerasModeServer, params: types.DidOpenTextDocumentParams) -> No
     item = params.text_document
     if item.uri in ls.cell_owner or item.uri.lower().endswith(".ipynb"):
         return  # a notebook's JSON is linted through notebook sync, cell by cell
+    if item.language_id not in ("python", "") and not item.uri.lower().endswith((".py", ".pyi")):
+        return  # a config or other file the client opened: not Python
     path = _path_of(item.uri, ls.folders[-1] if ls.folders else None)
     ls.documents[item.uri] = Document(Target(item.uri, path, item.text))
     ls.schedule(item.uri, 0)

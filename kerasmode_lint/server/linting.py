@@ -232,7 +232,7 @@ def fix_all(run: Run, unsafe: bool, encoding: str) -> Optional[types.CodeAction]
         changes[target.uri] = [_whole(target.text, decode(fixed.data), encoding)]
     return types.CodeAction(
         title=f"Fix all kerasmode-lint problems ({reporting.plural(count, 'fix')}"
-              + (", unsafe ones included)" if unsafe else ")"),
+              f"{', unsafe ones included' if unsafe else ''})",
         kind=FIX_ALL_KIND,
         edit=types.WorkspaceEdit(changes=changes),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple
 
-from ..lines import LINE_BREAK, line_starts
+from ..lines import line_starts
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 ENCODINGS = (UTF8, UTF16, UTF32)
@@ -105,5 +105,3 @@ def apply_change(text: str, start: Optional[Tuple[int, int]], end: Optional[Tupl
     if finish < begin:
         begin, finish = finish, begin
     return text[:begin] + new_text + text[finish:]
-
-
