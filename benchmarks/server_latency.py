@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -103,6 +104,8 @@ async def measure(edits: int, lines: int, pause: float) -> list:
     assert any(d.code == "KM101" for d in client.diagnostics[uri]), "the script's finding is missing"
     line = text.splitlines().index("    mean = sum(values) / max(len(values), 1)")
     timings = []
+    pid = client._server.pid
+    cpu_before = _cpu_seconds(pid)
     for round_ in range(edits):
         await asyncio.sleep(pause)  # a typist's pause between keystrokes
         new = f"    mean = sum(values) / max(len(values), {round_ + 2})"
@@ -119,9 +122,37 @@ async def measure(edits: int, lines: int, pause: float) -> list:
         await waiting
         timings.append(time.perf_counter() - start)
         assert any(d.code == "KM101" for d in client.diagnostics[uri])
+    cpu = _cpu_seconds(pid) - cpu_before if cpu_before is not None else None
     await client.shutdown_session()
     await client.stop()
-    return timings
+    return timings, cpu, _in_process(path, text)
+
+
+def _cpu_seconds(pid: int):
+    """The server process's user + system CPU time (Linux), which other load
+    on the machine changes far less than the wall-clock latency."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _in_process(path: Path, text: str, rounds: int = 15) -> float:
+    """The median time of the CLI's own lint of the same text in this
+    process (the part of the latency that is the linter, not the server)."""
+    from kerasmode_lint.cli import lint_task
+    from kerasmode_lint.settings import Resolver
+
+    options = Resolver().options_for(str(path))
+    data = text.encode()
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        lint_task(str(path), data, options)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[2:])
 
 
 def main() -> int:
@@ -130,11 +161,18 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=300)
     parser.add_argument("--pause", type=float, default=0.15, help="seconds between edits (default 0.15)")
     args = parser.parse_args()
-    timings = asyncio.run(measure(args.edits, args.lines, args.pause))
+    timings, cpu, lint_alone = asyncio.run(measure(args.edits, args.lines, args.pause))
     warm = sorted(timings[3:]) or sorted(timings)
     ms = [t * 1000 for t in warm]
     print(f"{args.lines}-line script, {len(ms)} warm edits: median {statistics.median(ms):.1f} ms, "
           f"p90 {ms[int(len(ms) * 0.9) - 1]:.1f} ms, max {ms[-1]:.1f} ms (first edit {timings[0] * 1000:.1f} ms)")
+    if cpu is not None:
+        print(f"server CPU time per edit: {cpu * 1000 / len(timings):.1f} ms")
+    print(f"the CLI's lint of the same text in one process: median {lint_alone * 1000:.1f} ms")
+    try:
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    except OSError:
+        pass
     return 0
 
 
