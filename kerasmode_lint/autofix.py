@@ -186,13 +186,24 @@ def _refused(diag: Diagnostic) -> Diagnostic:
 def add_noqa(source, options: LintOptions):
     """(source with noqa comments added, result of linting it, findings silenced)."""
     result = source.lint(options)
+    edits, silenced = noqa_edits(source, result.diagnostics)
+    if not edits:
+        return source, result, 0
+    candidate = _try(source, edits)
+    if candidate is None:  # cannot happen: comments at line ends never break code
+        return source, result, 0
+    return candidate, candidate.lint(options), silenced
+
+
+def noqa_edits(source, diagnostics: Sequence[Diagnostic]) -> Tuple[List[Edit], int]:
+    """The edits that append (or extend) a ``# noqa: CODES`` comment on the
+    line of each of ``diagnostics`` that can take one, and how many of them
+    it silences. Used by --add-noqa and the editor's "add noqa" action."""
     wanted: Dict[Tuple[int, int], Set[str]] = {}
-    for diag in result.diagnostics:
+    for diag in diagnostics:
         if diag.code not in (INVALID_FILE, UNUSED_NOQA):
             wanted.setdefault((diag.cell, diag.line), set()).add(diag.code)
-    if not wanted:
-        return source, result, 0
-    edits = []
+    edits: List[Edit] = []
     silenced = 0
     comments_of: Dict[int, Optional[Dict[int, Tuple[int, str]]]] = {}
     texts: Dict[int, List[str]] = {}
@@ -214,13 +225,14 @@ def add_noqa(source, options: LintOptions):
         else:
             at = len(text.rstrip(" \t")) + 1
             edits.append(Edit(line, at, line, len(text) + 1, f"  # noqa: {listed}", cell=cell))
-        silenced += sum(1 for d in result.diagnostics if (d.cell, d.line) == (cell, line) and d.code in codes)
-    if not edits:
-        return source, result, 0
-    candidate = _try(source, edits)
-    if candidate is None:  # cannot happen: comments at line ends never break code
-        return source, result, 0
-    return candidate, candidate.lint(options), silenced
+        silenced += sum(1 for d in diagnostics if (d.cell, d.line) == (cell, line) and d.code in codes)
+    return edits, silenced
+
+
+def edited_if_parses(source, edits: Sequence[Edit]):
+    """``source`` with ``edits`` applied, or None when the result would not
+    parse (what --fix refuses to write; the editor offers no such fix)."""
+    return _try(source, edits)
 
 
 def _line_ends(text: str) -> Optional[Dict[int, Optional[Tuple[int, str]]]]:

@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find mistakes with Keras's `training` mode before they silently ruin a model.",
     )
     p.add_argument("paths", nargs="*", help="files or folders to lint (default: .); - reads stdin; "
-                   "`kerasmode-lint clean` removes the cache instead")
+                   "`kerasmode-lint clean` removes the cache instead; `kerasmode-lint server` runs "
+                   "the language server (the server extra)")
     sel = p.add_argument_group("rule selection")
     # Repeated options accumulate, as ruff's do: --select KM1 --select KM2 = KM1,KM2.
     sel.add_argument("--select", type=_selectors, action="extend", metavar="CODES",
@@ -337,6 +338,10 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["clean"]:  # a folder named clean is linted as ./clean
         return _clean(build_parser().parse_args(argv[1:]))
+    if argv[:1] == ["server"]:  # the language server (kerasmode_lint/server); ./server for a folder
+        from .server import main as serve
+
+        return serve(argv[1:])
     args = build_parser().parse_args(argv)
     if args.list_rules:
         if args.output_format not in ("concise", "text", "json"):
