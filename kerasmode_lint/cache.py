@@ -18,7 +18,10 @@ What a result depends on, and where it is in the key:
   and what is resolved per file (the Keras version chosen for it, which
   follows the file, the project's pins and the installed packages) -> the
   entry's name;
-- the file content -> checked against the hash stored in the entry.
+- the file content -> checked against the hash stored in the entry;
+- the other files of the project the result was read from (a model imported
+  from ``models.py``, the modules calling a layer class: project.py) -> their
+  modification times and sizes, stored in the entry and checked on reuse.
 
 Entries are written to a temporary file and renamed into place, so two runs
 sharing the folder only ever see whole entries (the last writer wins, and both
@@ -34,7 +37,7 @@ import os
 import re
 import sys
 import time
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple
 
 from . import __version__
 from .diagnostics import Diagnostic
@@ -153,12 +156,14 @@ class LintCache:
         self.hits += 1
         return found
 
-    def put(self, path: str, settings: str, digest: str, diagnostics: List[Diagnostic]) -> None:
+    def put(self, path: str, settings: str, digest: str, diagnostics: List[Diagnostic],
+            depends: Sequence[Tuple[str, int, int]] = ()) -> None:
         if not self.writable or not self.usable():
             return
         entry = {
             "content": digest,
             "diagnostics": [_fields(d) for d in diagnostics],
+            "depends": [list(d) for d in depends],
         }
         text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
         try:
@@ -397,6 +402,16 @@ def _valid_entry(path: str, entry, digest: str) -> Optional[List[Diagnostic]]:
     a damaged or planted entry is a miss, never a crash or a false result."""
     if type(entry) is not dict or entry.get("content") != digest:
         return None
+    depends = entry.get("depends", [])
+    if type(depends) is not list or not all(
+        type(d) is list and len(d) == 3 and type(d[0]) is str and type(d[1]) is int and type(d[2]) is int
+        for d in depends
+    ):
+        return None
+    from . import project
+
+    if not project.unchanged(depends):
+        return None  # a project file it was read from has changed
     fields_list = entry.get("diagnostics")
     if type(fields_list) is not list:
         return None

@@ -22,13 +22,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
+from . import project
 from .keras_knowledge import TRAINING_FLAG_NAME as _FLAG
-
-_MAX_FILES = 400
-_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", "site-packages", ".venv", "venv", ".tox"})
-# (project root, its mtime, the file's folder's mtime) -> its .py files, per
-# process (a file added there changes the key; elsewhere, the next run sees it).
-_TREES: Dict[Tuple[str, float, float], List[str]] = {}
 
 
 @dataclass
@@ -51,59 +46,16 @@ def uses(context, class_name: str) -> Uses:
     here = os.path.abspath(path)
     needle = class_name.encode()
     stem = os.path.splitext(os.path.basename(here))[0]
-    for other in _project_files(_project_root(os.path.dirname(here)), os.path.dirname(here)):
+    folder = os.path.dirname(here)
+    for other in project.files(project.root(folder), folder):
         if other == here:
             continue
-        try:
-            with open(other, "rb") as handle:
-                data = handle.read(2_000_000)
-        except OSError:
+        data = project.read(other)
+        if data is None:
             continue
         if needle in data and stem.encode() in data:
             _scan(data.decode("utf-8", "replace"), class_name, found, own_file=False, module=stem)
     return found
-
-
-_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
-_MAX_LEVELS = 4
-
-
-def _project_root(folder: str) -> str:
-    """The project's root: the nearest folder at most four levels up that
-    holds a project marker (``pyproject.toml``, ``setup.py``, ``setup.cfg``,
-    ``.git``), if its tree has at most _MAX_FILES Python files; else the
-    file's folder, climbing out of packages (``__init__.py``). Never a
-    folder above the project: a sibling project's ``model.py`` is not ours."""
-    current = folder
-    for _ in range(_MAX_LEVELS + 1):
-        if any(os.path.exists(os.path.join(current, m)) for m in _MARKERS):
-            if _project_files(current, folder):
-                return current
-            break
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    while os.path.isfile(os.path.join(folder, "__init__.py")) and os.path.dirname(folder) != folder:
-        folder = os.path.dirname(folder)
-    return folder
-
-
-def _project_files(root: str, own: str) -> List[str]:
-    try:
-        key = (root, os.stat(root).st_mtime, os.stat(own).st_mtime)
-    except OSError:
-        return []
-    if key not in _TREES:
-        files: List[str] = []
-        for folder, dirs, names in os.walk(root):
-            dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
-            files += [os.path.join(folder, n) for n in names if n.endswith(".py")]
-            if len(files) > _MAX_FILES:
-                files = []  # too big to scan per class: the file alone decides
-                break
-        _TREES[key] = files
-    return _TREES[key]
 
 
 def _scan(source: str, name: str, found: Uses, own_file: bool, module: str = "") -> None:

@@ -31,7 +31,7 @@ class FileContext:
         if self._models is None:
             from .model_contents import ModelContents
 
-            self._models = ModelContents(self.module, self.imports)
+            self._models = ModelContents(self.module, self.imports, path=self.path)
         return self._models
 
     @property

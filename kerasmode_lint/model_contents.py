@@ -521,9 +521,14 @@ def _scan_loop_body(node, variable, polarity, found) -> None:
 class ModelContents:
     """Answers "what does X contain, and how is it used?" for one file."""
 
-    def __init__(self, module: cst.Module, imports: ImportTracker) -> None:
+    def __init__(self, module: cst.Module, imports: ImportTracker, path: str = "", hops: int = 0) -> None:
         self._module = module
         self._imports = imports
+        # Where the file is (to find the project modules it imports: project_models)
+        # and how many modules away from the linted file it is.
+        self.path = path
+        self.hops = hops
+        self._project_imports: Optional[Dict[str, Tuple[str, int, Optional[str]]]] = None
         self._index: Optional[_Index] = None
         self._symbolic_cache: Dict[int, Set[str]] = {}
         self._graph_cache: Dict[int, Set[int]] = {}
@@ -881,6 +886,34 @@ class ModelContents:
             stack.extend(iter_children(current))
         return False
 
+    def exported(self, name: str, call: Optional[cst.Call] = None) -> Optional[Contents]:
+        """What the module-level ``name`` of this file holds, for a file that
+        imports it (``call``: the importing file's call of it, for a builder's
+        literal flags); None when the file does not define it."""
+        index = self.index
+        if name in index.classes:
+            return self._class(index.classes[name], 0, set())
+        if name in index.functions:
+            return self._scope(index.functions[name], 0, set(), call=call)
+        if index.values(index.assignments, name, None):
+            return self._name(name, None, 0, set())
+        return self._imported(name, call)
+
+    def _imported(self, name: Optional[str], call: Optional[cst.Call]) -> Optional[Contents]:
+        """A name imported from another module of the project: what it holds
+        there (project_models); None when it is not such a name."""
+        if not name:
+            return None
+        if self._project_imports is None:
+            from . import project_models
+
+            self._project_imports = project_models.import_table(self._module)
+        if not self._project_imports or name.startswith("self.") or name in _BUILTINS:
+            return None
+        from . import project_models
+
+        return project_models.contents(self.path, self._project_imports, name, call, self.hops)
+
     def of_class(self, node: cst.ClassDef) -> Contents:
         """What an instance of a class of this file holds (its methods' layers and its bases)."""
         return self._class(node, 0, set())
@@ -898,6 +931,10 @@ class ModelContents:
         index = self.index
         pairs = index.values(index.assignments, name, scope) + index.values(index.added, name, scope)
         if not pairs:
+            if scope is None or name not in _parameters(scope):
+                foreign = self._imported(name, None)
+                if foreign is not None:
+                    return foreign  # ``from models import model``
             return self._unpacked(name, scope, depth, seen)  # else a parameter, a global from elsewhere …
         return Contents.combine(self._expr(v, s, depth + 1, seen) for s, v in pairs)
 
@@ -965,7 +1002,8 @@ class ModelContents:
         method = self._own_method(node, name)
         if method is not None:
             return self._scope(method, depth, seen, call=node)  # self.build_generator()
-        return UNKNOWN
+        foreign = self._imported(name, node)
+        return foreign if foreign is not None else UNKNOWN
 
     def _own_method(self, node: cst.Call, name: Optional[str]) -> Optional[cst.FunctionDef]:
         """``self.<method>(...)`` called inside a class that defines the method."""
@@ -1175,7 +1213,10 @@ class ModelContents:
             else:
                 answers.append(self._constructor(call, depth + 1, seen))
         contents = Contents.combine(answers)
-        return Contents(contents.dropout, contents.batchnorm, contents.other)
+        # What the scope builds, not how it is called; but layers that all
+        # treat `training=None` as training make the whole do so.
+        return Contents(contents.dropout, contents.batchnorm, contents.other,
+                        none_means_training=contents.none_means_training)
 
     def _class(self, node: cst.ClassDef, depth: int, seen: Set[int]) -> Contents:
         """An instance of a class defined in the file: the layers its methods
@@ -1190,7 +1231,7 @@ class ModelContents:
         return Contents(
             contents.dropout, contents.batchnorm, contents.other,
             ignores_training=_call_pins_training(node),
-            none_means_training=_treats_none_as_training(node),
+            none_means_training=_treats_none_as_training(node) or contents.none_means_training,
         )
 
     def _base_class(self, node: cst.CSTNode, depth: int, seen: Set[int]) -> Contents:
@@ -1206,7 +1247,8 @@ class ModelContents:
             return self._class(self.index.classes[name], depth, seen)
         if name in _BUILTINS or name is None:
             return NOTHING
-        return UNKNOWN  # a base class imported from elsewhere
+        foreign = self._imported(name, None)
+        return foreign if foreign is not None else UNKNOWN  # a base class from elsewhere
 
     def _constructor(
         self, call: cst.Call, depth: int, seen: Set[int], applied: bool = False
@@ -1231,6 +1273,9 @@ class ModelContents:
         index = self.index
         if name in index.classes or name in index.functions:
             return self._call(call, depth, seen)
+        foreign = self._imported(name, call)
+        if foreign is not None:
+            return foreign  # a class or builder of another module of the project
         if applied:
             return UNKNOWN  # an unseen class applied to a tensor
         if name is None:
@@ -1364,6 +1409,12 @@ def _treats_none_as_training(node: cst.ClassDef) -> bool:
             break
     else:
         return False
+    # Attributes the class builds objects into (``self.drop = Dropout(...)``);
+    # ``self.activation(x)`` on a function it was handed is not a sub-layer.
+    built = set()
+    for other in iter_descendants(node.body):
+        if isinstance(other, cst.Assign) and isinstance(other.value, cst.Call):
+            built.update(dotted(t.target) for t in other.targets)
     gated = False
     for sub in iter_descendants(member.body):
         if isinstance(sub, cst.Comparison) and isinstance(sub.left, cst.Name) and sub.left.value == "training":
@@ -1373,7 +1424,7 @@ def _treats_none_as_training(node: cst.ClassDef) -> bool:
                     gated = True
         if isinstance(sub, cst.Call):
             callee = dotted(sub.func) or ""
-            if callee.startswith("self.") and callee.count(".") == 1 and not any(
+            if callee in built and callee.startswith("self.") and callee.count(".") == 1 and not any(
                 a.keyword is not None and a.keyword.value == "training" for a in sub.args
             ):
                 return False  # a sub-layer called without training gets None: inference

@@ -42,6 +42,9 @@ class FileResult:
     noqa_added: int = 0     # findings silenced by --add-noqa
     diff: str = ""          # unified diff of the changes
     output: Optional[bytes] = None  # the changed file; None when unchanged
+    # Other project files the findings were read from: (path, mtime_ns, size)
+    # each (project.py); the cache reuses the result only while they are unchanged.
+    depends: List[Tuple[str, int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import os
 import sys
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from . import project
 from .cache import LintCache, content_hash
 from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic, internal_error
 from .options import FileResult, LintOptions
@@ -98,7 +99,11 @@ def lint_chunk(lint: Lint, chunk: Sequence[Tuple[int, Task]], digests: bool, pro
         except OSError as exc:
             out.append((index, read_error(path, exc), None))
             continue
-        out.append((index, lint(path, data, *task[1:]), content_hash(data) if digests else None))
+        with project.recording() as read_too:
+            result = lint(path, data, *task[1:])
+        own = os.path.abspath(path)
+        result.depends = sorted((p, *s) for p, s in read_too.items() if p != own)
+        out.append((index, result, content_hash(data) if digests else None))
         if progress is not None:
             progress(1)
     return out
@@ -146,7 +151,7 @@ def run(
         results[index] = result
         if index in stores and digest is not None and not result.internal_error:
             cache, settings = stores[index]
-            cache.put(result.path, settings, digest, result.diagnostics)
+            cache.put(result.path, settings, digest, result.diagnostics, result.depends)
     return results  # type: ignore[return-value]
 
 

@@ -19,6 +19,7 @@ import ast
 import os
 from typing import Dict, List, Optional, Tuple
 
+from .. import project
 from ..keras_knowledge import AUGMENTATION, BATCHNORM_LIKE, DROPOUT_LIKE, OPAQUE_MODEL_SOURCES
 
 _MODE_NAMES = frozenset(DROPOUT_LIKE | BATCHNORM_LIKE | AUGMENTATION | (OPAQUE_MODEL_SOURCES - {"load"}) | {"applications"})
@@ -34,7 +35,7 @@ _MODEL_ZOOS = frozenset(
 _MAX_MODULES = 40  # project modules followed per file; beyond that: cannot tell
 _Imports = List[Tuple[str, int]]  # (dotted module, relative level)
 # Per process: a project module's (names a mode layer?, its imports), by path and mtime.
-_MODULE_SUMMARIES: Dict[Tuple[str, float], Optional[Tuple[bool, _Imports]]] = {}
+_MODULE_SUMMARIES: Dict[Tuple[str, project.Stamp], Optional[Tuple[bool, _Imports]]] = {}
 
 
 def rules_out_mode_layers(context) -> bool:
@@ -96,7 +97,7 @@ def _imports_model_free(imports: _Imports, folder: Optional[str]) -> bool:
         root = module.split(".", 1)[0]
         if level == 0 and root in _MODEL_ZOOS:
             return False
-        path = _project_module(module, level, where)
+        path = project.module_file(module, level, where)
         if path is False:
             return False  # the project's own module, but not found: cannot tell
         if path is None or path in done:
@@ -112,62 +113,11 @@ def _imports_model_free(imports: _Imports, folder: Optional[str]) -> bool:
     return True
 
 
-def _project_module(module: str, level: int, folder: Optional[str]):
-    """The file of a module of the linted project, None for a module that is
-    not the project's, False for one that is but cannot be found."""
-    if folder is None:
-        return False if level else None
-    parts = [p for p in module.split(".") if p]
-    if level:
-        base = folder
-        for _ in range(level - 1):
-            base = os.path.dirname(base)
-        found = _module_file(base, parts)
-        return found if found is not None else (None if not parts else _missing_or_name(base, parts))
-    current = folder
-    for _ in range(6):  # where Python would find it when run from there
-        if parts and (os.path.isfile(os.path.join(current, parts[0] + ".py"))
-                      or os.path.isdir(os.path.join(current, parts[0]))):
-            found = _module_file(current, parts)
-            return found if found is not None else _missing_or_name(current, parts)
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    return None
-
-
-def _module_file(base: str, parts: List[str]) -> Optional[str]:
-    path = os.path.join(base, *parts) if parts else base
-    if os.path.isfile(path + ".py"):
-        return path + ".py"
-    init = os.path.join(path, "__init__.py")
-    if os.path.isfile(init):
-        return init
-    if os.path.isdir(path):
-        return ""  # a namespace folder: nothing in it to read
-    return None
-
-
-def _missing_or_name(base: str, parts: List[str]):
-    """``from pkg.mod import Thing``: the last part may be a name, not a module."""
-    if len(parts) > 1 and _module_file(base, parts[:-1]) is not None:
-        return None  # ``Thing`` is a name; its module is followed on its own
-    return False
-
-
 def _module_summary(path: str) -> Optional[Tuple[bool, _Imports]]:
     if path == "":
         return (False, [])
-    try:
-        key = (path, os.stat(path).st_mtime)
-    except OSError:
-        return None
+    key = (path, project.stamp(path))
     if key not in _MODULE_SUMMARIES:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(2_000_000)
-            _MODULE_SUMMARIES[key] = _summarise(data.decode("utf-8", "replace"))
-        except OSError:
-            _MODULE_SUMMARIES[key] = None
+        data = project.read(path)
+        _MODULE_SUMMARIES[key] = None if data is None else _summarise(data.decode("utf-8", "replace"))
     return _MODULE_SUMMARIES[key]
