@@ -267,6 +267,11 @@ class _Index:
         self._branches = 0
         self._order = 0
         self._scopes: List[cst.CSTNode] = [module]
+        # Lookups built on first use, once the walk below has recorded everything.
+        self._variables: Dict[Tuple[int, str], Dict[int, list]] = {}
+        self._sets_by_root: Optional[Dict[str, List[_TrainableSet]]] = None
+        self._loops_by_root: Optional[Dict[str, List[_Loop]]] = None
+        self._last_refreeze: Optional[int] = None
         walk(
             module,
             {
@@ -370,8 +375,44 @@ class _Index:
         pairs = table.get(name, [])
         if scope is None or not pairs:
             return pairs
-        target = self.binding(name, scope)
-        return [(s, v) for s, v in pairs if self.binding(name, s) is target]
+        return list(self.by_variable(table, name).get(id(self.binding(name, scope)), ()))
+
+    def by_variable(self, table, name: str) -> Dict[int, list]:
+        """A name's entries in ``table`` grouped by the scope whose variable
+        they assign, in the file's order (built once per name: ``x`` is
+        assigned in every builder of a long script)."""
+        key = (id(table), name)
+        groups = self._variables.get(key)
+        if groups is None:
+            groups = self._variables[key] = {}
+            for entry in table.get(name, ()):
+                groups.setdefault(id(self.binding(name, entry[0])), []).append(entry)
+        return groups
+
+    def trainable_sets_of(self, root: str) -> List["_TrainableSet"]:
+        """The ``X.trainable = …`` assignments whose target starts with ``root``."""
+        if self._sets_by_root is None:
+            self._sets_by_root = defaultdict(list)
+            for item in self.trainable_sets:
+                if item.owner is not None:
+                    self._sets_by_root[item.owner.split(".", 1)[0]].append(item)
+        return self._sets_by_root.get(root, [])
+
+    def loops_of(self, root: str) -> List["_Loop"]:
+        """The loops setting ``trainable`` on layers of an object starting with ``root``."""
+        if self._loops_by_root is None:
+            self._loops_by_root = defaultdict(list)
+            for loop in self.loops:
+                if loop.owner is not None:
+                    self._loops_by_root[loop.owner.split(".", 1)[0]].append(loop)
+        return self._loops_by_root.get(root, [])
+
+    def last_batchnorm_refreeze(self) -> int:
+        """The position of the file's last loop that keeps BatchNormalization frozen (0: none)."""
+        if self._last_refreeze is None:
+            self._last_refreeze = max(
+                (loop.order for loop in self.loops if loop.keeps_batchnorm_frozen()), default=0)
+        return self._last_refreeze
 
     # -- facts --------------------------------------------------------------
     def _assign(self, node: cst.Assign) -> None:
@@ -672,6 +713,14 @@ class ModelContents:
         variable as ``name`` in ``at``'s scope, when ``at`` is given)."""
         index = self.index
         scope = self._scope_at(at)
+        memo = ("training state", name, id(scope) if scope is not None else None)
+        known = self._order_cache.get(memo)
+        if known is None:
+            known = self._order_cache[memo] = self._training_state(name, scope)
+        return known
+
+    def _training_state(self, name: str, scope: Optional[cst.CSTNode]) -> TrainingState:
+        index = self.index
         root = name.split(".", 1)[0]
         target = index.binding(name, scope) if scope is not None else None
 
@@ -682,7 +731,7 @@ class ModelContents:
 
         frozen = unfrozen = False
         last_unfreeze = 0
-        for item in index.trainable_sets:
+        for item in index.trainable_sets_of(root):
             if not same_variable(item.owner, item.scope):
                 continue
             flag = _literal_bool(item.value)
@@ -697,10 +746,8 @@ class ModelContents:
         for _, value in index.values(index.assignments, name, scope):
             if isinstance(value, cst.Call) and _literal_bool(_keyword(value, "trainable")) is False:
                 frozen = True
-        refrozen = False
-        for loop in index.loops:
-            if loop.keeps_batchnorm_frozen() and loop.order > last_unfreeze:
-                refrozen = True
+        refrozen = index.last_batchnorm_refreeze() > last_unfreeze
+        for loop in index.loops_of(root):
             if not same_variable(loop.owner, loop.scope):
                 continue
             flags = [_literal_bool(value) for value, _ in loop.assignments]
@@ -896,9 +943,8 @@ class ModelContents:
         builder returns; UNKNOWN when it cannot be told."""
         index = self.index
         entries = index.unpacked.get(name, [])
-        if scope is not None:
-            target = index.binding(name, scope)
-            entries = [e for e in entries if index.binding(name, e[0]) is target]
+        if scope is not None and entries:
+            entries = index.by_variable(index.unpacked, name).get(id(index.binding(name, scope)), [])
         if not entries or depth > _MAX_DEPTH:
             return UNKNOWN
         parts = []

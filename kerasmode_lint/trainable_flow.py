@@ -124,6 +124,9 @@ class Record:
     time: int
     anchor: cst.CSTNode  # what a finding about it points at
     bn: bool  # the object is (a set of) BatchNormalization layers
+    # Where its key entered the record dicts: their insertion order, so that
+    # an index lookup can list records in the order a scan would have.
+    seq: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -148,12 +151,8 @@ class Path:
     returned: bool = False
 
     def copy(self) -> "Path":
-        return Path(
-            dict(self.records),
-            {k: replace(v) for k, v in self.compiled.items()},
-            list(self.events),
-            self.returned,
-        )
+        # Compiled entries are replaced, never changed in place: sharing them is safe.
+        return Path(dict(self.records), dict(self.compiled), list(self.events), self.returned)
 
 
 @dataclass
@@ -203,10 +202,20 @@ class TrainableFlow:
         self._relevant: Dict[Tuple[str, int], bool] = {}
         self._locals: Dict[int, frozenset] = {}
         self._fact_cache: Dict[int, Tuple[int, frozenset]] = {}
+        # Indexes, so that no query scans every record of a path (a long
+        # script accumulates hundreds): the keys recorded for each object
+        # name, the dotted names registered under each prefix, the keys
+        # ever given a frozen-BatchNormalization record. Supersets across
+        # paths and entries: a lookup still checks the path's own dict.
+        self._seq = 0
+        self.keys_of: Dict[str, Dict[str, None]] = {}
+        self.extensions: Dict[str, Set[str]] = {}
+        self.bn_frozen_keys: Dict[str, None] = {}
         self._index()
         # per entry run
         self.time = 0
         self.parents: Dict[str, Set[str]] = {}
+        self.children: Dict[str, Set[str]] = {}  # the reverse of parents
         self.defs: Dict[str, Set[str]] = {}
         self.bn_objects: Set[str] = set()
         self.graphs: Dict[frozenset, List[str]] = {}
@@ -237,6 +246,13 @@ class TrainableFlow:
                     elif isinstance(child, cst.BaseCompoundStatement):
                         stack.append(child)
         self.methods: Set[int] = {id(m) for c in self.classes for m in _methods(c)}
+        self.method_named: Dict[str, cst.FunctionDef] = {}  # the first class's method of a name
+        self.class_methods: Dict[int, Dict[str, cst.FunctionDef]] = {}
+        for cls in self.classes:
+            own = self.class_methods[id(cls)] = {}
+            for method in _methods(cls):
+                own.setdefault(method.name.value, method)
+                self.method_named.setdefault(method.name.value, method)
         self.all_functions = [f for f in reversed(functions) if id(f) not in self.methods]
 
     # -- driver -----------------------------------------------------------------
@@ -280,14 +296,38 @@ class TrainableFlow:
     def _graph(self):
         return self._graph_copy((self.time, self.parents, self.defs, self.bn_objects, self.graphs))
 
+    def _set_graph(self, graph) -> None:
+        self.time, self.parents, self.defs, self.bn_objects, self.graphs = graph
+        self.children = {}
+        for member, owners in self.parents.items():
+            for owner in owners:
+                self.children.setdefault(owner, set()).add(member)
+
+    def _link(self, member: str, owner: str) -> None:
+        """``owner`` contains ``member``."""
+        self.parents.setdefault(member, set()).add(owner)
+        self.children.setdefault(owner, set()).add(member)
+        self._register(member)
+        self._register(owner)
+
+    def _register(self, name: str) -> None:
+        """Index ``name`` under each of its dotted prefixes."""
+        while "." in name:
+            prefix = name.rsplit(".", 1)[0]
+            under = self.extensions.setdefault(prefix, set())
+            if name in under:
+                return
+            under.add(name)
+            name = prefix
+
     def _entry(self, body: Iterable[cst.CSTNode], env: Env, paths: Optional[List[Path]] = None,
                graph=None) -> List[Path]:
         """Run a body from ``paths`` (default: nothing known) and the object
         graph ``graph`` (what ``__init__`` built, for the other methods)."""
         if graph is None:
-            self.time, self.parents, self.defs, self.bn_objects, self.graphs = 0, {}, {}, set(), {}
+            self._set_graph((0, {}, {}, set(), {}))
         else:
-            self.time, self.parents, self.defs, self.bn_objects, self.graphs = self._graph_copy(graph)
+            self._set_graph(self._graph_copy(graph))
         paths = self._block(body, paths if paths is not None else [Path()], env)
         for path in paths:
             path.returned = False
@@ -440,16 +480,28 @@ class TrainableFlow:
                 self._define(name, value, env)
         return paths
 
-    @staticmethod
-    def _forget(name: str, paths: List[Path]) -> None:
+    def _forget(self, name: str, paths: List[Path]) -> None:
         """``name = ...`` binds a new object: its old flags and compile are gone."""
-        prefix = name + "."
+        names = self._with_extensions(name)
+        keys = [key for n in names for key in self.keys_of.get(n, ())]
         for path in paths:
-            stale = [k for k, r in path.records.items() if r.ref.name == name or r.ref.name.startswith(prefix)]
-            for key in stale:
-                del path.records[key]
-            for model in [m for m in path.compiled if m == name or m.startswith(prefix)]:
-                del path.compiled[model]
+            records, compiled = path.records, path.compiled
+            for key in keys:
+                if key in records:
+                    del records[key]
+            for model in names:
+                if model in compiled:
+                    del compiled[model]
+
+    def _with_extensions(self, name: str) -> List[str]:
+        """``name`` and every registered name that starts with ``name.``."""
+        found, todo = [name], [name]
+        while todo:
+            under = self.extensions.get(todo.pop())
+            if under:
+                found.extend(under)
+                todo.extend(under)
+        return found
 
     def _define(self, name: str, value: cst.CSTNode, env: Env) -> None:
         refs = self._refs(value, env)
@@ -460,7 +512,7 @@ class TrainableFlow:
         closure.discard(name)
         self.defs[name] = closure
         for member in closure:
-            self.parents.setdefault(member, set()).add(name)
+            self._link(member, name)
         if self._is_bn_constructor(value):
             self.bn_objects.add(name)
         if isinstance(value, cst.Call) and _last_name(value.func) in _MODEL_CLASSES and closure:
@@ -469,18 +521,19 @@ class TrainableFlow:
             key = frozenset(closure)
             for other in self.graphs.setdefault(key, []):
                 if other != name:
-                    self.parents.setdefault(other, set()).add(name)
-                    self.parents.setdefault(name, set()).add(other)
+                    self._link(other, name)
+                    self._link(name, other)
             self.graphs[key].append(name)
 
     def _record(self, path: Path, ref: Ref, value: Optional[bool], anchor: cst.CSTNode) -> None:
         if not self.keras2 and value is not None and ref.selector == ALL:
             prior = self._decide(path.records, ref)
             prior_value = True if prior is None else prior.value
+            same_object = (path.records.get(key) for key in self.keys_of.get(ref.name, ()))
             subsets_differ = any(
-                r.ref.name == ref.name and r.ref.selector != ALL and r.value is not value
+                r is not None and r.ref.selector != ALL and r.value is not value
                 and (prior is None or r.time > prior.time)
-                for r in path.records.values()
+                for r in same_object
             )
             if prior_value is value and not subsets_differ:
                 # Keras 3 (TF): assigning the flag an object already has is
@@ -489,7 +542,18 @@ class TrainableFlow:
                 return
         self.time += 1
         bn = ref.selector == BN or ref.name in self.bn_objects or ref.name.startswith("<bn>")
-        path.records[ref.key] = Record(ref, value, self.time, anchor, bn)
+        key = ref.key
+        old = path.records.get(key)
+        if old is not None:
+            seq = old.seq  # the key keeps its place in the dict
+        else:
+            self._seq += 1
+            seq = self._seq
+        path.records[key] = Record(ref, value, self.time, anchor, bn, seq)
+        self.keys_of.setdefault(ref.name, {})[key] = None
+        self._register(ref.name)
+        if bn and value is False:
+            self.bn_frozen_keys[key] = None
 
     # -- calls ------------------------------------------------------------------
     def _call(self, call: cst.Call, paths: List[Path], env: Env) -> List[Path]:
@@ -516,7 +580,7 @@ class TrainableFlow:
                 owner = self._name(func.value, env)
                 if owner is not None:
                     for member in self._refs(call.args[0].value, env):
-                        self.parents.setdefault(member, set()).add(owner)
+                        self._link(member, owner)
                 return paths
         callee = self._callee(func, env)
         if callee is not None:
@@ -567,9 +631,9 @@ class TrainableFlow:
             and func.value.value == "self"
             and env.cls is not None
         ):
-            for method in _methods(env.cls):
-                if method.name.value == func.attr.value:
-                    return method, True
+            method = self.class_methods[id(env.cls)].get(func.attr.value)
+            if method is not None:
+                return method, True
         return None
 
     def _inline(self, callee: Tuple[cst.FunctionDef, bool], call: cst.Call,
@@ -616,6 +680,7 @@ class TrainableFlow:
     def _compile(self, path: Path, model: str) -> None:
         self.time += 1
         path.compiled[model] = Compiled(self.time, dict(path.records))
+        self._register(model)
         path.events.append(Event(self.time, "compile", model))
         self._check_bn(path)
 
@@ -626,7 +691,7 @@ class TrainableFlow:
         )
         compiled = path.compiled.get(model)
         if forced and compiled is not None and not self.keras2:
-            compiled.traced = None
+            path.compiled[model] = Compiled(compiled.time, compiled.snapshot, None)
 
     def _train(self, path: Path, model: str, call: cst.Call, method: str) -> None:
         self.time += 1
@@ -635,7 +700,8 @@ class TrainableFlow:
             if self.keras2:
                 self._check_ignored(path, model, method, compiled.time, compiled.snapshot, "2")
             elif compiled.traced is None:
-                compiled.traced = (self.time, dict(path.records))
+                compiled = Compiled(compiled.time, compiled.snapshot, (self.time, dict(path.records)))
+                path.compiled[model] = compiled
                 self._check_recipe(path, model, method, compiled)
             else:
                 self._check_ignored(path, model, method, compiled.traced[0], compiled.traced[1], "3")
@@ -646,18 +712,43 @@ class TrainableFlow:
     def _inside(self, ref: Ref, model: str) -> bool:
         return ref.name == model or model in self._ancestors(ref.name)
 
+    def _descendants(self, model: str) -> Set[str]:
+        """Every name whose object is inside ``model`` (``model`` among its
+        ancestors), ``model`` included: the ancestor walk run backwards."""
+        found, todo = {model}, [model]
+        while todo:
+            current = todo.pop()
+            nexts = list(self.children.get(current, ()))
+            if current != "self" and not current.endswith("#self"):
+                nexts += self.extensions.get(current, ())
+            for nxt in nexts:
+                if nxt not in found:
+                    found.add(nxt)
+                    todo.append(nxt)
+        return found
+
     def _keys_inside(self, model: str, *record_sets: Dict[str, Record]) -> List[Ref]:
+        """The records' objects inside ``model``, in the records' order."""
+        keys = [key for name in self._descendants(model) for key in self.keys_of.get(name, ())]
         seen: Dict[str, Ref] = {}
         for records in record_sets:
-            for key, record in records.items():
-                if key not in seen and self._inside(record.ref, model):
-                    seen[key] = record.ref
+            present = sorted((records[key].seq, key) for key in keys if key in records and key not in seen)
+            for _, key in present:
+                seen[key] = records[key].ref
         return list(seen.values())
 
     def _meant_for_other(self, path: Path, record: Record, model: str) -> Optional[Event]:
         """An event between the record and now that the record was for."""
-        for event in path.events:
-            if event.time <= record.time or event.model == model:
+        events = path.events
+        low, high = 0, len(events)
+        while low < high:  # the first event after the record (times only grow)
+            middle = (low + high) // 2
+            if events[middle].time <= record.time:
+                low = middle + 1
+            else:
+                high = middle
+        for event in events[low:]:
+            if event.model == model:
                 continue
             if self._inside(record.ref, event.model):
                 return event
@@ -692,9 +783,14 @@ class TrainableFlow:
             self._report("KM502", now.anchor, _recipe_message(now, model, method, other))
 
     def _check_bn(self, path: Path) -> None:
-        for record in list(path.records.values()):
-            if not record.bn or record.value is not False:
-                continue
+        records = path.records
+        frozen = sorted(
+            (record.seq, key) for key, record in
+            ((key, records.get(key)) for key in self.bn_frozen_keys)
+            if record is not None and record.bn and record.value is False
+        )
+        for _, key in frozen:
+            record = records[key]
             decider = self._decide(path.records, record.ref)
             if (
                 decider is None
@@ -925,8 +1021,7 @@ class TrainableFlow:
 
     def _resolve_callee(self, callee: str) -> Optional[cst.FunctionDef]:
         if callee.startswith("self."):
-            name = callee[5:]
-            return next((m for c in self.classes for m in _methods(c) if m.name.value == name), None)
+            return self.method_named.get(callee[5:])
         return self.functions.get(callee)
 
     def _facts(self, node: cst.CSTNode):
