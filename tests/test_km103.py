@@ -116,7 +116,7 @@ def test_mc_sampling_of_a_model_with_batchnorm():
         return out
     """
     # mc_dropout is not evaluation code by its name, but a sampling loop over a
-    # model with BatchNormalization moves its statistics all the same (R21).
+    # model with BatchNormalization moves its statistics all the same (R20).
     assert lint(src) == [(2, "KM103"), (6, "KM103")]
     diags = [d for d in lint_source(HEADER + textwrap.dedent(src), "x.py", keras_version="3")
              if d.code == "KM103"]
@@ -302,7 +302,7 @@ def test_unrelated_loops_and_functions():
         return model(x, training=True)
     preds = model(x_test, training=True)
     """
-    # The module-level call on test data is inference code: reported since R21.
+    # The module-level call on test data is inference code: reported since R20.
     assert lint(src) == [(5, "KM103")]
     assert lint(src.replace("model(x_test", "dense_model(x_test")) == []
 
@@ -334,7 +334,7 @@ def test_a_with_and_without_dropout_comparison_is_deliberate():
     assert [c for _, c in lint(one_way)] == ["KM103"]
 
 
-# --- inference code outside evaluation-named functions (R21) ------------------------
+# --- inference code outside evaluation-named functions (R20) ------------------------
 
 def test_validation_block_at_module_level():
     src = """\

@@ -100,7 +100,7 @@ class _Candidate:
 
 @dataclass
 class _InferenceCandidate:
-    """``training=True`` outside evaluation-named code (R21): in a tape that
+    """``training=True`` outside evaluation-named code (R20): in a tape that
     trains nothing ("attribution"), a sampling loop ("sampling"), or on data
     named like validation/test data ("data")."""
     call: cst.Call
