@@ -60,7 +60,7 @@ _AFTER_FIX_RE = re.compile(
     r"observe-after-fix\s*\((?P<flavours>[^)]*)\)\s*:\s*(?P<pairs>\S.*?)\s*$"
 )
 #: the --keras-version a fixture is fixed under before it runs in a flavour
-FIX_VERSION = {"k3": "3", "k3jax": "3", "tfk": "2"}
+FIX_VERSION = {"k3": "3", "k3jax": "3", "tfk": "2", "k3dev": "3.16", "k3devjax": "3.16"}
 _PAIR_RE = re.compile(r"^(?P<key>[A-Za-z_]\w*)=(?P<value>[^\s=]+)$")
 
 

@@ -393,7 +393,9 @@ def test_a_run_prunes_other_builds_and_entries_unused_for_a_month(project, capsy
     other = root / "0.0.1-0123456789abcdef01234567"
     other.mkdir()
     (other / ("a" * 32 + ".json")).write_text("{}")
-    entries = sorted(build.glob("*.json"))
+    # entries[0]: train.py's (old, unused by the run below), entries[1]: clean.py's.
+    train = cache_module.content_hash((project / "train.py").read_bytes())
+    entries = sorted(build.glob("*.json"), key=lambda e: json.loads(e.read_text())["content"] != train)
     age(entries[0], cache_module.PRUNE_DAYS + 1)
     age(entries[1], cache_module.PRUNE_DAYS - 1)
     (build / ".pruned").unlink()

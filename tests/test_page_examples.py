@@ -203,6 +203,12 @@ SPECS["KM306"] = (("k3jax",), "", '''
 model.fit(x, y, batch_size=2, verbose=0)
 observe.report(raised=raised, bn=bn_state(model))
 ''')
+SPECS["KM307"] = (("k3",), '''
+x_train = observe.inputs(4, 16)
+y_train = np.ones((4, 1))
+''', '''
+observe.report(raised=raised, bn=bn_state(model))
+''')
 SPECS["KM401"] = (("k3", "tfk"), '''
 _saved = keras.Sequential([keras.Input((16,)), keras.layers.Dense(8), keras.layers.Dropout(0.5),
                            keras.layers.Dense(3, activation="softmax")])
@@ -292,6 +298,8 @@ def expected(code, heading, index, flavour):
         return {**NOTHING, "dropout": "keep" if inference else "drop", "bn": "frozen" if inference else "updated"}
     if code == "KM306":
         return {**NOTHING, "bn": "frozen" if example else "updated"}
+    if code == "KM307":  # Keras 3 (TF): fit never reaches a call without `training`
+        return {**NOTHING, "bn": "frozen" if example and k3 else "updated"}
     if code == "KM401":
         if index == 0:  # Keras 3: gone; Keras 2: predict ignores the phase
             if example:
