@@ -127,7 +127,9 @@ class ClassContents:
         if not values:
             return Tri.UNKNOWN  # passed in, set elsewhere …
         models = models or self.models
-        return Tri.any_of(self._contents_of_value(v, models).any for v in values)
+        kind = getattr(models, "kind", "any")  # a KindView asks about one kind
+        models = getattr(models, "_contents", models)
+        return Tri.any_of(self._contents_of_value(v, models).kind(kind) for v in values)
 
     def built_here(self, callee: str) -> bool:
         """Is what ``self`` / ``self.<attr>`` holds built in this file (rather

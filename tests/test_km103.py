@@ -441,3 +441,59 @@ def test_message_is_conditional_when_the_model_is_unseen():
         return net(xs, training=True)
     """)
     assert "could not be seen" in unseen and "would drop" in unseen and "may change" in unseen
+
+
+def test_a_gradient_penalty_tape_called_from_train_step_is_training_code():
+    # WGAN-GP: the penalty's tape takes gradients w.r.t. interpolated inputs and
+    # trains nothing itself, but it is part of the discriminator's training loss.
+    src = """\
+    class WGAN(keras.Model):
+        def train_step(self, real):
+            with tf.GradientTape() as tape:
+                loss = self.d_loss(real)
+            grads = tape.gradient(loss, self.discriminator.trainable_weights)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+            return {"d_loss": loss}
+
+        def d_loss(self, real):
+            return tf.reduce_mean(self.discriminator(real, training=True)) + self.penalty(real)
+
+        def penalty(self, interpolated):
+            with tf.GradientTape() as gp_tape:
+                gp_tape.watch(interpolated)
+                pred = self.discriminator(interpolated, training=True)
+            grads = gp_tape.gradient(pred, [interpolated])[0]
+            return tf.reduce_mean((tf.norm(grads) - 1.0) ** 2)
+    """
+    assert lint(src) == []
+    alone = src.replace("+ self.penalty(real)", "")
+    assert lint(alone) == [(15, "KM103")]
+
+
+def test_one_layer_called_with_training_true_is_a_demonstration():
+    # A Dropout used to corrupt validation images, a lone BatchNormalization in
+    # a Jacobian demo: training=True on one layer is what the code wants.
+    src = """\
+    noise = keras.layers.Dropout(0.5)
+    corrupted = noise(x_valid, training=True)
+    bn = keras.layers.BatchNormalization()
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = bn(x, training=True)
+    j = tape.jacobian(y, x)
+    """
+    assert lint(src) == []
+
+
+def test_mc_sampling_reads_the_model_that_reaches_the_call():
+    # A notebook: a model with BatchNormalization first, then a Dropout-only one
+    # sampled with MC dropout: the sampled model has no BatchNormalization.
+    src = """\
+    model = keras.Sequential([keras.layers.Dense(4), keras.layers.BatchNormalization()])
+    model.fit(x, y)
+    model = keras.Sequential([keras.layers.Dense(4), keras.layers.Dropout(0.2), keras.layers.Dense(1)])
+    model.fit(x, y)
+    probas = np.stack([model(x_test, training=True) for _ in range(10)])
+    """
+    assert lint(src) == []
+    assert lint(src.replace("keras.layers.Dropout(0.2)", "keras.layers.BatchNormalization()")) == [(5, "KM103")]

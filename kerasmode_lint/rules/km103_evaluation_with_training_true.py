@@ -137,6 +137,10 @@ class EvaluationWithTrainingTrue(Rule):
         super().__init__(context)
         self.test_file = screens.is_test_file(context.path or "")
         self.frames: List[_Frame] = []
+        # Function name -> names it calls, and the functions that train: what a
+        # training function calls, directly or not (a gradient penalty), is training code.
+        self.calls_by_function: Dict[str, Set[str]] = {}
+        self.training_functions: Set[str] = set()
         self.classes: List[cst.ClassDef] = []
         self.loops: List[bool] = []  # innermost last: does it draw samples (range/while)?
         self.lambdas = 0
@@ -196,8 +200,14 @@ class EvaluationWithTrainingTrue(Rule):
         self.loops.append(False)  # a new function: no enclosing loop inside it yet
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.frames.pop()
+        frame = self.frames.pop()
         self.loops.pop()
+        calls = self.calls_by_function.setdefault(node.name.value, set())
+        for sub in iter_descendants(node.body):
+            if isinstance(sub, cst.Call):
+                calls.add((dotted(sub.func) or "").rsplit(".", 1)[-1])
+        if frame.steps or frame.trains or node.name.value == "train_step":
+            self.training_functions.add(node.name.value)
 
     def visit_For(self, node: cst.For) -> None:
         self.loops.append(_draws_samples(node.iter, node.target))
@@ -425,15 +435,19 @@ class EvaluationWithTrainingTrue(Rule):
     def _judge_inference(self) -> None:
         for candidate in self.inference:
             scope = candidate.scope
+            if self._single_layer(candidate.callee):
+                continue  # ``bn(x, training=True)`` on one layer: a demonstration, on purpose
             if candidate.kind == "attribution":
                 sources = scope.gradients.get(candidate.tape, [])
                 if scope.steps or not sources or any(_trained_sources(s) for s in sources):
                     continue  # the tape trains something, or its gradients are not seen
-                if self._contents(candidate.callee, scope) is Tri.NO:
+                if isinstance(scope.node, cst.FunctionDef) and scope.node.name.value in self._called_in_training():
+                    continue  # a gradient penalty or input gradient computed for a training step
+                if self._contents(candidate.callee, scope, at=candidate.call) is Tri.NO:
                     continue
                 where = "in a tape that trains nothing"
             elif candidate.kind == "sampling":
-                if scope.trains or self._contents(candidate.callee, scope, batchnorm=True) is not Tri.YES:
+                if scope.trains or self._contents(candidate.callee, scope, batchnorm=True, at=candidate.call) is not Tri.YES:
                     continue  # MC dropout over a model without BatchNormalization is deliberate
                 self.report(candidate.call, (
                     f"`{candidate.callee}(...)` samples Monte Carlo dropout with `training=True`, "
@@ -441,20 +455,40 @@ class EvaluationWithTrainingTrue(Rule):
                 ), explanation=_INFERENCE_EXPLANATION)
                 continue
             else:
-                if self._contents(candidate.callee, scope) is not Tri.YES:
+                if self._contents(candidate.callee, scope, at=candidate.call) is not Tri.YES:
                     continue  # only a model known to hold Dropout or BatchNormalization
                 where = "on validation or test data"
             self.report(candidate.call, (
                 f"`{candidate.callee}(...)` gets `training=True` {where}: "
-                f"{self._effects(candidate.callee, scope)}"
+                f"{self._effects(candidate.callee, scope, candidate.call)}"
             ), explanation=_INFERENCE_EXPLANATION)
 
-    def _effects(self, callee: str, scope: _Frame) -> str:
+    def _single_layer(self, callee: str) -> bool:
+        """Is ``callee`` bound only to ``keras.layers.X(...)`` (one layer, not a model)?"""
+        if "." in callee:
+            return False
+        index = self.context.models.index
+        values = [v for _, v in index.values(index.assignments, callee, None)]
+        return bool(values) and all(
+            isinstance(v, cst.Call) and (self.resolve(v.func) or "").startswith("keras.layers.")
+            for v in values
+        )
+
+    def _called_in_training(self) -> Set[str]:
+        reached, todo = set(), list(self.training_functions)
+        while todo:
+            for name in self.calls_by_function.get(todo.pop(), ()):
+                if name not in reached:
+                    reached.add(name)
+                    todo.append(name)
+        return reached
+
+    def _effects(self, callee: str, scope: _Frame, at: Optional[cst.Call] = None) -> str:
         """What training mode does to this model, as far as the file shows."""
         parts = []
-        if self._contents(callee, scope, kind="dropout") is Tri.YES:
+        if self._contents(callee, scope, kind="dropout", at=at) is Tri.YES:
             parts.append("Dropout drops")
-        if self._contents(callee, scope, kind="batchnorm") is Tri.YES:
+        if self._contents(callee, scope, kind="batchnorm", at=at) is Tri.YES:
             parts.append("BatchNormalization statistics move")
         if not parts:
             return "any Dropout drops, any BatchNormalization statistics move"
@@ -467,7 +501,8 @@ class EvaluationWithTrainingTrue(Rule):
                 return frame
         return None
 
-    def _contents(self, callee: str, frame: _Frame, batchnorm: bool = False, kind: str = "") -> Tri:
+    def _contents(self, callee: str, frame: _Frame, batchnorm: bool = False, kind: str = "",
+                  at: Optional[cst.Call] = None) -> Tri:
         models = self.context.batchnorm if batchnorm else self.context.models
         if kind:
             models = self.context.models.view(kind)
@@ -479,7 +514,7 @@ class EvaluationWithTrainingTrue(Rule):
             if callee.count(".") == 1:
                 return contents.of_attribute(callee.split(".", 1)[1], models)
             return Tri.UNKNOWN
-        return models.of_name(callee)
+        return models.of_name(callee, at=at)
 
     def _seen(self, callee: str, frame: _Frame, call: cst.Call):
         """Per kind, what the called model holds (for the message only)."""
