@@ -53,15 +53,6 @@ PRELUDE = textwrap.dedent('''\
 ''')
 
 
-def blocks(code):
-    text = (PAGES / f"{code}.md").read_text(encoding="utf-8")
-    found = []
-    for heading in ("Example", "Fix"):
-        match = re.search(rf"^## {heading}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
-        found += [(heading, i, b) for i, b in enumerate(re.findall(r"```python\n(.*?)```", match.group(1), re.S))]
-    return found
-
-
 def program(block):
     """The page's block with the stand-ins swapped in, and a report at the end."""
     block = re.sub(r"keras\.applications\.\w+\([^)]*\)", "tiny_base()", block)
@@ -80,7 +71,7 @@ def program(block):
 
 
 CASES = [(code, flavour, heading, index, block)
-         for code in ("KM201", "KM202") for heading, index, block in blocks(code) for flavour in ("k3", "tfk")]
+         for code in ("KM201", "KM202") for heading, index, block in page_blocks(code) for flavour in ("k3", "tfk")]
 
 
 @pytest.fixture(scope="module")
