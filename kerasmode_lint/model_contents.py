@@ -1469,6 +1469,11 @@ class KindView:
         self.kind = kind
         self.index = contents.index
 
+    @property
+    def whole(self) -> ModelContents:
+        """The analysis answering for every kind."""
+        return self._contents
+
     def of_name(self, name: str, at: Optional[cst.Call] = None) -> Tri:
         return self._contents.of_name(name, self.kind, at)
 

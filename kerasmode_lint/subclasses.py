@@ -17,7 +17,7 @@ from typing import Dict, Iterator, List, Optional, Set
 import libcst as cst
 
 from .keras_knowledge import TRAINING_FLAG_NAME as _FLAG_NAME, Tri
-from .model_contents import UNKNOWN, Contents, ModelContents
+from .model_contents import UNKNOWN, Contents, KindView, ModelContents
 from .names import ImportTracker, dotted
 from .walker import iter_descendants
 
@@ -120,15 +120,16 @@ class ClassContents:
         self.models = models
         self.imports = imports
 
-    def of_attribute(self, attr: str, models: Optional[ModelContents] = None) -> Tri:
+    def of_attribute(self, attr: str, models: Optional["ModelContents | KindView"] = None) -> Tri:
         if attr in self.info.methods:
             return Tri.NO  # a method, not a layer
         values = self.info.attributes.get(attr)
         if not values:
             return Tri.UNKNOWN  # passed in, set elsewhere …
         models = models or self.models
-        kind = getattr(models, "kind", "any")  # a KindView asks about one kind
-        models = getattr(models, "_contents", models)
+        kind = "any"
+        if isinstance(models, KindView):  # a question about one kind
+            kind, models = models.kind, models.whole
         return Tri.any_of(self._contents_of_value(v, models).kind(kind) for v in values)
 
     def built_here(self, callee: str) -> bool:

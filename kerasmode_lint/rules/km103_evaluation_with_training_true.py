@@ -44,7 +44,7 @@ import libcst as cst
 from .. import keras_knowledge as kk
 from ..fixes import Fix, replace
 from ..keras_knowledge import Tri
-from ..model_contents import KINDS, UNKNOWN, Contents
+from ..model_contents import KINDS, Contents
 from ..names import dotted
 from .. import screens
 from ..rule import Rule
@@ -137,10 +137,12 @@ class EvaluationWithTrainingTrue(Rule):
         super().__init__(context)
         self.test_file = screens.is_test_file(context.path or "")
         self.frames: List[_Frame] = []
-        # Function name -> names it calls, and the functions that train: what a
-        # training function calls, directly or not (a gradient penalty), is training code.
-        self.calls_by_function: Dict[str, Set[str]] = {}
+        # Every function met, and the names of those that train: what a training
+        # function calls, directly or not (a gradient penalty), is training code.
+        # The call graph is built only if an attribution tape needs it.
+        self.function_nodes: List[cst.FunctionDef] = []
         self.training_functions: Set[str] = set()
+        self._training_code: Optional[Set[str]] = None
         self.classes: List[cst.ClassDef] = []
         self.loops: List[bool] = []  # innermost last: does it draw samples (range/while)?
         self.lambdas = 0
@@ -202,10 +204,7 @@ class EvaluationWithTrainingTrue(Rule):
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         frame = self.frames.pop()
         self.loops.pop()
-        calls = self.calls_by_function.setdefault(node.name.value, set())
-        for sub in iter_descendants(node.body):
-            if isinstance(sub, cst.Call):
-                calls.add((dotted(sub.func) or "").rsplit(".", 1)[-1])
+        self.function_nodes.append(node)
         if frame.steps or frame.trains or node.name.value == "train_step":
             self.training_functions.add(node.name.value)
 
@@ -447,7 +446,8 @@ class EvaluationWithTrainingTrue(Rule):
                     continue
                 where = "in a tape that trains nothing"
             elif candidate.kind == "sampling":
-                if scope.trains or self._contents(candidate.callee, scope, batchnorm=True, at=candidate.call) is not Tri.YES:
+                holds_batchnorm = self._contents(candidate.callee, scope, batchnorm=True, at=candidate.call)
+                if scope.trains or holds_batchnorm is not Tri.YES:
                     continue  # MC dropout over a model without BatchNormalization is deliberate
                 self.report(candidate.call, (
                     f"`{candidate.callee}(...)` samples Monte Carlo dropout with `training=True`, "
@@ -475,13 +475,20 @@ class EvaluationWithTrainingTrue(Rule):
         )
 
     def _called_in_training(self) -> Set[str]:
-        reached, todo = set(), list(self.training_functions)
-        while todo:
-            for name in self.calls_by_function.get(todo.pop(), ()):
-                if name not in reached:
-                    reached.add(name)
-                    todo.append(name)
-        return reached
+        if self._training_code is None:
+            calls: Dict[str, Set[str]] = {}
+            for function in self.function_nodes:
+                called = calls.setdefault(function.name.value, set())
+                called.update((dotted(sub.func) or "").rsplit(".", 1)[-1]
+                              for sub in iter_descendants(function.body) if isinstance(sub, cst.Call))
+            reached, todo = set(), list(self.training_functions)
+            while todo:
+                for name in calls.get(todo.pop(), ()):
+                    if name not in reached:
+                        reached.add(name)
+                        todo.append(name)
+            self._training_code = reached
+        return self._training_code
 
     def _effects(self, callee: str, scope: _Frame, at: Optional[cst.Call] = None) -> str:
         """What training mode does to this model, as far as the file shows."""
