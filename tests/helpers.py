@@ -13,6 +13,17 @@ FLAGGED = textwrap.dedent("""\
 """)
 
 
+# A notebook's two cells: one builds a model with Dropout, the next trains it
+# in a tape without training= (KM101 in the second cell).
+BUILD = "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dropout(0.5)])\n"
+TRAIN = (
+    "for x in data:\n"
+    "    with tf.GradientTape() as tape:\n"
+    "        y = model(x)\n"
+    "    grads = tape.gradient(y, model.trainable_variables)\n"
+    "    opt.apply_gradients(zip(grads, model.trainable_variables))\n"
+)
+
 def findings(source: str, version: str = "3", **kwargs):
     """(line, code) pairs reported for dedented ``source``."""
     diags = lint_source(textwrap.dedent(source), "example.py", keras_version=version, **kwargs)

@@ -9,14 +9,7 @@ from kerasmode_lint.notebooks import neutralise
 from kerasmode_lint.rules import RULES_BY_CODE
 from kerasmode_lint.versions import KERAS2_ONLY, clear_caches
 
-BUILD = "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dropout(0.5)])\n"
-TRAIN = (
-    "for x in data:\n"
-    "    with tf.GradientTape() as tape:\n"
-    "        y = model(x)\n"
-    "    grads = tape.gradient(y, model.trainable_variables)\n"
-    "    opt.apply_gradients(zip(grads, model.trainable_variables))\n"
-)
+from helpers import BUILD, TRAIN
 
 
 def cell(kind, source, as_list=True):

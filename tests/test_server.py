@@ -24,20 +24,13 @@ from pytest_lsp import make_test_lsp_client
 
 from kerasmode_lint import cli
 from kerasmode_lint.server import text as positions
+from helpers import BUILD, TRAIN
 from test_monorepo_entry_points import BOTH, FLAGGED, LAYOUT
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = "https://docs.example.org/kerasmode/{code}.html"
 WAIT = 60  # seconds: a generous bound on one answer of the server
 
-BUILD = "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dropout(0.5)])\n"
-TRAIN = (
-    "for x in data:\n"
-    "    with tf.GradientTape() as tape:\n"
-    "        y = model(x)\n"
-    "    grads = tape.gradient(y, model.trainable_variables)\n"
-    "    opt.apply_gradients(zip(grads, model.trainable_variables))\n"
-)
 # A KM101 (unsafe fix) and a KM002 (safe fix: the unused noqa goes).
 FIXABLE = FLAGGED + "x = 1  # noqa: KM101\n"
 NOTEBOOK_CELLS = [
