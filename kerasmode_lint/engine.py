@@ -485,8 +485,11 @@ def _lint_text(
         positions = node_positions(module, wanted)
         also = None  # findings that hold under the other version too
         if resolved.assumed:
+            # Only the rules that reported: what the others would find under
+            # the other version is asked about by no finding here.
+            reporting = {type(rule) for rule, _, _, _, _ in reports}
             also = _findings_under(_other_version(version), module, path, text, backend,
-                                   list(map(registry.load, matched))) or set()
+                                   [r for r in map(registry.load, matched) if r in reporting]) or set()
         assumed = f"Keras {version.major} assumed: "
         for rule, node, message, fix, explanation in reports:
             where = positions[node]

@@ -149,10 +149,14 @@ class Path:
     compiled: Dict[str, Compiled] = field(default_factory=dict)
     events: List[Event] = field(default_factory=list)
     returned: bool = False
+    # The graph generation at the last KM503 check of these records (None:
+    # the records changed since): a check of the same records over the same
+    # graph finds what the last one found, and findings are deduplicated.
+    bn_checked: Optional[int] = None
 
     def copy(self) -> "Path":
         # Compiled entries are replaced, never changed in place: sharing them is safe.
-        return Path(dict(self.records), dict(self.compiled), list(self.events), self.returned)
+        return Path(dict(self.records), dict(self.compiled), list(self.events), self.returned, self.bn_checked)
 
 
 @dataclass
@@ -219,6 +223,14 @@ class TrainableFlow:
         self.defs: Dict[str, Set[str]] = {}
         self.bn_objects: Set[str] = set()
         self.graphs: Dict[frozenset, List[str]] = {}
+        # The object graph changes only when a link or a dotted name is new;
+        # between such changes (every path at one call, every training call
+        # of a long script) the walks over it give the same answer, so they
+        # are kept per model until the next change.
+        self._generation = 0
+        self._ancestors_of: Dict[str, List[str]] = {}
+        self._descendants_of: Dict[str, Set[str]] = {}
+        self._calls_of: Dict[int, List[cst.Call]] = {}
 
     # -- indexing -------------------------------------------------------------
     def _index(self) -> None:
@@ -298,14 +310,26 @@ class TrainableFlow:
 
     def _set_graph(self, graph) -> None:
         self.time, self.parents, self.defs, self.bn_objects, self.graphs = graph
+        self._changed()
         self.children = {}
         for member, owners in self.parents.items():
             for owner in owners:
                 self.children.setdefault(owner, set()).add(member)
 
+    def _changed(self) -> None:
+        """The object graph changed: forget the walks over it."""
+        self._generation += 1
+        if self._ancestors_of:
+            self._ancestors_of = {}
+        if self._descendants_of:
+            self._descendants_of = {}
+
     def _link(self, member: str, owner: str) -> None:
         """``owner`` contains ``member``."""
-        self.parents.setdefault(member, set()).add(owner)
+        owners = self.parents.setdefault(member, set())
+        if owner not in owners:
+            owners.add(owner)
+            self._changed()
         self.children.setdefault(owner, set()).add(member)
         self._register(member)
         self._register(owner)
@@ -318,6 +342,7 @@ class TrainableFlow:
             if name in under:
                 return
             under.add(name)
+            self._changed()
             name = prefix
 
     def _entry(self, body: Iterable[cst.CSTNode], env: Env, paths: Optional[List[Path]] = None,
@@ -358,12 +383,12 @@ class TrainableFlow:
         if isinstance(stmt, (cst.For, cst.While)):
             body_env = env
             if isinstance(stmt, cst.For):
-                for call in _calls(stmt.iter):
+                for call in self._calls_in(stmt.iter):
                     paths = self._call(call, paths, env)
                 if isinstance(stmt.target, cst.Name):
                     body_env = env.bind(stmt.target.value, self._layer_list(stmt.iter, env))
             else:
-                for call in _calls(stmt.test):
+                for call in self._calls_in(stmt.test):
                     paths = self._call(call, paths, env)
             times = 2 if self._has_event(stmt.body) else 1
             for _ in range(times):
@@ -380,7 +405,7 @@ class TrainableFlow:
             return paths
         if isinstance(stmt, cst.With):
             for item in stmt.items:
-                for call in _calls(item.item):
+                for call in self._calls_in(item.item):
                     paths = self._call(call, paths, env)
             return self._block(stmt.body.body, paths, env)
         if isinstance(stmt, cst.Match):
@@ -391,7 +416,7 @@ class TrainableFlow:
         return paths  # FunctionDef, ClassDef: definitions, not executed here
 
     def _if(self, stmt: cst.If, paths: List[Path], env: Env) -> List[Path]:
-        for call in _calls(stmt.test):
+        for call in self._calls_in(stmt.test):
             paths = self._call(call, paths, env)
         guard = self._bn_guard(stmt.test, env)
         orelse = stmt.orelse
@@ -423,7 +448,7 @@ class TrainableFlow:
         if isinstance(small, (cst.Return, cst.Raise)):
             value = small.value if isinstance(small, cst.Return) else small.exc
             if value is not None:
-                for call in _calls(value):
+                for call in self._calls_in(value):
                     paths = self._call(call, paths, env)
             if isinstance(small, cst.Raise):
                 return []
@@ -446,8 +471,16 @@ class TrainableFlow:
             return self._assign_calls(small.value, paths, env)
         return paths
 
+    def _calls_in(self, node: cst.CSTNode) -> List[cst.Call]:
+        """``_calls(node)``, once per node: loop bodies run twice, helpers are
+        inlined at every call and each fork of a path runs the same code."""
+        found = self._calls_of.get(id(node))
+        if found is None:
+            found = self._calls_of[id(node)] = _calls(node)
+        return found
+
     def _assign_calls(self, value: cst.CSTNode, paths: List[Path], env: Env) -> List[Path]:
-        for call in _calls(value):
+        for call in self._calls_in(value):
             paths = self._call(call, paths, env)
         return paths
 
@@ -489,6 +522,7 @@ class TrainableFlow:
             for key in keys:
                 if key in records:
                     del records[key]
+                    path.bn_checked = None
             for model in names:
                 if model in compiled:
                     del compiled[model]
@@ -550,6 +584,7 @@ class TrainableFlow:
             self._seq += 1
             seq = self._seq
         path.records[key] = Record(ref, value, self.time, anchor, bn, seq)
+        path.bn_checked = None
         self.keys_of.setdefault(ref.name, {})[key] = None
         self._register(ref.name)
         if bn and value is False:
@@ -714,7 +749,11 @@ class TrainableFlow:
 
     def _descendants(self, model: str) -> Set[str]:
         """Every name whose object is inside ``model`` (``model`` among its
-        ancestors), ``model`` included: the ancestor walk run backwards."""
+        ancestors), ``model`` included: the ancestor walk run backwards.
+        Read-only for callers (kept until the graph changes)."""
+        known = self._descendants_of.get(model)
+        if known is not None:
+            return known
         found, todo = {model}, [model]
         while todo:
             current = todo.pop()
@@ -725,6 +764,7 @@ class TrainableFlow:
                 if nxt not in found:
                     found.add(nxt)
                     todo.append(nxt)
+        self._descendants_of[model] = found
         return found
 
     def _keys_inside(self, model: str, *record_sets: Dict[str, Record]) -> List[Ref]:
@@ -783,6 +823,9 @@ class TrainableFlow:
             self._report("KM502", now.anchor, _recipe_message(now, model, method, other))
 
     def _check_bn(self, path: Path) -> None:
+        if path.bn_checked == self._generation:
+            return
+        path.bn_checked = self._generation
         records = path.records
         frozen = sorted(
             (record.seq, key) for key, record in
@@ -821,6 +864,10 @@ class TrainableFlow:
         return best
 
     def _ancestors(self, name: str) -> List[str]:
+        """Read-only for callers (kept until the graph changes)."""
+        known = self._ancestors_of.get(name)
+        if known is not None:
+            return known
         found: List[str] = []
         seen = {name}
         todo = [name]
@@ -836,6 +883,7 @@ class TrainableFlow:
                     seen.add(nxt)
                     found.append(nxt)
                     todo.append(nxt)
+        self._ancestors_of[name] = found
         return found
 
     # -- expressions ------------------------------------------------------------

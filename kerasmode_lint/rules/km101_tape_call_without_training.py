@@ -75,6 +75,7 @@ class TapeCallWithoutTraining(Rule):
         super().__init__(context)
         self.scopes: List[_Scope] = [_Scope()]
         self.open_tapes = 0
+        self._phase_one_set: Optional[bool] = None
 
     # -- scopes ---------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -122,7 +123,7 @@ class TapeCallWithoutTraining(Rule):
     def _check(self, scope: _Scope) -> None:
         if not scope.calls or not scope.sources or not scope.applied:
             return
-        if self.context.keras_version.is_keras2 and _PHASE_ONE.search(self.context.source):
+        if self.context.keras_version.is_keras2 and self._phase_one():
             return
         trained: Set[str] = set()
         for sources in scope.sources:
@@ -155,6 +156,13 @@ class TapeCallWithoutTraining(Rule):
                 f"weights are trained, so it runs in inference mode: {inference_effect(contents)}. "
                 "Pass `training=True`.",
             )
+
+    def _phase_one(self) -> bool:
+        """Does the file call ``set_learning_phase(1)``? Searched once per
+        file, not once per function with a tape."""
+        if self._phase_one_set is None:
+            self._phase_one_set = _PHASE_ONE.search(self.context.source) is not None
+        return self._phase_one_set
 
     def _built_here(self, callee: str, scope: _Scope) -> bool:
         """Bound by an assignment in this file (not a parameter from a caller)."""

@@ -67,6 +67,15 @@ class LearningPhaseApi(Rule):
         self.blocks: List[int] = []  # statements in each enclosing block
         # id(func) of a call that is a whole statement -> (its line, alone in its block?)
         self.statements: Dict[int, Tuple[cst.SimpleStatementLine, bool]] = {}
+        self._honoured: Optional[bool] = None
+
+    def _phase_honoured(self) -> bool:
+        """Keras 2 code whose phase reads are honoured (no fit/evaluate/predict,
+        or a TF1 graph): two searches of the file, made once per file."""
+        if self._honoured is None:
+            source = self.context.source
+            self._honoured = not _ENTRY_POINT.search(source) or _TF1_GRAPH.search(source) is not None
+        return self._honoured
 
     # -- the implementing module ----------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
@@ -130,9 +139,7 @@ class LearningPhaseApi(Rule):
     def _use(self, node: cst.CSTNode, name: str, imported: bool = False) -> None:
         if self.implements or any(self.guards):
             return
-        if self.context.keras_version.is_keras2 and (
-            not _ENTRY_POINT.search(self.context.source) or _TF1_GRAPH.search(self.context.source)
-        ):
+        if self.context.keras_version.is_keras2 and self._phase_honoured():
             # Keras 2 without fit/evaluate/predict in the file: the phase is
             # honoured (a TF1 graph built for export, K.function, a bare call).
             # In TF1 graph code (sessions, placeholders) fit and predict feed
