@@ -79,7 +79,7 @@ from .keras_knowledge import BATCHNORM_LIKE
 from .names import ImportTracker
 from ..engine.screens import BN_TEXT, HELPER_NAME
 from ..engine.versions import KerasVersion
-from ..engine.walker import _child_fields, iter_children
+from ..engine.walker import _IS_NODE, _REVERSED_FIELDS, _walked_fields, iter_children
 
 TRAIN_METHODS = frozenset({"fit", "train_on_batch", "fit_generator"})
 _EVENT_ATTRS = TRAIN_METHODS | {"trainable", "compile", "make_train_function"}
@@ -91,6 +91,7 @@ _MODEL_CLASSES = frozenset({"Model", "Functional", "Container", "Network"})
 _RECORD_KINDS = "records"
 _EVENT, _RECORD = 1, 2
 _OPAQUE = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
+_CLOSE = object()  # pushed above a block whose facts are complete once it pops
 _BLOCKS = frozenset({
     cst.If, cst.For, cst.While, cst.Try, cst.TryStar, cst.With, cst.Match,
     cst.IndentedBlock, cst.SimpleStatementSuite, cst.Module, cst.FunctionDef, cst.ClassDef,
@@ -206,6 +207,7 @@ class TrainableFlow:
         self._relevant: Dict[Tuple[str, int], bool] = {}
         self._locals: Dict[int, frozenset] = {}
         self._fact_cache: Dict[int, Tuple[int, frozenset]] = {}
+        self._helper_names: Dict[str, bool] = {}  # callee name -> named like a freeze helper?
         # Indexes, so that no query scans every record of a path (a long
         # script accumulates hundreds): the keys recorded for each object
         # name, the dotted names registered under each prefix, the keys
@@ -1082,28 +1084,40 @@ class TrainableFlow:
         return facts
 
     def _scan(self, root: cst.CSTNode) -> None:
-        """Post-order scan of ``root`` (not entering nested functions/classes):
-        flags and helper callees for every compound statement and block."""
-        stack: List[Tuple[cst.CSTNode, Optional[list]]] = [(root, None)]
-        results: Dict[int, Tuple[int, Set[str]]] = {}
+        """One depth-first pass over ``root`` (not entering nested functions,
+        classes or lambdas): flags and helper callees of ``root`` and of every
+        compound statement and block in it. A node's own facts go to the
+        innermost open block; a block, when closed, adds its facts to the one
+        around it (the facts are unions: order does not matter)."""
         functions = self.functions
+        helpers = self._helper_names
+        cache = self._fact_cache
+        fields_of = _REVERSED_FIELDS
+        is_node = _IS_NODE
+        close = _CLOSE
+        flags, callees = 0, set()  # the innermost open block's
+        outer: List[Tuple[int, Set[str]]] = []  # the enclosing open blocks'
+        stack: list = [root]
+        pop, push = stack.pop, stack.append
         while stack:
-            current, children = stack.pop()
-            kind = type(current)
-            if children is None:
-                if current is not root and kind in _OPAQUE:
-                    continue  # scanned on its own; contributes nothing here
-                children = _children(current)
-                stack.append((current, children))
-                stack.extend((child, None) for child in children)
+            current = pop()
+            if current is close:
+                block = pop()
+                cache[id(block)] = (flags, frozenset(callees))
+                inner_flags, inner_callees = flags, callees
+                flags, callees = outer.pop()
+                flags |= inner_flags
+                callees |= inner_callees
                 continue
-            flags, callees = 0, set()
-            for child in children:
-                found = results.pop(id(child), None)
-                if found is not None:
-                    flags |= found[0]
-                    if found[1]:
-                        callees.update(found[1])
+            kind = current.__class__
+            if current is not root:
+                if kind in _OPAQUE:
+                    continue  # scanned on its own; contributes nothing here
+                if kind in _BLOCKS:
+                    outer.append((flags, callees))
+                    flags, callees = 0, set()
+                    push(current)
+                    push(close)
             if kind is cst.Attribute:
                 if current.attr.value in _EVENT_ATTRS:
                     flags |= _EVENT
@@ -1117,16 +1131,29 @@ class TrainableFlow:
             elif kind is cst.Call:
                 func = current.func
                 name = _last_name(func)
-                if name is not None and _HELPER_NAME.search(name):
-                    flags |= _RECORD | _EVENT
+                if name is not None:
+                    helper = helpers.get(name)
+                    if helper is None:
+                        helper = helpers[name] = _HELPER_NAME.search(name) is not None
+                    if helper:
+                        flags |= _RECORD | _EVENT
                 if type(func) is cst.Name and func.value in functions:
                     callees.add(func.value)
                 elif type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self":
                     callees.add("self." + func.attr.value)
-            if flags or callees:
-                results[id(current)] = (flags, callees)
-            if kind in _BLOCKS or current is root:
-                self._fact_cache[id(current)] = (flags, frozenset(callees))
+            names = fields_of.get(kind)
+            if names is None:
+                names = _walked_fields(kind)
+            for name in names:
+                value = getattr(current, name)
+                value_kind = value.__class__
+                if value_kind is tuple or value_kind is list:
+                    for item in reversed(value):
+                        if is_node[item.__class__]:
+                            push(item)
+                elif is_node[value_kind]:
+                    push(value)
+        cache[id(root)] = (flags, frozenset(callees))
 
     def _local_names(self, fn: cst.FunctionDef) -> frozenset:
         cached = self._locals.get(id(fn))
@@ -1175,36 +1202,6 @@ def _methods(cls: cst.ClassDef) -> List[cst.FunctionDef]:
     return [s for s in body if isinstance(s, cst.FunctionDef)]
 
 
-_FIELDS: Dict[type, Tuple[str, ...]] = {}
-
-
-def _children(node: cst.CSTNode) -> list:
-    """Child nodes (formatting skipped), cheaper than ``iter_children``."""
-    names = _FIELDS.get(type(node))
-    if names is None:
-        names = tuple(_child_fields(type(node)))
-        _FIELDS[type(node)] = names
-    out = []
-    for name in names:
-        value = getattr(node, name)
-        kind = type(value)
-        if kind is tuple or kind is list:
-            out.extend(v for v in value if _is_node(type(v)))
-        elif _is_node(kind):
-            out.append(value)
-    return out
-
-
-_NODE_TYPES: Dict[type, bool] = {}
-
-
-def _is_node(kind: type) -> bool:
-    known = _NODE_TYPES.get(kind)
-    if known is None:
-        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
-    return known
-
-
 def _statements(block: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Statements in a block, nested blocks included (not nested functions/classes)."""
     stack: List[cst.CSTNode] = [block]
@@ -1245,13 +1242,25 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 def _calls(node: cst.CSTNode) -> List[cst.Call]:
     """Calls in an expression in evaluation order (arguments before the call)."""
     out: List[cst.Call] = []
+    fields_of, is_node, call = _REVERSED_FIELDS, _IS_NODE, cst.Call
 
     def visit(current: cst.CSTNode, depth: int) -> None:
-        if depth > 200 or isinstance(current, (cst.Lambda, cst.FunctionDef, cst.ClassDef)):
+        kind = current.__class__
+        if depth > 200 or kind in _OPAQUE:
             return
-        for child in iter_children(current):
-            visit(child, depth + 1)
-        if isinstance(current, cst.Call):
+        names = fields_of.get(kind)
+        if names is None:
+            names = _walked_fields(kind)
+        for name in reversed(names):  # the fields in order
+            value = getattr(current, name)
+            value_kind = value.__class__
+            if value_kind is tuple or value_kind is list:
+                for item in value:
+                    if is_node[item.__class__]:
+                        visit(item, depth + 1)
+            elif is_node[value_kind]:
+                visit(value, depth + 1)
+        if kind is call:
             out.append(current)
 
     visit(node, 0)
