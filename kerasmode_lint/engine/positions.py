@@ -30,6 +30,23 @@ class _AllFound(Exception):
     pass
 
 
+class _Nothing:
+    """A context that does nothing: libcst asks for a syntactic position at
+    most nodes, and a generator-based context for each costs more than the
+    code generation it wraps."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info) -> bool:
+        return False
+
+
+_NOTHING = _Nothing()
+
+
 class _State(CodegenState):
     """Codegen that records ranges only inside the wanted nodes."""
 
@@ -91,17 +108,21 @@ class _State(CodegenState):
             if not self.remaining:
                 raise _AllFound
 
-    @contextmanager
     def record_syntactic_position(
         self,
         node: cst.CSTNode,
         *,
         start_node: Optional[cst.CSTNode] = None,
         end_node: Optional[cst.CSTNode] = None,
+    ):
+        if not self.inside:  # not wanted, nor inside a wanted node: most of the file
+            return _NOTHING
+        return self._record(node, start_node, end_node)
+
+    @contextmanager
+    def _record(
+        self, node: cst.CSTNode, start_node: Optional[cst.CSTNode], end_node: Optional[cst.CSTNode]
     ) -> Iterator[None]:
-        if not self.inside:  # not wanted, nor inside a wanted node
-            yield
-            return
         start = self._position()
         yield
         end = self._position()
