@@ -3,6 +3,7 @@ models and training code), measured against one-process ``libcst.parse_module``
 and ``ast.parse`` loops over the same files, and against ruff.
 
     python benchmarks/keras_heavy.py [--runs 5] [--sizes 10000,25000,50000,100000] [--work-dir DIR]
+        [--keras-source SITE_PACKAGES] [--linter 'python -m kerasmode_lint']
 
 Corpora (built once into the work folder):
 
@@ -55,7 +56,7 @@ else:
 """
 
 
-def build_corpora(work: str, sizes):
+def build_corpora(work: str, sizes, keras_source=None):
     """{name: path} of every corpus, written once."""
     corpora = os.path.join(work, "heavy")
     done = os.path.join(corpora, ".done-" + "-".join(map(str, sizes)))
@@ -72,7 +73,7 @@ def build_corpora(work: str, sizes):
     from kerasmode_lint.engine.prefilter import rules_matching
     from kerasmode_lint.rules import ALL_RULES
 
-    source = fetch_corpus(work)
+    source = keras_source or fetch_corpus(work)
     for folder, _, names in os.walk(source):
         for name in names:
             if not name.endswith(".py"):
@@ -127,11 +128,21 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", default="10000,25000,50000,100000")
     parser.add_argument("--work-dir", default=os.path.join(tempfile.gettempdir(), "kerasmode-lint-bench"))
+    parser.add_argument("--only", help="comma-separated corpus names to run (e.g. '300 scripts,25000 lines'); "
+                        "default: all")
     parser.add_argument("--jobs", type=int, default=0, help="--jobs for the linter (default 0: all cores)")
+    parser.add_argument("--keras-source", help="a folder holding the keras 3.15.1 sources (an installed keras: "
+                        "its site-packages folder) instead of the wheel fetched with pip")
     parser.add_argument("--linter", help="the kerasmode-lint command (default: this checkout, installed into a venv)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    paths = build_corpora(args.work_dir, sizes)
+    paths = build_corpora(args.work_dir, sizes, args.keras_source)
+    if args.only:
+        wanted = [name.strip() for name in args.only.split(",")]
+        unknown = [name for name in wanted if name not in paths]
+        if unknown:
+            parser.error(f"unknown corpus {unknown[0]!r}; one of: {', '.join(paths)}")
+        paths = {name: path for name, path in paths.items() if name in wanted}
     linter = args.linter.split() if args.linter else [install_linter(args.work_dir)]
     ruff = shutil.which("ruff") or (os.path.join(os.path.dirname(sys.executable), "ruff")
                                     if os.path.exists(os.path.join(os.path.dirname(sys.executable), "ruff")) else None)
@@ -176,7 +187,9 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|---|")
     reference = times.get("25000 lines", {}).get("lint")
     for size in sizes:
-        t = times[f"{size} lines"]
+        t = times.get(f"{size} lines")
+        if t is None:
+            continue
         scale = median_ratio(t["lint"], reference) if reference else "n/a"
         ruff_ratio = median_ratio(t["ruff"], t["ast"]) if "ruff" in t else "n/a"
         print(f"| {size:,} lines | {statistics.median(t['lint']):.2f} s | {statistics.median(t['libcst']):.2f} s "

@@ -18,7 +18,7 @@ a bracket or keyword inserted, seeded) judged by each candidate against
 ``ast.parse``: a candidate must reject every file ``ast.parse`` rejects
 (misses), and what it rejects beyond that (extra) the linter confirms with
 ``ast.parse``. Memory: each candidate on one 10 MB data file (a list of
-numbers), which the linter's size cap (engine.SYNTAX_CHECK_MAX_BYTES)
+numbers), which the linter's size cap (engine/lint.py SYNTAX_CHECK_MAX_BYTES)
 keeps away from any of them.
 """
 from __future__ import annotations
