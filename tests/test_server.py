@@ -12,6 +12,7 @@ import ast
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import textwrap
 import time
@@ -25,6 +26,7 @@ from pytest_lsp import make_test_lsp_client
 from kerasmode_lint import cli
 from kerasmode_lint.server import text as positions
 from helpers import BUILD, TRAIN
+from test_config_resolution import JAX_ONLY
 from test_monorepo_entry_points import BOTH, FLAGGED, LAYOUT
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,6 +63,15 @@ def project(tmp_path):
     layout["app/emoji.py"] = FLAGGED.replace("pred = model(x)", "ü, pred = '😀', model(x)")
     layout["app/broken.py"] = "def f(:\n    pass\n"
     layout["nb/train.ipynb"] = notebook_text(NOTEBOOK_CELLS)
+    # The backend per file: KM306 needs JAX (Keras 3.0-3.15). A nested
+    # project on JAX by its config (Keras 3.8 by its pins), the same code at
+    # the root (TensorFlow: no keras.json, no KERAS_BACKEND), and a root file
+    # that sets KERAS_BACKEND itself.
+    layout["jaxsvc/kerasmode-lint.toml"] = 'keras-backend = "jax"\n'
+    layout["jaxsvc/requirements.txt"] = "keras==3.8.0\n"
+    layout["jaxsvc/net.py"] = JAX_ONLY
+    layout["app/net.py"] = JAX_ONLY
+    layout["app/jax_in_code.py"] = 'import os\nos.environ["KERAS_BACKEND"] = "jax"\n' + JAX_ONLY
     for name, text in layout.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,9 +80,13 @@ def project(tmp_path):
     return root
 
 
+UNSET = ("KERAS_BACKEND", "TF_USE_LEGACY_KERAS", "VIRTUAL_ENV", "CONDA_PREFIX", "PRE_COMMIT")
+
+
 def server_env(tmp_path) -> dict:
+    """The environment of the server, and of the command line it is compared with."""
     env = dict(os.environ, KERAS_HOME=str(tmp_path / "keras-home"), HOME=str(tmp_path / "home"))
-    for variable in ("KERAS_BACKEND", "TF_USE_LEGACY_KERAS", "VIRTUAL_ENV", "CONDA_PREFIX", "PRE_COMMIT"):
+    for variable in UNSET:
         env.pop(variable, None)
     return env
 
@@ -170,10 +185,24 @@ def run(scenario):
 
 
 def cli_json(root: Path, *paths, monkeypatch, capsys, extra=()) -> list:
+    """The command line's JSON output, run in this process in the server's environment."""
     monkeypatch.chdir(root)
+    for variable, value in server_env(root.parent).items():
+        monkeypatch.setenv(variable, value)
+    for variable in UNSET:
+        monkeypatch.delenv(variable, raising=False)
     capsys.readouterr()
     cli.main(["--output-format", "json", "--no-cache", "-q", *extra, *paths])
     return json.loads(capsys.readouterr().out)
+
+
+def cli_process_json(root: Path, *paths) -> list:
+    """The installed command line's JSON output, as its own process."""
+    done = subprocess.run([sys.executable, "-P", "-m", "kerasmode_lint", "--output-format", "json", "--no-cache",
+                           "-q", *paths], cwd=root, env=server_env(root.parent), capture_output=True, text=True,
+                          timeout=5 * WAIT)
+    assert done.returncode in (0, 1), done.stderr
+    return json.loads(done.stdout)
 
 
 def as_cli(diagnostic: types.Diagnostic, text: str, encoding: str, path: str, cell=None) -> dict:
@@ -217,10 +246,15 @@ def test_editor_findings_equal_the_cli_on_every_file_of_a_nested_config_monorepo
     # first config's for the whole run, so that run is compared without it.
     expected = [cli_view(e) for path in files + [nb]
                 for e in cli_json(project, str(path.relative_to(project)), monkeypatch=monkeypatch, capsys=capsys)]
-    over_root = [cli_view(e) for e in cli_json(project, ".", monkeypatch=monkeypatch, capsys=capsys)]
-    assert {e["code"] for e in expected} >= {"KM001", "KM002", "KM101", "KM302"}  # the layout's findings
+    over_root = [cli_view(e) for e in cli_process_json(project, ".")]
+    # The layout's findings are there (the comparison below is not vacuous):
+    # each kind of finding, a documentation URL from the root config and
+    # none under tools/ (its own config has none), the backend per file.
+    assert {e["code"] for e in expected} >= {"KM001", "KM002", "KM101", "KM302", "KM306"}
     assert any(e.get("url") == DOCS.format(code="KM101") for e in expected)
     assert any(e["path"].startswith("tools/") and "url" not in e for e in expected)
+    assert {e["path"] for e in expected if e["code"] == "KM306"} == {"jaxsvc/net.py", "app/jax_in_code.py"}
+    assert {e["path"] for e in over_root} >= {e["path"] for e in expected}
     got = []
 
     async def scenario():
@@ -250,7 +284,9 @@ def test_a_burst_of_changes_is_linted_once_at_the_end(project, tmp_path):
     path = project / "app" / "burst.py"
 
     async def scenario():
-        async with Session(tmp_path, folders=[project], options={"debounceMs": 200}) as session:
+        # Changes 50 ms apart, a debounce of 400 ms: without the debounce
+        # each change would be linted (and published) on its own.
+        async with Session(tmp_path, folders=[project], options={"debounceMs": 400}) as session:
             await session.open(path, "x = 1\n")
             uri = path.as_uri()
             publishes = []
@@ -261,18 +297,18 @@ def test_a_burst_of_changes_is_linted_once_at_the_end(project, tmp_path):
                 return real(params)
 
             session.client.protocol.fm.features["textDocument/publishDiagnostics"] = count
-
-            def burst():
-                for version, text in enumerate(["y = 1\n", "y = 2\n", FLAGGED], start=2):
-                    session.client.text_document_did_change(types.DidChangeTextDocumentParams(
-                        types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                        [types.TextDocumentContentChangeWholeDocument(text=text)]))
-
-            session.versions[uri] = 4
-            found = await session.published([uri], burst)
-            assert [d.code for d in found[uri]] == ["KM101"]
-            await asyncio.sleep(0.3)
-            assert len(publishes) == 1  # one lint for the three changes, of the last text
+            for version, text in enumerate(["y = 1\n", "y = 2\n", "y = 3\n", FLAGGED], start=2):
+                session.client.text_document_did_change(types.DidChangeTextDocumentParams(
+                    types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    [types.TextDocumentContentChangeWholeDocument(text=text)]))
+                await asyncio.sleep(0.05)
+            deadline = time.monotonic() + WAIT
+            while not publishes:
+                assert time.monotonic() < deadline, "no diagnostics after the burst"
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(0.6)  # a second lint, if there were one, would be published by now
+            assert len(publishes) == 1  # one lint for the four changes, of the last text
+            assert [d.code for d in publishes[0].diagnostics] == ["KM101"]
 
     run(scenario)
 
@@ -307,9 +343,14 @@ def test_quick_fixes_noqa_fix_all_and_hover(project, tmp_path):
             found = await session.change(path, FIXABLE)
             [safe] = [a for a in await session.actions(uri, [d for d in found if d.code == "KM002"])
                       if a.kind == types.CodeActionKind.QuickFix and a.is_preferred]
-            assert "KM101" not in apply(FIXABLE, safe.edit.changes[uri], session.encoding).splitlines()[-1]
+            assert not safe.title.endswith("]")  # a safe fix: no "[unsafe fix ...]" label
+            fixed = apply(FIXABLE, safe.edit.changes[uri], session.encoding)
+            assert "KM101" not in fixed.splitlines()[-1]
+            ast.parse(fixed)
+            assert sorted(d.code for d in await session.change(path, fixed)) == ["KM101"]  # KM002 fixed
 
             # Fix all: safe fixes only (the noqa goes, training=True does not come).
+            await session.change(path, FIXABLE)
             [fix_all] = await session.actions(uri, [], only=["source.fixAll"])
             assert fix_all.kind == "source.fixAll.kerasmode-lint"
             fixed = apply(FIXABLE, fix_all.edit.changes[uri], session.encoding)
@@ -446,7 +487,13 @@ def test_open_change_save_close_watched_configs_and_a_second_root(project, tmp_p
             assert await session.actions(model.as_uri(), [], only=["source.fixAll"]) == []  # safe only here
 
             # Config and pin files are watched; a change re-lints open documents.
-            assert any(r.method == "workspace/didChangeWatchedFiles" for r in session.registrations)
+            [watching] = [r for r in session.registrations if r.method == "workspace/didChangeWatchedFiles"]
+            options = watching.register_options
+            watchers = options["watchers"] if isinstance(options, dict) else options.watchers
+            globs = [w["globPattern"] if isinstance(w, dict) else w.glob_pattern for w in watchers]
+            assert {"**/.kerasmode-lint.toml", "**/kerasmode-lint.toml", "**/pyproject.toml",
+                    "**/requirements*.txt"} <= set(globs)
+            assert str(tmp_path / "keras-home" / "keras.json") in globs  # the environment's, outside the workspace
             assert sorted(d.code for d in await session.open(model)) == ["KM101", "KM302"]
             config = project / ".kerasmode-lint.toml"
             config.write_text('ignore = ["KM203", "KM101"]\n')
@@ -463,6 +510,17 @@ def test_open_change_save_close_watched_configs_and_a_second_root(project, tmp_p
             found = await session.published([model.as_uri(), (other / "train.py").as_uri()],
                                             lambda: session.client.workspace_did_change_watched_files(pins))
             assert sorted(d.code for d in found[(other / "train.py").as_uri()]) == ["KM101", "KM302"]  # now Keras 3
+            # keras.json (the backend when nothing else says): JAX makes KM306.
+            net = project / "app" / "net.py"
+            assert await session.open(net) == []
+            keras_json = tmp_path / "keras-home" / "keras.json"
+            keras_json.parent.mkdir()
+            keras_json.write_text('{"backend": "jax"}')
+            created = types.DidChangeWatchedFilesParams(
+                [types.FileEvent(keras_json.as_uri(), types.FileChangeType.Created)])
+            found = await session.published(
+                [net.as_uri()], lambda: session.client.workspace_did_change_watched_files(created))
+            assert [d.code for d in found[net.as_uri()]] == ["KM306"]
             config.write_text('select = [')  # a broken config: one KM001 diagnostic, the server goes on
             found = await session.published(
                 [model.as_uri()], lambda: session.client.workspace_did_change_watched_files(changed))

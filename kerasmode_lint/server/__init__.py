@@ -27,7 +27,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ImportError:
         print(MISSING, file=sys.stderr)
         return EXIT_ERROR
+    from .. import engine
+    from ..parse_cache import StatementCache
     from .app import server
 
+    # Each keystroke re-lints the whole file: re-parse only the statements
+    # that changed (the module is the one a whole parse gives).
+    engine.use_statement_cache(StatementCache())
     server.start_io()
     return 0

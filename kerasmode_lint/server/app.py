@@ -22,7 +22,8 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from .. import __version__, reporting
-from ..config import ConfigError
+from ..backends import _keras_json_path
+from ..config import CONFIG_NAMES, ConfigError
 from ..discovery import discover
 from ..engine import describe_exception
 from ..noqa import NOQA
@@ -33,11 +34,12 @@ from .linting import FIX_ALL_KIND, Cell, Run, Target
 from .text import UTF16, Lines, apply_change, choose_encoding
 
 # Files whose change can change a lint's settings: our configs, the
-# dependency pins the Keras version is read from, keras.json and .env.
-WATCHED_GLOBS = (
-    "**/pyproject.toml", "**/kerasmode-lint.toml", "**/.kerasmode-lint.toml", "**/requirements*.txt",
-    "**/requirements/*.txt", "**/setup.cfg", "**/setup.py", "**/Pipfile", "**/environment*.yml",
-    "**/environment*.yaml", "**/.env", "**/keras.json",
+# dependency pins the Keras version is read from (versions.py), keras.json
+# and .env; the environment's keras.json (outside the workspace) is watched
+# where backends.py reads it.
+WATCHED_GLOBS = tuple(f"**/{name}" for name in CONFIG_NAMES) + (
+    "**/requirements*.txt", "**/requirements/*.txt", "**/setup.cfg", "**/setup.py", "**/Pipfile",
+    "**/environment*.yml", "**/environment*.yaml", "**/.env", "**/keras.json",
 )
 DEFAULT_DEBOUNCE = 0.02  # seconds of quiet after a keystroke before linting
 _FILE_NOQA_CODES = re.compile(r"#\s*kerasmode-lint:\s*noqa:(?P<codes>[A-Za-z0-9, \t]+)", re.IGNORECASE)
@@ -313,12 +315,22 @@ async def initialized(ls: KerasModeServer, params: types.InitializedParams) -> N
             await ls.client_register_capability_async(types.RegistrationParams(registrations=[types.Registration(
                 id="kerasmode-lint-settings-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                 register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                    watchers=[types.FileSystemWatcher(glob_pattern=g) for g in WATCHED_GLOBS]),
+                    watchers=[types.FileSystemWatcher(glob_pattern=g) for g in WATCHED_GLOBS]
+                    + [_keras_json_watcher(bool(watched.relative_pattern_support))]),
             )]))
         except Exception as exc:  # the client said it could, then refused: lint on, without watching
             ls.window_log_message(types.LogMessageParams(
                 types.MessageType.Warning, f"kerasmode-lint: cannot watch config and pin files: {exc}"))
     await _pull_configuration(ls)
+
+
+def _keras_json_watcher(relative: bool) -> types.FileSystemWatcher:
+    """The keras.json of the environment ($KERAS_HOME, else ~/.keras)."""
+    path = _keras_json_path()
+    if relative:
+        return types.FileSystemWatcher(glob_pattern=types.RelativePattern(
+            base_uri=_uri(os.path.dirname(path)), pattern=os.path.basename(path)))
+    return types.FileSystemWatcher(glob_pattern=path.replace(os.sep, "/"))
 
 
 async def _pull_configuration(ls: KerasModeServer) -> None:
