@@ -30,8 +30,9 @@ from typing import Callable, Iterator, List, Tuple
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kerasmode_lint import flake8_plugin, screens  # noqa: E402
-from kerasmode_lint.triggers import TRIGGERS  # noqa: E402
+from kerasmode_lint.frontends import flake8_plugin  # noqa: E402
+from kerasmode_lint.engine import screens  # noqa: E402
+from kerasmode_lint.engine.triggers import TRIGGERS  # noqa: E402
 
 # Every screen's words, so that the finer tests run (in a comment: the prefix
 # completes no pattern by itself).

@@ -12,8 +12,9 @@ import libcst as cst
 import pytest
 
 from fixture_harness import KERAS_VERSIONS, fixture_files, parse_expectations
-from kerasmode_lint import engine, lint_source
-from kerasmode_lint.parse_cache import StatementCache, cuts
+from kerasmode_lint import lint_source
+from kerasmode_lint.engine import lint as engine
+from kerasmode_lint.engine.parse_cache import StatementCache, cuts
 
 REPO = Path(__file__).resolve().parent.parent
 # The fixtures, the rules and the examples: code of every shape the rules

@@ -1,5 +1,5 @@
 """Models and layers imported from another module of the linted project are
-read from that module (kerasmode_lint/project_models.py): a training script
+read from that module (kerasmode_lint/analysis/project_models.py): a training script
 over a Dense-only model from ``models.py`` is left alone, one over a model
 with Dropout is reported and the message names the Dropout."""
 import os

@@ -25,14 +25,14 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from ..fixes import Fix, insert_after
-from ..keras_knowledge import Tri
-from ..names import dotted
-from ..rule import Rule
+from ..engine.fixes import Fix, insert_after
+from ..analysis.keras_knowledge import Tri
+from ..analysis.names import dotted
+from ..engine.rule import Rule
 from ._effects import inference_brief, inference_effect
 from ._evidence import rules_out_mode_layers
-from ..subclasses import is_plain_tf_module, passes_training
-from ..versions import ALL
+from ..analysis.subclasses import is_plain_tf_module, passes_training
+from ..engine.versions import ALL
 
 _TAPE = "tensorflow.GradientTape"
 _VARIABLES = frozenset({"trainable_variables", "trainable_weights"})

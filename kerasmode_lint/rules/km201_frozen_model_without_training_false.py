@@ -31,12 +31,12 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from ..fixes import Fix, add_argument
-from ..keras_knowledge import Tri
-from ..names import dotted
-from .. import screens
-from ..rule import Rule
-from ..versions import ALL, KERAS3_TO_315
+from ..engine.fixes import Fix, add_argument
+from ..analysis.keras_knowledge import Tri
+from ..analysis.names import dotted
+from ..engine import screens
+from ..engine.rule import Rule
+from ..engine.versions import ALL, KERAS3_TO_315
 from ._graph_nodes import (
     Callee,
     dropout_clause,

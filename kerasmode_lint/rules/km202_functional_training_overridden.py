@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..keras_knowledge import Tri
-from .. import screens
-from ..rule import Rule
-from ..versions import KERAS3_TO_315
+from ..analysis.keras_knowledge import Tri
+from ..engine import screens
+from ..engine.rule import Rule
+from ..engine.versions import KERAS3_TO_315
 from ._graph_nodes import Callee, callee_of, describe, dropout_clause, training_keyword, training_risk
 
 

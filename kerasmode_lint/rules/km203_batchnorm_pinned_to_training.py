@@ -27,11 +27,11 @@ from typing import List
 
 import libcst as cst
 
-from ..keras_knowledge import Tri
-from .. import screens
-from ..rule import Rule
-from ..versions import ALL, KERAS2_AND_316
-from ..walker import iter_children
+from ..analysis.keras_knowledge import Tri
+from ..engine import screens
+from ..engine.rule import Rule
+from ..engine.versions import ALL, KERAS2_AND_316
+from ..engine.walker import iter_children
 from ._graph_nodes import callee_of, training_keyword
 
 

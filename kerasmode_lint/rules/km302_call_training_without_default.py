@@ -24,11 +24,11 @@ from typing import Optional
 
 import libcst as cst
 
-from ..fixes import Fix, insert_after
-from ..layer_calls import layer_call_methods, layer_calls, training_param
-from .. import screens
-from ..rule import Rule
-from ..versions import KERAS3
+from ..engine.fixes import Fix, insert_after
+from ..analysis.layer_calls import layer_call_methods, layer_calls, training_param
+from ..engine import screens
+from ..engine.rule import Rule
+from ..engine.versions import KERAS3
 
 
 class CallTrainingWithoutDefault(Rule):

@@ -27,12 +27,12 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from .. import keras_knowledge as kk
-from ..fixes import Fix, insert_before
-from ..layer_calls import Callee, layer_calls, positional_params, positional_training
-from .. import screens
-from ..rule import Rule
-from ..versions import ALL
+from ..analysis import keras_knowledge as kk
+from ..engine.fixes import Fix, insert_before
+from ..analysis.layer_calls import Callee, layer_calls, positional_params, positional_training
+from ..engine import screens
+from ..engine.rule import Rule
+from ..engine.versions import ALL
 
 
 class PositionalTraining(Rule):

@@ -27,17 +27,17 @@ from typing import Dict, List, Optional
 
 import libcst as cst
 
-from ..keras_knowledge import Tri
-from ..names import dotted
-from .. import screens
-from ..rule import Rule
-from ..subclasses import (
+from ..analysis.keras_knowledge import Tri
+from ..analysis.names import dotted
+from ..engine import screens
+from ..engine.rule import Rule
+from ..analysis.subclasses import (
     ClassContents,
     ClassInfo,
     is_model_class,
     passes_training,
 )
-from ..versions import KERAS3_TO_315
+from ..engine.versions import KERAS3_TO_315
 from ._top_level import mode_free_by_construction, only_nested
 
 

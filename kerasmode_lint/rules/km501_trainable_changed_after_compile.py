@@ -26,11 +26,11 @@ Keras 3 a change before the first training call is correct and silent
 """
 from __future__ import annotations
 
-from .. import screens
-from ..file_kinds import KERAS_ITSELF, TEST
-from ..rule import Rule
-from ..trainable_flow import flow_of
-from ..versions import ALL
+from ..engine import screens
+from ..analysis.file_kinds import KERAS_ITSELF, TEST
+from ..engine.rule import Rule
+from ..analysis.trainable_flow import flow_of
+from ..engine.versions import ALL
 
 
 class TrainableChangedAfterCompile(Rule):

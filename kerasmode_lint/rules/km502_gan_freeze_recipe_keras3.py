@@ -23,10 +23,10 @@ elsewhere (no ``compile()`` seen on the path).
 """
 from __future__ import annotations
 
-from .. import screens
-from ..rule import Rule
-from ..trainable_flow import flow_of
-from ..versions import KERAS3
+from ..engine import screens
+from ..engine.rule import Rule
+from ..analysis.trainable_flow import flow_of
+from ..engine.versions import KERAS3
 
 
 class GanFreezeRecipeKeras3(Rule):

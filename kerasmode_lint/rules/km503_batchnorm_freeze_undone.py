@@ -23,10 +23,10 @@ a BN-looking layer name (``"bn"``, ``"batch_norm"``).
 """
 from __future__ import annotations
 
-from .. import screens
-from ..rule import Rule
-from ..trainable_flow import flow_of
-from ..versions import ALL
+from ..engine import screens
+from ..engine.rule import Rule
+from ..analysis.trainable_flow import flow_of
+from ..engine.versions import ALL
 
 
 class BatchnormFreezeUndone(Rule):

@@ -15,8 +15,8 @@ import textwrap
 from collections import Counter
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, TextIO
 
-from . import __version__
-from .diagnostics import ENGINE_CODES, INVALID_FILE, Diagnostic
+from .. import __version__
+from ..engine.diagnostics import ENGINE_CODES, INVALID_FILE, Diagnostic
 
 # "text" is the old name of "concise", kept as an alias.
 FORMATS = ("concise", "text", "full", "json", "sarif", "github", "pylint", "junit", "gitlab")
@@ -182,8 +182,8 @@ def json_report(diagnostics: Iterable[Diagnostic], doc_base: Optional[str] = Non
 
 # -- SARIF ----------------------------------------------------------------------
 def _catalogue(doc_base: Optional[str] = None) -> List[dict]:
-    from .pages import page_text
-    from .rules import ALL_RULES
+    from ..engine.pages import page_text
+    from ..rules import ALL_RULES
 
     entries = [(code, name, summary) for code, (name, summary) in ENGINE_CODES.items()]
     entries += [(r.code, r.name, r.summary) for r in ALL_RULES]

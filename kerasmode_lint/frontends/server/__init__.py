@@ -27,8 +27,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ImportError:
         print(MISSING, file=sys.stderr)
         return EXIT_ERROR
-    from .. import engine
-    from ..parse_cache import StatementCache
+    from ...engine import lint as engine
+    from ...engine.parse_cache import StatementCache
     from .app import server
 
     # Each keystroke re-lints the whole file: re-parse only the statements

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from . import project
+from ..engine import project
 from .names import TRACKED_ROOTS, ImportTracker, dotted
-from .walker import walk
+from ..engine.walker import walk
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model_contents import Contents, ModelContents
@@ -197,7 +197,7 @@ def _load(path: str, hops: int) -> Optional["ModelContents"]:
 
 
 def _analyse(path: str, data: bytes, hops: int) -> "ModelContents":
-    from .engine import decode, parse
+    from ..engine.lint import decode, parse
     from .model_contents import ModelContents
 
     module = parse(decode(data))

@@ -37,7 +37,7 @@ import libcst as cst
 
 from .keras_knowledge import Tri
 from .names import ImportTracker, dotted
-from .walker import walk
+from ..engine.walker import walk
 
 _MAX_DEPTH = 6
 
@@ -621,7 +621,7 @@ def name_loads(node: cst.CSTNode) -> Iterator[cst.Name]:
     """Every Name below ``node`` that reads a variable: keyword names of
     arguments (``f(training=...)``), attribute names (``self.training``) and
     parameter names are not reads."""
-    from .walker import iter_descendants
+    from ..engine.walker import iter_descendants
 
     skipped: Set[int] = set()
     for child in iter_descendants(node):

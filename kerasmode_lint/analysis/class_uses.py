@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
-from . import project
+from ..engine import project
 from .keras_knowledge import TRAINING_FLAG_NAME as _FLAG
 
 

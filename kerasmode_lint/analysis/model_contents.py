@@ -40,7 +40,7 @@ import libcst as cst
 from . import keras_knowledge as kk
 from .keras_knowledge import Tri
 from .names import ImportTracker, dotted
-from .walker import iter_children, iter_descendants, walk
+from ..engine.walker import iter_children, iter_descendants, walk
 
 _MAX_DEPTH = 8
 
