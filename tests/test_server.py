@@ -26,7 +26,7 @@ from pytest_lsp import make_test_lsp_client
 from kerasmode_lint.frontends import cli
 from kerasmode_lint.frontends.server import text as positions
 from helpers import BUILD, TRAIN
-from test_config_resolution import JAX_ONLY
+from test_config_resolution import JAX_ONLY, fake_environment
 from test_monorepo_entry_points import BOTH, FLAGGED, LAYOUT
 
 REPO = Path(__file__).resolve().parent.parent
@@ -432,7 +432,9 @@ def test_position_encodings(project, tmp_path, offered, chosen, column):
     line = text.splitlines().index("    " + LINE)
 
     async def scenario():
-        async with Session(tmp_path, folders=[project], encodings=offered, options={"unsafeFixes": True}) as session:
+        stdio = [sys.executable, "-P", "-m", "kerasmode_lint", "server", "--stdio"]  # as some clients start servers
+        async with Session(tmp_path, folders=[project], encodings=offered, options={"unsafeFixes": True},
+                           command=stdio) as session:
             assert session.encoding == chosen
             [found] = await session.open(path)
             assert (found.range.start.line, found.range.start.character) == (line, column)
@@ -530,6 +532,30 @@ def test_open_change_save_close_watched_configs_and_a_second_root(project, tmp_p
     run(scenario)
 
 
+def test_the_python_setting_points_at_the_project_s_interpreter(tmp_path, monkeypatch, capsys):
+    # The project pins Keras 3; its environment (named by the editor
+    # setting, relative to the workspace folder) has Keras 2: no KM302.
+    root = tmp_path / "proj"
+    (root / ".git").mkdir(parents=True)
+    (root / "requirements.txt").write_text("keras>=3.8\n")
+    (root / "train.py").write_text(BOTH)
+    fake_environment(root / "envs" / "old", keras="2.15.0", tensorflow="2.15.1")
+    (root / "envs" / "old" / "bin").mkdir()
+    (root / "envs" / "old" / "bin" / "python").write_text("")
+    plain = [cli_view(e) for e in cli_json(root, "train.py", monkeypatch=monkeypatch, capsys=capsys)]
+    pointed = [cli_view(e) for e in cli_json(root, "train.py", monkeypatch=monkeypatch, capsys=capsys,
+                                             extra=["--python", "envs/old/bin/python"])]
+    assert "KM302" in {e["code"] for e in plain} and "KM302" not in {e["code"] for e in pointed}
+    text = BOTH
+
+    async def scenario():
+        async with Session(tmp_path, folders=[root], options={"python": "envs/old/bin/python"}) as session:
+            found = await session.open(root / "train.py")
+            assert [as_cli(d, text, session.encoding, "train.py") for d in found] == pointed
+
+    run(scenario)
+
+
 CRASHING_SERVER = textwrap.dedent("""\
     import sys
     from kerasmode_lint.rules import RULES_BY_CODE
@@ -584,6 +610,12 @@ def test_without_pygls_the_command_says_which_extra_to_install(monkeypatch, caps
     assert cli.main(["server"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "kerasmode-lint[server]" in err
+
+
+def test_a_bad_argument_is_a_one_line_error(capsys):
+    assert cli.main(["server", "--stdio-please"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unrecognized arguments: --stdio-please" in err
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
