@@ -12,11 +12,17 @@ import ast
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    import tomli as tomllib
 
 import pytest
 from lsprotocol import types
@@ -328,6 +334,12 @@ def test_quick_fixes_noqa_fix_all_and_hover(project, tmp_path):
 
             actions = await session.actions(uri, [by_code["KM101"]], only=[types.CodeActionKind.QuickFix])
             fix, noqa = actions
+            # A client that sends no `data` back gets the same actions (by code and range).
+            bare = types.Diagnostic(range=by_code["KM101"].range, message=by_code["KM101"].message, code="KM101")
+            assert [a.edit for a in await session.actions(uri, [bare], only=[types.CodeActionKind.QuickFix])] == [
+                fix.edit, noqa.edit]
+            moved = types.Diagnostic(range=by_code["KM002"].range, message="", code="KM101")
+            assert await session.actions(uri, [moved], only=[types.CodeActionKind.QuickFix]) == []
             assert "unsafe" in fix.title and not fix.is_preferred
             fixed = apply(FIXABLE, fix.edit.changes[uri], session.encoding)
             ast.parse(fixed)
@@ -610,6 +622,47 @@ def test_without_pygls_the_command_says_which_extra_to_install(monkeypatch, caps
     assert cli.main(["server"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "kerasmode-lint[server]" in err
+
+
+def _readme_section() -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index("## Editor server (LSP)")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def _blocks(section: str, language: str) -> list:
+    return re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
+
+
+def test_the_readme_editor_setups_start_this_command_with_settings_it_reads():
+    from kerasmode_lint.frontends.server.app import SETTING_NAMES, Settings
+
+    section = _readme_section()
+    script = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert script["kerasmode-lint"] == "kerasmode_lint.frontends.cli:console_main"  # the command the setups run
+    listed = re.search(r"Settings \(all optional\).*?\n\n", section, re.DOTALL).group()
+    assert set(re.findall(r"`(\w+)`", listed.split("(section `kerasmode-lint`):", 1)[1])) == set(SETTING_NAMES)
+
+    def known(options: dict) -> None:
+        assert options and set(options) <= set(SETTING_NAMES), options
+        read = Settings.read(options)
+        assert read.python == options.get("python") and read.unsafe_fixes == options.get("unsafeFixes", False)
+
+    [vscode] = [json.loads(b) for b in _blocks(section, "json")]
+    assert (vscode["glspc.server.command"], vscode["glspc.server.commandArguments"]) == ("kerasmode-lint", ["server"])
+    known(vscode["glspc.server.initializationOptions"])
+    assert "source.fixAll.kerasmode-lint" in vscode["editor.codeActionsOnSave"]
+    [neovim] = _blocks(section, "lua")
+    assert 'cmd = { "kerasmode-lint", "server" }' in neovim
+    assert re.search(r'\["kerasmode-lint"\] = \{ unsafeFixes = false, python = "\.venv/bin/python" \}', neovim)
+    [helix] = [tomllib.loads(b) for b in _blocks(section, "toml")]
+    server = helix["language-server"]["kerasmode-lint"]
+    assert (server["command"], server["args"]) == ("kerasmode-lint", ["server"])
+    known(server["config"])
+    assert "kerasmode-lint" in helix["language"][0]["language-servers"]
+    [emacs] = _blocks(section, "elisp")
+    assert '("kerasmode-lint" "server"' in emacs
+    assert set(re.findall(r":(\w+) ", emacs.split(":initializationOptions", 1)[1])) <= set(SETTING_NAMES)
 
 
 def test_a_bad_argument_is_a_one_line_error(capsys):

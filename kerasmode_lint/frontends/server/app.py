@@ -48,6 +48,11 @@ _CODE = re.compile(r"KM\d+", re.IGNORECASE)
 log = logging.getLogger(__name__)
 
 
+# The editor settings the server reads (README: "Settings"); "interpreter"
+# is another name for "python".
+SETTING_NAMES = ("unsafeFixes", "python", "documentationUrl", "debounceMs")
+
+
 @dataclass
 class Settings:
     """The editor's settings for a workspace folder (camelCase, as clients send them)."""
@@ -292,8 +297,12 @@ def guarded(what: str):
 @server.feature(types.INITIALIZE)
 @guarded("initializing")
 def initialize(ls: KerasModeServer, params: types.InitializeParams) -> None:
+    # The encoding pygls negotiated and announces in the capabilities (one
+    # choice for both); ours, by the same rule, if it has none.
+    negotiated = ls.workspace.position_encoding
     general = params.capabilities.general
-    ls.encoding = choose_encoding(general.position_encodings if general else None)
+    ls.encoding = (getattr(negotiated, "value", negotiated)
+                   or choose_encoding(general.position_encodings if general else None))
     folders = [linting.document_path(f.uri) for f in params.workspace_folders or []]
     if not folders and (params.root_uri or params.root_path):
         folders = [linting.document_path(params.root_uri) if params.root_uri else params.root_path]
@@ -535,12 +544,11 @@ async def code_action(ls: KerasModeServer, params: types.CodeActionParams) -> Op
         actions: List[types.CodeAction] = []
         if linting.kind_requested(types.CodeActionKind.QuickFix, only):
             for diagnostic in params.context.diagnostics:
-                data = diagnostic.data if isinstance(diagnostic.data, dict) else None
-                if diagnostic.source != linting.SOURCE or data is None or data.get("generation") != run.generation:
-                    continue  # another tool's, or from an older version of the text
-                index = data.get("index")
-                if not isinstance(index, int) or not 0 <= index < len(run.result.diagnostics):
-                    continue
+                if diagnostic.source not in (linting.SOURCE, None):
+                    continue  # another tool's
+                index = _index_of(run, uri, diagnostic, ls.encoding)
+                if index is None:
+                    continue  # not (or no longer) a finding of the text as it is
                 for make in (linting.quick_fix, linting.noqa_action):
                     action = make(run, index, ls.encoding)
                     if action is not None:
@@ -553,6 +561,24 @@ async def code_action(ls: KerasModeServer, params: types.CodeActionParams) -> Op
         return actions
 
     return await asyncio.get_running_loop().run_in_executor(ls.worker, compute)
+
+
+def _index_of(run: Run, uri: str, diagnostic: types.Diagnostic, encoding: str) -> Optional[int]:
+    """Which finding of ``run`` the client's diagnostic is: by the index in
+    its ``data`` when it comes from this run; else (a client that does not
+    send ``data`` back, or kept the diagnostics of the text before the last
+    change) the finding with its code at its range in the current text."""
+    data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+    index = data.get("index")
+    findings = run.result.diagnostics
+    if data.get("generation") == run.generation and isinstance(index, int) and 0 <= index < len(findings):
+        return index
+    for number, finding in enumerate(findings):
+        if finding.code == diagnostic.code and run.target.cell_uri(finding.cell) == uri and linting.lsp_range(
+                run.target.lines_of(finding.cell, encoding), finding.line, finding.column, finding.end_line,
+                finding.end_column) == diagnostic.range:
+            return number
+    return None
 
 
 def _fixable(run: Run, unsafe: bool) -> bool:
