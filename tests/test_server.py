@@ -100,9 +100,10 @@ def server_env(tmp_path) -> dict:
 class Session:
     """One server process and an initialised client session."""
 
-    def __init__(self, tmp_path, folders=(), encodings=None, options=None, command=None, configuration=False):
+    def __init__(self, tmp_path, folders=(), encodings=None, options=None, command=None, configuration=False,
+                 watch=True):
         self.tmp_path, self.folders, self.encodings, self.options = tmp_path, folders, encodings, options
-        self.configuration = configuration
+        self.configuration, self.watch = configuration, watch
         self.command = command or [sys.executable, "-P", "-m", "kerasmode_lint", "server"]
         self.client = make_test_lsp_client()
 
@@ -121,7 +122,7 @@ class Session:
             general=types.GeneralClientCapabilities(position_encodings=self.encodings) if self.encodings else None,
             workspace=types.WorkspaceClientCapabilities(
                 configuration=self.configuration or None,
-                did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True)),
+                did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=self.watch)),
         )
         self.initialized = await self.client.initialize_session(types.InitializeParams(
             capabilities=capabilities, initialization_options=self.options,
@@ -564,6 +565,20 @@ def test_the_python_setting_points_at_the_project_s_interpreter(tmp_path, monkey
         async with Session(tmp_path, folders=[root], options={"python": "envs/old/bin/python"}) as session:
             found = await session.open(root / "train.py")
             assert [as_cli(d, text, session.encoding, "train.py") for d in found] == pointed
+
+    run(scenario)
+
+
+def test_a_client_that_cannot_watch_files_gets_settings_read_again_after_a_pause(project, tmp_path):
+    model = project / "app" / "model.py"
+
+    async def scenario():
+        async with Session(tmp_path, folders=[project], watch=False) as session:
+            assert session.registrations == []
+            assert sorted(d.code for d in await session.open(model)) == ["KM101", "KM302"]
+            (project / ".kerasmode-lint.toml").write_text('ignore = ["KM203", "KM101"]\n')
+            await asyncio.sleep(1.2)  # a pause: the next lint reads the configs again
+            assert [d.code for d in await session.change(model, BOTH + "\n")] == ["KM302"]
 
     run(scenario)
 

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
@@ -43,6 +44,7 @@ WATCHED_GLOBS = tuple(f"**/{name}" for name in CONFIG_NAMES) + (
     "**/environment*.yml", "**/environment*.yaml", "**/.env", "**/keras.json",
 )
 DEFAULT_DEBOUNCE = 0.02  # seconds of quiet after a keystroke before linting
+UNWATCHED_REFRESH = 1.0  # seconds of quiet after which an unwatched config or pin file is read again
 _FILE_NOQA_CODES = re.compile(r"#\s*kerasmode-lint:\s*noqa:(?P<codes>[A-Za-z0-9, \t]+)", re.IGNORECASE)
 _CODE = re.compile(r"KM\d+", re.IGNORECASE)
 log = logging.getLogger(__name__)
@@ -110,6 +112,8 @@ class KerasModeServer(LanguageServer):
         self.resolvers: Dict[Optional[str], Resolver] = {}
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kerasmode-lint")
         self.pull_configuration = False
+        self.watching = False  # the client watches config and pin files for us
+        self.resolved_at = float("-inf")  # when the resolvers were last used (time.monotonic)
 
     # -- reporting problems -------------------------------------------------
     def report_server_error(self, error: Exception, source) -> None:
@@ -208,6 +212,12 @@ class KerasModeServer(LanguageServer):
         """On the worker: the CLI's settings and lint for this target."""
         settings = self.settings_for(target.path)
         doc_base = settings.documentation_url
+        now = time.monotonic()
+        if not self.watching and now - self.resolved_at > UNWATCHED_REFRESH:
+            # Nobody tells us of an edited config or pin file: read them
+            # again on the first lint after a pause (not on every keystroke).
+            self.forget_settings()
+        self.resolved_at = now
         try:
             resolver = self.resolver_for(target.path)
             plan = resolver.plan_for(target.path)
@@ -328,6 +338,7 @@ async def initialized(ls: KerasModeServer, params: types.InitializedParams) -> N
                     watchers=[types.FileSystemWatcher(glob_pattern=g) for g in WATCHED_GLOBS]
                     + [_keras_json_watcher(bool(watched.relative_pattern_support))]),
             )]))
+            ls.watching = True
         except Exception as exc:  # the client said it could, then refused: lint on, without watching
             ls.window_log_message(types.LogMessageParams(
                 types.MessageType.Warning, f"kerasmode-lint: cannot watch config and pin files: {exc}"))
