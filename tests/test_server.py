@@ -387,7 +387,7 @@ def test_quick_fixes_noqa_fix_all_and_hover(project, tmp_path):
     run(scenario)
 
 
-def test_notebook_cells_and_fix_all_with_the_unsafe_fixes_setting(project, tmp_path):
+def test_notebook_cells_and_fix_all_with_the_unsafe_fixes_setting(project, tmp_path, monkeypatch, capsys):
     nb = project / "nb" / "train.ipynb"
     path = project / "app" / "fixable.py"
 
@@ -422,6 +422,31 @@ def test_notebook_cells_and_fix_all_with_the_unsafe_fixes_setting(project, tmp_p
                         changes=[types.TextDocumentContentChangePartial(range=edit.range, text=edit.new_text)])])))
             after = await session.published(cell_uris, lambda: session.client.notebook_document_did_change(params))
             assert after[cell_uris[3]] == [] and [d.code for d in after[cell_uris[2]]] == ["KM002"]
+
+            # A new code cell inserted second (a structure change): the cells
+            # after it are renumbered; every cell's findings are the CLI's on
+            # the notebook saved with the same cells.
+            new_uri = f"vscode-notebook-cell:{nb}#new"
+            insert = types.DidChangeNotebookDocumentParams(
+                notebook_document=types.VersionedNotebookDocumentIdentifier(version=3, uri=nb.as_uri()),
+                change=types.NotebookDocumentChangeEvent(cells=types.NotebookDocumentCellChanges(
+                    structure=types.NotebookDocumentCellChangeStructure(
+                        array=types.NotebookCellArrayChange(start=1, delete_count=0, cells=[
+                            types.NotebookCell(kind=types.NotebookCellKind.Code, document=new_uri)]),
+                        did_open=[types.TextDocumentItem(new_uri, "python", 1, BUILD + TRAIN)]))))
+            cell_uris.insert(1, new_uri)
+            after = await session.published(cell_uris, lambda: session.client.notebook_document_did_change(insert))
+            cells = list(NOTEBOOK_CELLS)
+            cells[3] = ("code", edited)
+            cells.insert(1, ("code", BUILD + TRAIN))
+            saved = project / "nb" / "inserted.ipynb"
+            saved.write_text(notebook_text(cells), encoding="utf-8")
+            expected = [cli_view(e) for e in cli_json(project, "nb/inserted.ipynb", monkeypatch=monkeypatch,
+                                                      capsys=capsys, extra=["--unsafe-fixes"])]
+            got = [as_cli(d, source, session.encoding, "nb/inserted.ipynb", number)
+                   for number, (uri, (_, source)) in enumerate(zip(cell_uris, cells), start=1) for d in after[uri]]
+            assert sorted(got, key=str) == sorted(expected, key=str)
+            assert {e["cell"] for e in expected} == {2, 4}  # the new cell's KM101 and the old KM002, renumbered
             closed = await session.published(cell_uris, lambda: session.client.notebook_document_did_close(
                 types.DidCloseNotebookDocumentParams(
                     types.NotebookDocumentIdentifier(nb.as_uri()),
