@@ -6,7 +6,9 @@ code blocks and the string literals of the tests): linting each with the
 prefilter on and off must give the same findings.
 """
 import ast
+import inspect
 import re
+import sys
 import textwrap
 from pathlib import Path
 
@@ -145,13 +147,20 @@ def test_skipped_and_parsed_files_agree_on_what_is_broken():
 
 
 def test_light_index_lists_every_rule_with_its_words():
-    """Selection and cached runs read kerasmode_lint/engine/triggers.py, not the rules."""
+    """Selection and cached runs read kerasmode_lint/engine/triggers.py, and
+    each rule class takes its triggers from there: one table, in rule order."""
     from kerasmode_lint.engine.triggers import TRIGGERS
 
     assert list(TRIGGERS) == [rule.code for rule in ALL_RULES]
     for rule in ALL_RULES:
-        assert TRIGGERS[rule.code] == rule.triggers, (
-            f"add {rule.code}: {rule.triggers!r} to kerasmode_lint/engine/triggers.py")
+        assert rule.triggers is TRIGGERS[rule.code], rule.code
+        source = inspect.getsource(sys.modules[rule.__module__])
+        assert not re.search(r"^\s+triggers\s*=", source, re.M), f"{rule.code} writes its triggers a second time"
+
+
+def test_a_rule_without_an_entry_in_the_table_does_not_load():
+    with pytest.raises(TypeError, match="KM999 has no triggers: add its entry"):
+        type("Probe", (Rule,), {"code": "KM999"})
 
 
 def test_a_cached_run_does_not_load_libcst(tmp_path):

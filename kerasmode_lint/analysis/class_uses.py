@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set
 
 from ..engine import project
 from .keras_knowledge import TRAINING_FLAG_NAME as _FLAG

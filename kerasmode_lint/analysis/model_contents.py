@@ -711,7 +711,6 @@ class ModelContents:
     def training_state(self, name: str, at: Optional[cst.Call] = None) -> TrainingState:
         """How ``name.trainable`` is set anywhere in the file (for the same
         variable as ``name`` in ``at``'s scope, when ``at`` is given)."""
-        index = self.index
         scope = self._scope_at(at)
         memo = ("training state", name, id(scope) if scope is not None else None)
         known = self._order_cache.get(memo)

@@ -358,7 +358,7 @@ def _unsafe_folder(folder: str, cache_root: bool = False) -> str:
 
 
 def _printable(text: str) -> str:
-    from ..frontends.reporting import escape_control
+    from .safe_io import escape_control
 
     return escape_control(text)
 

@@ -62,13 +62,6 @@ class TapeCallWithoutTraining(Rule):
         "variables are trained: Dropout and BatchNormalization run in inference mode"
     )
     versions = ALL
-    # A tape and an optimizer step (apply_gradients, minimize, opt.apply):
-    # tests that only take gradients (most of keras's own) are never parsed.
-    triggers = (
-        (b"GradientTape", b"apply_gradients"),
-        (b"GradientTape", b"minimize"),
-        (b"GradientTape", b".apply"),
-    )
     fix_safety = "unsafe"
 
     def __init__(self, context) -> None:

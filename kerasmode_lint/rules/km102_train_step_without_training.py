@@ -31,7 +31,6 @@ import libcst as cst
 from ..engine.fixes import Fix, add_argument
 from ..analysis.keras_knowledge import Tri
 from ..analysis.names import dotted
-from ..engine import screens
 from ..engine.rule import Rule
 from ._effects import inference_brief, inference_effect
 from ._evidence import rules_out_mode_layers
@@ -75,7 +74,6 @@ class TrainStepWithoutTraining(Rule):
         "its Dropout does not drop and its BatchNormalization stays frozen"
     )
     versions = ALL
-    triggers = (screens.TRAIN_STEP_METHOD,)
     fix_safety = "unsafe"
 
     def __init__(self, context) -> None:

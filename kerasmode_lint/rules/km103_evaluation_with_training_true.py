@@ -129,8 +129,6 @@ class EvaluationWithTrainingTrue(Rule):
         "BatchNormalization uses batch statistics and updates its moving statistics while measuring"
     )
     versions = ALL
-    # A literal True, outside test files unless a test_step/predict_step is there.
-    triggers = (screens.EVALUATION_PIN,)
     fix_safety = "unsafe"
 
     def __init__(self, context) -> None:

@@ -33,7 +33,6 @@ from ._evidence import rules_out_mode_layers
 from ..analysis.keras_knowledge import Tri
 from ..analysis.layer_calls import LayerCalls, layer_call_methods, layer_calls, reads_name, training_param
 from ..analysis.names import dotted
-from ..engine import screens
 from ..analysis.file_kinds import KERAS_ITSELF, TEST
 from ..engine.rule import Rule
 from ..engine.versions import ALL, KERAS3_TO_315
@@ -51,7 +50,6 @@ class CallDefaultTrainingTrue(Rule):
     )
     versions = ALL
     quiet_in = frozenset({KERAS_ITSELF, TEST})
-    triggers = (screens.CALL_DEFAULT_TRAINING_TRUE,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -26,7 +26,6 @@ import libcst as cst
 
 from ..engine.fixes import Fix, insert_after
 from ..analysis.layer_calls import layer_call_methods, layer_calls, training_param
-from ..engine import screens
 from ..engine.rule import Rule
 from ..engine.versions import KERAS3
 
@@ -39,8 +38,6 @@ class CallTrainingWithoutDefault(Rule):
         "on every call that does not pass `training=`"
     )
     versions = KERAS3
-    # A `def call(` and a `training` with no default after it.
-    triggers = (screens.CALL_TRAINING_WITHOUT_DEFAULT,)
     fix_safety = "safe"
 
     def __init__(self, context) -> None:

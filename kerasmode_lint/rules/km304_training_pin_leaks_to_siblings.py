@@ -39,7 +39,6 @@ from ..analysis.layer_calls import (
     Callee, LayerCalls, keyword_value, layer_call_methods, layer_calls,
     passes_star_kwargs, positional_training, training_param,
 )
-from ..engine import screens
 from ..engine.rule import Rule
 from ..engine.versions import KERAS3
 from ..engine.walker import iter_children
@@ -135,8 +134,6 @@ class TrainingPinLeaksToSiblings(Rule):
         "`training=` in `call`: Keras 3 leaks the pinned value to it"
     )
     versions = KERAS3
-    # A literal False/None pin and a `def call(`.
-    triggers = (screens.PIN_INSIDE_CALL,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -49,7 +49,6 @@ class ExplicitTrainingNone(Rule):
         "instead of inheriting the outer mode or applying the layer's default"
     )
     versions = KERAS3
-    triggers = (b"training=None", b"training = None")
     fix_safety = "unsafe"
 
     def __init__(self, context) -> None:

@@ -29,7 +29,6 @@ import libcst as cst
 
 from ..analysis.keras_knowledge import Tri
 from ..analysis.names import dotted
-from ..engine import screens
 from ..engine.rule import Rule
 from ..analysis.subclasses import (
     ClassContents,
@@ -66,7 +65,6 @@ class JaxTrainingNotForwarded(Rule):
     )
     versions = KERAS3_TO_315
     backends = frozenset({"jax"})
-    triggers = (screens.CALL_METHOD,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -29,7 +29,6 @@ import libcst as cst
 from ..analysis import keras_knowledge as kk
 from ..analysis.keras_knowledge import Tri
 from ..analysis.names import dotted
-from ..engine import screens
 from ..engine.rule import Rule
 from ..analysis.subclasses import ClassContents, ClassInfo, is_model_class, positional_training
 from ..engine.versions import KERAS3, KERAS3_TO_315
@@ -45,7 +44,6 @@ class ModelCallWithoutTraining(Rule):
         "so its Dropout and BatchNormalization never train"
     )
     versions = KERAS3
-    triggers = (screens.CALL_METHOD,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

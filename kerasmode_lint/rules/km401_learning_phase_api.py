@@ -55,7 +55,6 @@ class LearningPhaseApi(Rule):
     )
     versions = ALL
     quiet_in = frozenset({KERAS_ITSELF})
-    triggers = (b"learning_phase",)
     fix_safety = "unsafe"
 
     def __init__(self, context) -> None:

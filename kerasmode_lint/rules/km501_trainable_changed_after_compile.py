@@ -26,7 +26,6 @@ Keras 3 a change before the first training call is correct and silent
 """
 from __future__ import annotations
 
-from ..engine import screens
 from ..analysis.file_kinds import KERAS_ITSELF, TEST
 from ..engine.rule import Rule
 from ..analysis.trainable_flow import flow_of
@@ -42,8 +41,6 @@ class TrainableChangedAfterCompile(Rule):
     )
     versions = ALL
     quiet_in = frozenset({KERAS_ITSELF, TEST})
-    # A trainable change, a compile() and a training call.
-    triggers = (screens.TRAINABLE_CHANGE_BEFORE_FIT,)
 
     def leave_Module(self, node) -> None:
         if "compile" not in self.context.source:
