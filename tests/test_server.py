@@ -113,6 +113,14 @@ class Session:
 
         self.registrations = []
         self.versions = {}
+        self.published_versions = {}  # uri -> the version of the last diagnostics published for it
+        real = self.client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
+
+        def note_version(params):
+            self.published_versions[params.uri] = params.version
+            return real(params)
+
+        self.client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = note_version
 
     async def __aenter__(self):
         elsewhere = self.tmp_path / "elsewhere"  # the server's settings must not depend on its folder
@@ -137,13 +145,24 @@ class Session:
     def encoding(self) -> str:
         return self.initialized.capabilities.position_encoding
 
-    async def published(self, uris, action):
-        """Do ``action`` and return the diagnostics next published for ``uris``."""
+    async def published(self, uris, action, version=None):
+        """Do ``action`` and return the diagnostics next published for ``uris``
+        (with ``version``: for that version of the text document, not an
+        older one a lint scheduled before was still on)."""
         for uri in uris:
             self.client.diagnostics.pop(uri, None)
         action()
         deadline = time.monotonic() + WAIT
-        while not all(uri in self.client.diagnostics for uri in uris):
+
+        def arrived(uri):
+            if uri not in self.client.diagnostics:
+                return False
+            if version is not None and self.published_versions.get(uri) != version:
+                self.client.diagnostics.pop(uri, None)  # an older text's: wait for the next
+                return False
+            return True
+
+        while not all([arrived(uri) for uri in uris]):
             assert time.monotonic() < deadline, f"no diagnostics for {uris}"
             await asyncio.sleep(0.005)
         return {uri: list(self.client.diagnostics[uri]) for uri in uris}
@@ -153,7 +172,7 @@ class Session:
         text = path.read_text(encoding="utf-8") if text is None else text
         self.versions[uri] = 1
         found = await self.published([uri], lambda: self.client.text_document_did_open(
-            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text))))
+            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text))), version=1)
         return found[uri]
 
     async def change(self, path: Path, text: str, edit_range=None):
@@ -163,7 +182,8 @@ class Session:
                   else types.TextDocumentContentChangePartial(range=edit_range, text=text))
         found = await self.published([uri], lambda: self.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]), [change])))
+                types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]), [change])),
+            version=self.versions[uri])
         return found[uri]
 
     async def open_notebook(self, path: Path, cells):

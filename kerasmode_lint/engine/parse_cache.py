@@ -1,12 +1,15 @@
 """Re-parsing only the top-level statements that changed (the editor server).
 
 A keystroke changes one statement of a file, yet a lint parses all of it:
-libcst's parse is most of the time of a lint (about 30 of 50 ms for a
-300-line script) and has no incremental mode. ``StatementCache`` cuts the
-text into runs of top-level statements, parses each run as a module of its
-own, keeps the result keyed by the run's text and assembles a module that is
-equal (``deep_equals``) to what ``libcst.parse_module`` gives for the whole
-text. Where the pieces could differ from a whole parse, there is no cut:
+libcst's parse is most of a lint's time (two thirds for the 300-line script
+of benchmarks/server_latency.py) and has no incremental mode.
+``StatementCache`` cuts the text into runs of top-level statements, parses
+each run as a module of its own, keeps the result keyed by the run's text
+and assembles a module that is equal (``deep_equals``) to what
+``libcst.parse_module`` gives for the whole text. Two equal runs of one text
+are parsed apart (a node is never at two places of a module), and only the
+linted file goes through the cache, never a module it imports. Where the
+pieces could differ from a whole parse, there is no cut:
 
 - a cut falls only at the first line (first decorator) of a top-level
   statement that starts in column 0 (CPython's ``ast`` says where statements
@@ -27,9 +30,9 @@ text. Where the pieces could differ from a whole parse, there is no cut:
   whole parse.
 
 The command line parses each file once and never uses this; the server
-installs one cache for its lifetime (``engine.parse`` consults it). The
-tests compare assembled and whole parses on every fixture and on texts made
-to hit each rule above.
+installs one cache for its lifetime (``lint.parse`` consults it). The tests
+compare assembled and whole parses on the fixtures and rules and on texts
+made to hit each rule above; scripts/parse_cache_check.py on a real tree.
 """
 from __future__ import annotations
 

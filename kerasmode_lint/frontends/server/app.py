@@ -92,6 +92,7 @@ class Document:
     running: bool = False      # a lint of it is on the worker
     last_lint: float = float("-inf")  # when the last lint ended (event loop time)
     languages: Dict[str, str] = field(default_factory=dict)  # cell uri -> languageId
+    version: Optional[int] = None  # the client's version of a text document
 
 
 class KerasModeServer(LanguageServer):
@@ -183,7 +184,7 @@ class KerasModeServer(LanguageServer):
         if document.pending is not None:
             document.pending.cancel()
         document.pending = None
-        generation = document.generation
+        generation, version = document.generation, document.version
         target = _snapshot(document.target)
         document.running = True
         loop = asyncio.get_running_loop()
@@ -201,6 +202,7 @@ class KerasModeServer(LanguageServer):
             # Changed while linting: lint the new text after the debounce.
             self._arm(document, uri, self.settings_for(target.path).debounce)
             return
+        run.version = version
         document.run = run
         self.publish(document)
         if run.result.internal_error:
@@ -236,7 +238,9 @@ class KerasModeServer(LanguageServer):
             self.log_error(f"reporting the findings of {document.target.path}", exc)
             return
         for uri, diagnostics in per_uri.items():
-            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
+            # The version lets a client drop the findings of a text it has since changed.
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=uri, diagnostics=diagnostics, version=None if document.target.notebook else document.run.version))
 
     def clear(self, document: Document) -> None:
         if document.pending is not None:
@@ -418,7 +422,7 @@ def did_open(ls: KerasModeServer, params: types.DidOpenTextDocumentParams) -> No
     if item.language_id not in ("python", "") and not item.uri.lower().endswith((".py", ".pyi")):
         return  # a config or other file the client opened: not Python
     path = _path_of(item.uri, ls.folders[-1] if ls.folders else None)
-    ls.documents[item.uri] = Document(Target(item.uri, path, item.text))
+    ls.documents[item.uri] = Document(Target(item.uri, path, item.text), version=item.version)
     ls.schedule(item.uri, 0)
 
 
@@ -430,6 +434,7 @@ def did_change(ls: KerasModeServer, params: types.DidChangeTextDocumentParams) -
         return
     for change in params.content_changes:
         document.target.text = _changed(document.target.text, change, ls.encoding)
+    document.version = params.text_document.version
     ls.schedule(params.text_document.uri)
 
 
