@@ -403,6 +403,11 @@ def test_quick_fixes_noqa_fix_all_and_hover(project, tmp_path):
             nothing = await session.client.text_document_hover_async(types.HoverParams(
                 types.TextDocumentIdentifier(uri), types.Position(line, 1)))
             assert nothing is None
+            # The file-level form, `# kerasmode-lint: noqa: KM302`, too.
+            await session.change(path, "# kerasmode-lint: noqa: KM302\n" + FIXABLE)
+            hover = await session.client.text_document_hover_async(types.HoverParams(
+                types.TextDocumentIdentifier(uri), types.Position(0, len("# kerasmode-lint: noqa: KM3"))))
+            assert RULES_BY_CODE["KM302"].summary in hover.contents.value
 
     run(scenario)
 
