@@ -1,0 +1,8 @@
+"""``python -m kerasmode_lint.trace script.py args...``: the same as
+``kerasmode-lint trace script.py args...`` (kerasmode_lint/runtime/run.py)."""
+import sys
+
+from .runtime.run import main
+
+if __name__ == "__main__":
+    sys.exit(main(prog="python -m kerasmode_lint.trace"))
