@@ -638,6 +638,24 @@ def install() -> None:
     instrument_loaded()
 
 
+def restart() -> None:
+    """A new report starts here (the pytest fixture, ModeMonitor)."""
+    RECORDER.reset()
+    flavour = next(iter(_INSTALLED.values()), None)
+    if flavour is not None:
+        RECORDER.open_window(flavour)
+
+
+def checkpoint() -> None:
+    """Attribute everything counted so far, so that a report can be read
+    while the run goes on."""
+    RECORDER.boundary()
+    flavour = next(iter(_INSTALLED.values()), None)
+    if not RECORDER.stack and flavour is not None:
+        RECORDER.close_window()
+        RECORDER.open_window(flavour)
+
+
 def uninstall() -> None:
     RECORDER.active = False
     if _FINDER in sys.meta_path:

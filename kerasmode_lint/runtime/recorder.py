@@ -220,6 +220,15 @@ class Recorder:
         self.errors: List[str] = []
         self.first_seen: Dict[int, dict] = {}  # slot -> snapshot taken when first called
 
+    def reset(self) -> None:
+        """Forget the phases recorded so far (a new report starts here).
+        The layer slots, contexts and counter stay: traced graphs keep
+        counting into them."""
+        self.boundary()
+        self.phases, self.phase_order, self.stack, self.window = {}, [], [], None
+        self.models, self.errors = {}, []
+        self.segment_start = self.counts()
+
     # -- layers and contexts ------------------------------------------------
     def info(self, layer, flavour, path: Optional[str] = None) -> Optional[LayerInfo]:
         """The layer's record, made on first sight. Only mode-dependent
