@@ -321,7 +321,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if argv[:1] == ["trace"]:
         # Runs the user's script: before anything below changes the process
         # (garbage collector thresholds, stream error handlers) under it.
-        from .runtime.run import main as trace
+        from ..runtime.run import main as trace
 
         return trace(argv[1:])
     # A short-lived batch run: let the cyclic garbage collector run rarely.

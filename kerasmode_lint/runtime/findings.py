@@ -118,7 +118,10 @@ def _km102(recorder: Recorder, phase: Phase) -> List[RuntimeFinding]:
         if ctx.kind == "phase" and ctx.site is not None and ctx.site.function == "train_step":
             by_site.setdefault(ctx.site, []).append(ctx.index)
     out = []
+    applied = recorder.applied()
     for site, contexts in by_site.items():
+        # Only what the step trains: not a frozen teacher, an EMA copy.
+        contexts = [c for c in contexts if _trained(recorder, recorder.by_context[c].root, phase.model, applied)]
         idle = _idle_layers(recorder, phase, set(contexts))
         if idle:
             out.append(RuntimeFinding(
@@ -126,6 +129,22 @@ def _km102(recorder: Recorder, phase: Phase) -> List[RuntimeFinding]:
                 f"`train_step` called the model without `training=True` during fit: {_describe(idle)}; "
                 f"pass `training=True`", phase_label(phase)))
     return out
+
+
+def _trained(recorder: Recorder, root, model, applied) -> bool:
+    """An optimizer stepped the called object's variables (or, for a layer
+    without any, such as a Dropout, the model's)."""
+    flavour = _flavour_of(recorder)
+    variables = flavour.all_variables(root) if flavour else []
+    if not variables and flavour is not None:
+        variables = flavour.all_variables(model)
+    return any(id(v) in applied or id(rec.unwrapped(v)) in applied for v in variables)
+
+
+def _flavour_of(recorder: Recorder):
+    from .instrument import _INSTALLED
+
+    return next(iter(_INSTALLED.values()), None)
 
 
 def _frozen_base(recorder: Recorder, phase: Phase) -> List[RuntimeFinding]:

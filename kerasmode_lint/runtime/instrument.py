@@ -502,13 +502,14 @@ def _make_compile(original, flavour: Flavour):
 def _make_apply(original, variables_at: int):
     """``apply(grads, trainable_variables)`` (Keras 3) or
     ``apply_gradients(grads_and_vars)`` (tf_keras): note the optimizer and
-    the variables it steps, when it runs outside fit (a custom loop)."""
+    the variables it steps (its first calls: a traced step calls it once)."""
 
     @functools.wraps(original)
     def apply(self, *args, **kwargs):
-        if not RECORDER.active or RECORDER.stack:
-            return original(self, *args, **kwargs)
+        if not RECORDER.active or RECORDER.optimizer_calls.get(id(self), 0) >= 3:
+            return original(self, *args, **kwargs)  # the variables a step trains are known by now
         try:
+            RECORDER.optimizer_calls[id(self)] = RECORDER.optimizer_calls.get(id(self), 0) + 1
             if variables_at == 1:  # grads_and_vars may be an iterator: read it once, pass the list on
                 pairs = list(args[0] if args else kwargs.pop("grads_and_vars"))
                 args = (pairs,) + tuple(args[1:])
@@ -522,7 +523,7 @@ def _make_apply(original, variables_at: int):
             if len(known) < 100_000:
                 known.update(id(v) for v in variables)
                 # Keras 3 wraps tf.Variables in its own; tf_keras hands the raw ones.
-                known.update(id(getattr(v, "value", v)) for v in variables if hasattr(v, "value"))
+                known.update(id(rec.unwrapped(v)) for v in variables)
         except Exception as exc:
             _note(exc)
         return original(self, *args, **kwargs)

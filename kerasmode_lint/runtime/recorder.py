@@ -212,6 +212,7 @@ class Recorder:
         self.window: Optional[dict] = None  # the stretch of run outside Keras phases
         self.optimizers: Dict[int, Any] = {}
         self.optimizer_vars: Dict[int, Set[int]] = {}
+        self.optimizer_calls: Dict[int, int] = {}
         self.models: Dict[int, ModelInfo] = {}
         self.node_training: Dict[int, Tuple[Any, Optional[Site]]] = {}  # layer -> training= on its node
         self.node_sites: Dict[int, Site] = {}  # layer -> where it was placed in a functional graph
@@ -277,6 +278,13 @@ class Recorder:
 
     def base(self, ctx: Context, info: LayerInfo) -> int:
         return (ctx.index * MAX_LAYERS + info.slot) * SLOTS
+
+    def applied(self) -> Set[int]:
+        """Ids of every variable an optimizer stepped."""
+        out: Set[int] = set()
+        for ids in self.optimizer_vars.values():
+            out |= ids
+        return out
 
     def model_info(self, model) -> ModelInfo:
         record = self.models.get(id(model))
@@ -399,6 +407,13 @@ class Recorder:
             except Exception:  # a wrapped optimizer without iterations: not counted
                 continue
         return out
+
+
+def unwrapped(variable):
+    """The backend variable inside a Keras 3 variable (``.value``); a
+    tf.Variable itself (where ``value`` is a method)."""
+    value = getattr(variable, "value", None)
+    return variable if value is None or callable(value) else value
 
 
 def _value(variable):

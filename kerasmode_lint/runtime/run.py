@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import runpy
 import sys
 import traceback
 from typing import List, Optional, Sequence
@@ -51,14 +50,18 @@ def run_script(script: str, script_args: List[str]) -> int:
     from . import install
 
     path = os.path.abspath(script)
-    sys.argv = [script, *script_args]
-    if sys.path:
+    # `python script.py` puts the script's folder first on sys.path, in place
+    # of what the launcher put there (the console script's folder, or the
+    # working folder for -m); an entry of PYTHONPATH stays.
+    launcher = os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv and sys.argv[0] else None
+    if sys.path and sys.path[0] in ("", os.getcwd(), launcher):
         sys.path[0] = os.path.dirname(path)
     else:
         sys.path.insert(0, os.path.dirname(path))
+    sys.argv = [script, *script_args]
     install()
     try:
-        runpy.run_path(path, run_name="__main__")
+        _run_as_main(path)
     except SystemExit as exc:
         return _exit_code(exc.code)
     except BaseException as exc:  # the script's own error: shown as Python shows it
@@ -66,11 +69,33 @@ def run_script(script: str, script_args: List[str]) -> int:
         while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) != path:
             tb = tb.tb_next
         sys.stdout.flush()
-        traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
+        traceback.print_exception(type(exc), exc, tb)  # no frame of its own (a SyntaxError): as Python prints it
         return 130 if isinstance(exc, KeyboardInterrupt) else 1
     finally:
         sys.stdout.flush()
     return 0
+
+
+def _run_as_main(path: str) -> None:
+    """What the interpreter does with ``python script.py``: a fresh
+    ``__main__`` module in sys.modules (so that pickle and multiprocessing
+    find the script's classes), ``__file__`` absolute, ``sys.argv[0]`` as typed."""
+    import builtins
+    import importlib.machinery
+    import types
+
+    with open(path, "rb") as handle:
+        source = handle.read()
+    code = compile(source, path, "exec", dont_inherit=True)
+    module = types.ModuleType("__main__")
+    module.__dict__.update(__file__=path, __builtins__=builtins, __cached__=None, __spec__=None,
+                           __loader__=importlib.machinery.SourceFileLoader("__main__", path))
+    _KEEP.append(sys.modules.get("__main__"))  # the launcher's own __main__ stays alive
+    sys.modules["__main__"] = module
+    exec(code, module.__dict__)
+
+
+_KEEP: list = []
 
 
 def _exit_code(code) -> int:

@@ -2,7 +2,6 @@
 ``kerasmode-lint trace script.py args...`` (kerasmode_lint/runtime/run.py)."""
 import sys
 
-from .runtime.run import main
+from ..runtime.run import main
 
-if __name__ == "__main__":
-    sys.exit(main(prog="python -m kerasmode_lint.trace"))
+sys.exit(main(prog="python -m kerasmode_lint.trace"))
