@@ -241,3 +241,32 @@ def test_a_script_with_a_syntax_error_is_reported_as_python_reports_it(tmp_path)
                             env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True)
     assert traced.returncode == plain.returncode == 1
     assert traced.stderr.splitlines()[:-1] == plain.stderr.splitlines()
+
+
+@pytest.mark.tensorflow
+def test_trace_under_the_jax_backend_counts_jitted_steps_and_changes_nothing(tmp_path):
+    program = REPO / "tests" / "trace_programs" / "jax_fit.py"
+    plain = run([sys.executable, str(program)], "k3", tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    out = tmp_path / "report.json"
+    traced = run([sys.executable, "-m", "kerasmode_lint.trace", "--output-format", "json", "-o", str(out),
+                  str(program)], "k3", tmp_path)
+    assert traced.returncode == 0, traced.stderr
+    assert weights_line(traced.stdout) == weights_line(plain.stdout)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["keras"][0].endswith("(jax)") and data["notes"] == [] and data["findings"] == []
+    rows = {(p["phase"], row["layer"]): row for p in data["phases"] for row in p["layers"]}
+    assert rows[("fit", "m/bn")]["training"] == {"True": 4} and rows[("fit", "m/bn")]["stats_moved"] is True
+    assert rows[("fit", "m/drop")]["changed_input"] == 4
+    assert rows[("predict", "m/drop")]["training"] == {"False": 2} and rows[("predict", "m/drop")]["changed_input"] == 0
+
+
+def test_the_static_rules_flag_the_lines_the_trace_confirms(capsys):
+    """One knowledge base, two modes: the lines the trace reports (checked
+    above under both flavours) are those the linter flags."""
+    from kerasmode_lint.frontends import cli
+
+    assert cli.main(["--no-cache", "--isolated", "--output-format", "json", "--keras-version", "3",
+                     str(PROGRAM)]) == 1
+    found = sorted((f["code"], f["line"]) for f in json.loads(capsys.readouterr().out))
+    assert found == [("KM101", line_of("model(xb)")), ("KM201", line_of("base(inputs)"))]

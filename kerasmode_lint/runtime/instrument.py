@@ -31,8 +31,10 @@ _PHASE_METHODS = rec.PHASE_KINDS
 
 
 def _note(exc: BaseException) -> None:
-    if len(RECORDER.errors) < 20:
-        RECORDER.errors.append(f"{type(exc).__name__}: {exc}")
+    """Something the tracer could not do (the program is not affected): said in the report."""
+    line = f"the tracer skipped a step: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    if len(RECORDER.errors) < 20 and line not in RECORDER.errors:
+        RECORDER.errors.append(line[:300])
 
 
 class Flavour:
@@ -424,12 +426,15 @@ def _make_call(original, flavour: Flavour):
                 explicit = kwargs.get("training") is not None
                 frame[2] = RECORDER.context(kind, user_site(), self, explicit)
             info = RECORDER.info(self, flavour)
-            if info is not None and info.kind is not None and info.slot not in RECORDER.first_seen:
-                with _OutsideGraph():
-                    RECORDER.first_seen[info.slot] = RECORDER.snapshot_layer(info, flavour)
         except Exception as exc:
             _note(exc)
             return original(self, *args, **kwargs)
+        if info is not None and info.kind is not None and info.slot not in RECORDER.first_seen:
+            try:
+                with _OutsideGraph():
+                    RECORDER.first_seen[info.slot] = RECORDER.snapshot_layer(info, flavour)
+            except Exception:  # values not readable here (a JAX trace): the phase boundaries still are
+                RECORDER.first_seen[info.slot] = None
         stack.append(frame)
         try:
             out = original(self, *args, **kwargs)
