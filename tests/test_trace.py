@@ -270,3 +270,12 @@ def test_the_static_rules_flag_the_lines_the_trace_confirms(capsys):
                      str(PROGRAM)]) == 1
     found = sorted((f["code"], f["line"]) for f in json.loads(capsys.readouterr().out))
     assert found == [("KM101", line_of("model(xb)")), ("KM201", line_of("base(inputs)"))]
+
+
+def test_loading_the_pytest_plugin_imports_nothing_heavy():
+    code = ("import sys; import kerasmode_lint.runtime.pytest_plugin; "
+            "print(sorted(m for m in ('numpy', 'libcst', 'tensorflow', 'keras', 'kerasmode_lint.runtime.recorder') "
+            "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(REPO)),
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -7,17 +7,17 @@ the findings the run shows, with the static rules' codes. ``ModeMonitor`` is
 the same as a Keras callback; ``kerasmode_mode_report`` (the pytest plugin)
 hands the report to a test.
 
-Nothing here imports Keras or TensorFlow until the program does.
+Nothing here imports Keras or TensorFlow until the program does; importing
+this package imports nothing at all until a name is used (the pytest plugin
+is loaded into every test session of an environment that has the package).
 """
 from __future__ import annotations
-
-from .instrument import install, uninstall
-from .recorder import RECORDER
 
 
 def finish():
     """Close the run: count what is still open; the report's data."""
     from . import recorder as rec
+    from .recorder import RECORDER
     from .report import build
 
     if RECORDER.stack:
@@ -33,6 +33,14 @@ def __getattr__(name):
         from .monitor import ModeMonitor
 
         return ModeMonitor
+    if name in ("install", "uninstall"):
+        from . import instrument
+
+        return getattr(instrument, name)
+    if name == "RECORDER":
+        from .recorder import RECORDER
+
+        return RECORDER
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
