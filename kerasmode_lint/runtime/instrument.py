@@ -131,6 +131,8 @@ def _tf_count(base: int, training, x, out) -> None:
         if changed is not None:
             RECORDER.eager[base + rec.CHANGED] += int(bool(changed))
         return
+    if not _graph_may_count(tf):
+        return
     counter = _tf_counter(tf)
     if static is not None:
         index = tf.constant(base + static, tf.int64)
@@ -143,6 +145,23 @@ def _tf_count(base: int, training, x, out) -> None:
         indices.append(tf.constant(base + rec.CHANGED, tf.int64))
         values.append(tf.cast(changed, tf.int64))
     counter.scatter_add(tf.IndexedSlices(tf.stack(values), tf.stack(indices)))
+
+
+def _graph_may_count(tf) -> bool:
+    """A graph the tracer must leave alone: one traced to be saved (a
+    SavedModel must not reference a variable no object tracks) or a tf.data
+    function (a stateful op would change how the dataset can be saved)."""
+    if RECORDER.local.exporting:
+        return False
+    try:
+        from tensorflow.python.saved_model import save_context
+
+        if save_context.in_save_context():
+            return False
+    except ImportError:
+        pass
+    name = getattr(tf.compat.v1.get_default_graph(), "name", "") or ""
+    return "Dataset" not in name
 
 
 def _tf_counter(tf):
@@ -253,6 +272,15 @@ class Keras3(Flavour):
             _patch(Model, method, _make_phase(getattr(Model, method), method, self))
         _patch(Model, "compile", _make_compile(Model.compile, self))
         _patch(BaseOptimizer, "apply", _make_apply(BaseOptimizer.apply, 2))
+        try:
+            from keras.src.export.saved_model import ExportArchive
+        except ImportError:  # a Keras without export
+            ExportArchive = None
+        if hasattr(Model, "export"):
+            _patch(Model, "export", _make_exporting(Model.export))
+        for method in ("add_endpoint", "track_and_add_endpoint", "write_out"):
+            if ExportArchive is not None and hasattr(ExportArchive, method):
+                _patch(ExportArchive, method, _make_exporting(getattr(ExportArchive, method)))
 
 
 def _keras3_resolve(original):
@@ -486,6 +514,20 @@ def _make_phase(original, kind: str, flavour: Flavour):
                 rec.exit_phase(RECORDER, entry)
             except Exception as exc:
                 _note(exc)
+
+    return method
+
+
+def _make_exporting(original):
+    """Functions traced while exporting get no counting op."""
+
+    @functools.wraps(original)
+    def method(self, *args, **kwargs):
+        RECORDER.local.exporting += 1
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            RECORDER.local.exporting -= 1
 
     return method
 

@@ -184,6 +184,7 @@ class _Local(threading.local):
     def __init__(self) -> None:
         self.stack: List[list] = []  # frames: [layer, resolved training, context]
         self.busy = 0  # >0 while the recorder itself calls into Keras
+        self.exporting = 0  # >0 while Keras exports a model (no counting op in what it traces)
 
 
 class Recorder:

@@ -4,9 +4,13 @@ calls the model without `training=True` (KM101), and a frozen base holding
 Dropout used as a functional node without `training=False` (KM201). The fit,
 the predict and the direct call are right. Seeded: it prints a hash of the
 final weights (the tracer must not change them) and exits with the code
-given as its first argument (the tracer must keep it)."""
+given as its first argument (the tracer must keep it). It also saves the
+models and runs a tf.data pipeline, which the tracer must not break."""
 import hashlib
+import os
+import shutil
 import sys
+import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -52,6 +56,15 @@ outputs = keras.layers.Dense(1)(base(inputs))  # the mistake: no training=False
 classifier = keras.Model(inputs, outputs, name="classifier")
 classifier.compile(optimizer="sgd", loss="mse")
 classifier.fit(x, y, batch_size=16, epochs=1, verbose=0)
+
+# Saving and tf.data pipelines must work as untraced: a SavedModel may not
+# reference the tracer's counter, a dataset function gets no counting op.
+saved = tempfile.mkdtemp()
+model.export(os.path.join(saved, "net"))  # both flavours have it (an ExportArchive)
+tf.saved_model.save(classifier, os.path.join(saved, "classifier"))
+noise = keras.layers.GaussianNoise(0.1)
+batches = list(tf.data.Dataset.from_tensor_slices(x).batch(16).map(lambda b: noise(b, training=True)))
+shutil.rmtree(saved)
 
 digest = hashlib.sha256()
 for weight in model.weights + classifier.weights:
