@@ -88,7 +88,8 @@ def main() -> int:
         plain = [p[i] for p, _ in rounds]
         traced = [t[i] for _, t in rounds]
         ratios = [t[i] / p[i] for p, t in rounds]
-        print(f"{what:4}: plain median {statistics.median(plain):.3f} s, traced median {statistics.median(traced):.3f} s; "
+        print(f"{what:4}: plain median {statistics.median(plain):.3f} s, "
+              f"traced median {statistics.median(traced):.3f} s; "
               f"traced / plain median {statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f})")
     return 0
 
