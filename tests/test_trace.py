@@ -105,6 +105,10 @@ def test_trace_under_keras3_prints_the_table_and_findings_and_changes_nothing(tm
     assert f"{relative}:{line_of('model(xb)')}: KM101 `net` ran in inference mode in a custom training step" in report
     assert f"{relative}:{line_of('base(inputs)')}: KM201 frozen `classifier/base` ran in training mode" in report
     assert report.rstrip().endswith("Found 2 mode problems in this run.")
+    # The README's example is this run's output, line for line.
+    readme = (REPO / "README.md").read_text(encoding="utf-8").split("## Tracing a run", 1)[1]
+    example = readme.split("under Keras 3.15.1:\n\n```\n", 1)[1].split("```", 1)[0]
+    assert example.strip() and all(line in report.splitlines() for line in example.splitlines() if line)
 
 
 @pytest.mark.tensorflow
