@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kerasmode_lint.prefilter import could_match  # noqa: E402
+from kerasmode_lint.engine.prefilter import could_match  # noqa: E402
 
 # flake8 without the KM plugin: the same entry point, with KM filtered out of
 # the plugins it finds (works whether the plugin is installed or local).
@@ -88,7 +88,7 @@ def paired_runs(config: Path, files: list, runs: int) -> tuple:
 
 def time_plugin_in_process(files: list) -> tuple:
     start = time.perf_counter()
-    from kerasmode_lint.flake8_plugin import Plugin
+    from kerasmode_lint.frontends.flake8_plugin import Plugin
     imported = time.perf_counter() - start
     sources = [p.read_text(encoding="utf-8").splitlines(keepends=True) for p in files]
     start = time.perf_counter()
@@ -96,7 +96,7 @@ def time_plugin_in_process(files: list) -> tuple:
         for _ in Plugin(None, str(path), lines).run():
             raise AssertionError(f"{path}: a file without trigger words got a finding")
     run = time.perf_counter() - start
-    heavy = [m for m in ("libcst", "kerasmode_lint.engine") if m in sys.modules]
+    heavy = [m for m in ("libcst", "kerasmode_lint.engine.lint") if m in sys.modules]
     return imported, run, heavy
 
 
@@ -114,7 +114,7 @@ def main() -> None:
         config = Path(tmp) / "setup.cfg"
         text = "[flake8]\n"
         if not plugin_installed():
-            text += "[flake8:local-plugins]\nextension =\n    KM = kerasmode_lint.flake8_plugin:Plugin\n"
+            text += "[flake8:local-plugins]\nextension =\n    KM = kerasmode_lint.frontends.flake8_plugin:Plugin\n"
         config.write_text(text)
         without, with_plugin, ratio = paired_runs(config, files, args.runs)
     print(f"flake8 -j1 without the KM plugin: {without:.2f} s (median of {args.runs})")

@@ -69,7 +69,7 @@ def build_corpora(work: str, sizes):
     if os.path.exists(done):
         return paths
     shutil.rmtree(corpora, ignore_errors=True)
-    from kerasmode_lint.prefilter import rules_matching
+    from kerasmode_lint.engine.prefilter import rules_matching
     from kerasmode_lint.rules import ALL_RULES
 
     source = fetch_corpus(work)

@@ -142,8 +142,8 @@ def _cpu_seconds(pid: int):
 def _in_process(path: Path, text: str, rounds: int = 15) -> float:
     """The median time of the CLI's own lint of the same text in this
     process (the part of the latency that is the linter, not the server)."""
-    from kerasmode_lint.cli import lint_task
-    from kerasmode_lint.settings import Resolver
+    from kerasmode_lint.frontends.cli import lint_task
+    from kerasmode_lint.engine.settings import Resolver
 
     options = Resolver().options_for(str(path))
     data = text.encode()

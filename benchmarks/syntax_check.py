@@ -69,7 +69,7 @@ BREAKERS = ["", ")", "(", "]", ":", " def ", " return ", " = ", "\\", "'", '"""'
 
 
 def skipped_files(source: str):
-    from kerasmode_lint.prefilter import rules_matching
+    from kerasmode_lint.engine.prefilter import rules_matching
     from kerasmode_lint.rules import ALL_RULES
 
     out = []

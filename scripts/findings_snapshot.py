@@ -27,7 +27,7 @@ _SETTINGS = {}
 
 
 def _findings(data: bytes, path: str):
-    from kerasmode_lint.engine import LintOptions, lint_bytes
+    from kerasmode_lint.engine.lint import LintOptions, lint_bytes
 
     found = {}
     for version in _SETTINGS["versions"]:

@@ -31,7 +31,7 @@ import hypothesmith  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis.strategies import just, sampled_from  # noqa: E402
 
-from kerasmode_lint.engine import LintOptions  # noqa: E402
+from kerasmode_lint.engine.lint import LintOptions  # noqa: E402
 from fuzzing import (  # noqa: E402
     OPTIONS, check, check_fixes, fixture_programs, keras_programs, mutated_programs, with_triggers,
 )

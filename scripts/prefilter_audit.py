@@ -20,8 +20,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from kerasmode_lint.engine import LintOptions, lint_bytes  # noqa: E402
-from kerasmode_lint.prefilter import rules_matching  # noqa: E402
+from kerasmode_lint.engine.lint import LintOptions, lint_bytes  # noqa: E402
+from kerasmode_lint.engine.prefilter import rules_matching  # noqa: E402
 from kerasmode_lint.rules import ALL_RULES  # noqa: E402
 from sweep import python_files  # noqa: E402  (this folder is on sys.path)
 

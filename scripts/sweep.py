@@ -29,11 +29,12 @@ import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from kerasmode_lint import cli, runner  # noqa: E402
-from kerasmode_lint.autofix import Job, run_job  # noqa: E402
-from kerasmode_lint.engine import LintOptions  # noqa: E402
+from kerasmode_lint.frontends import cli  # noqa: E402
+from kerasmode_lint.engine import runner  # noqa: E402
+from kerasmode_lint.engine.autofix import Job, run_job  # noqa: E402
+from kerasmode_lint.engine.lint import LintOptions  # noqa: E402
 from kerasmode_lint.rules import ALL_RULES  # noqa: E402
-from kerasmode_lint.diagnostics import ENGINE_CODES  # noqa: E402
+from kerasmode_lint.engine.diagnostics import ENGINE_CODES  # noqa: E402
 
 
 def python_files(roots):

@@ -11,7 +11,7 @@ import pytest
 
 os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="km_keras_home_")
 
-from kerasmode_lint import backends, versions  # noqa: E402 (after KERAS_HOME is set)
+from kerasmode_lint.engine import backends, versions  # noqa: E402 (after KERAS_HOME is set)
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +51,7 @@ def _prefilter_never_hides_a_finding(request, monkeypatch):
         yield
         return
     from helpers import outside_libcst_limits
-    from kerasmode_lint import engine
+    from kerasmode_lint.engine import lint as engine
 
     real = engine.lint_text
 

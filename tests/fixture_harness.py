@@ -154,8 +154,8 @@ def fixed_source(path, flavour):
     """The fixture's bytes after every fix (safe and unsafe) of its rule, as
     ``--fix --unsafe-fixes`` would write them under ``FIX_VERSION[flavour]``,
     and how many fixes were applied."""
-    from kerasmode_lint.autofix import PythonFile, fix_file
-    from kerasmode_lint.options import LintOptions
+    from kerasmode_lint.engine.autofix import PythonFile, fix_file
+    from kerasmode_lint.engine.options import LintOptions
 
     path = Path(path)
     options = LintOptions(enabled=frozenset({path.parent.name}), keras_version=FIX_VERSION[flavour])

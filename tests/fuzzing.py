@@ -18,9 +18,9 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from helpers import outside_libcst_limits
-from kerasmode_lint.engine import LintOptions, lint_bytes
+from kerasmode_lint.engine.lint import LintOptions, lint_bytes
 from kerasmode_lint.rules import ALL_RULES
-from kerasmode_lint.screens import Screen
+from kerasmode_lint.engine.screens import Screen
 
 
 def _words(trigger):
@@ -215,7 +215,7 @@ def check_fixes(source, options: LintOptions, newline: str = "\n") -> None:
     no internal error (a refused fix is one); the fixed code parses whenever
     the original did; a second pass changes nothing; line endings, BOM and
     encoding are kept."""
-    from kerasmode_lint.autofix import Job, run_job
+    from kerasmode_lint.engine.autofix import Job, run_job
 
     text = source.decode("utf-8", "surrogateescape") if isinstance(source, bytes) else source
     data = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", newline).encode("utf-8", "surrogateescape")

@@ -37,8 +37,9 @@ def codes(source: str, version: str = "3", **kwargs):
 def add_rules(monkeypatch, *extra):
     """Register extra rule classes (test probes) for the length of a test:
     the registry loads rules by code (kerasmode_lint/rules/__init__.py) and
-    the prefilter reads their triggers from kerasmode_lint/triggers.py."""
-    from kerasmode_lint import rules, triggers
+    the prefilter reads their triggers from kerasmode_lint/engine/triggers.py."""
+    from kerasmode_lint import rules
+    from kerasmode_lint.engine import triggers
 
     monkeypatch.setattr(rules, "CODES", rules.CODES + tuple(rule.code for rule in extra))
     for rule in extra:

@@ -7,11 +7,12 @@ import textwrap
 
 import pytest
 
-from kerasmode_lint import backends, lint_source
-from kerasmode_lint.backends import parse_keras_backend, resolve_backend
-from kerasmode_lint.cli import main
-from kerasmode_lint.engine import LintOptions, lint_bytes
-from kerasmode_lint.rule import Rule
+from kerasmode_lint.engine import backends
+from kerasmode_lint import lint_source
+from kerasmode_lint.engine.backends import parse_keras_backend, resolve_backend
+from kerasmode_lint.frontends.cli import main
+from kerasmode_lint.engine.lint import LintOptions, lint_bytes
+from kerasmode_lint.engine.rule import Rule
 from kerasmode_lint.rules import ALL_RULES
 
 

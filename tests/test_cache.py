@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from kerasmode_lint import cache as cache_module
-from kerasmode_lint import engine, runner
-from kerasmode_lint.cache import CACHE_DIR_NAME, LintCache, content_hash
-from kerasmode_lint.cli import main
-from kerasmode_lint.engine import LintOptions
+from kerasmode_lint.engine import cache as cache_module
+from kerasmode_lint.engine import lint as engine, runner
+from kerasmode_lint.engine.cache import CACHE_DIR_NAME, LintCache, content_hash
+from kerasmode_lint.frontends.cli import main
+from kerasmode_lint.engine.lint import LintOptions
 
 FLAGGED = textwrap.dedent("""\
     import tensorflow as tf
@@ -42,7 +42,7 @@ def run(capsys, *args):
 @pytest.fixture
 def count_lints(monkeypatch):
     """How many files were actually linted (cache misses)."""
-    from kerasmode_lint import cli
+    from kerasmode_lint.frontends import cli
 
     linted = []
     real = cli.lint_task
@@ -97,7 +97,7 @@ def test_changed_settings_are_linted_again(project, capsys, count_lints):
 def test_what_the_project_says_about_keras_is_part_of_the_key(project, monkeypatch):
     """A new pin changes the Keras version the project's files get, and with it
     the key; signals in the file itself are covered by the content hash."""
-    from kerasmode_lint.versions import clear_caches
+    from kerasmode_lint.engine.versions import clear_caches
 
     task = ("train.py", LintOptions())
     monkeypatch.setattr(runner, "_PROJECT_VERSIONS", {})
@@ -117,7 +117,7 @@ def test_a_new_pin_gives_new_results(project, capsys):
     """End to end: a rule that applies only to Keras 3 goes silent when the
     project pins TensorFlow 2.15, although no linted file changed."""
     from kerasmode_lint.rules import ALL_RULES
-    from kerasmode_lint.versions import KERAS3, clear_caches
+    from kerasmode_lint.engine.versions import KERAS3, clear_caches
 
     rule = ALL_RULES[0]
     original = rule.versions
@@ -138,7 +138,7 @@ def test_a_new_pin_gives_new_results(project, capsys):
 def test_settings_key_is_stable_across_processes(project):
     """Sets are sorted, so hash randomisation cannot change the key."""
     code = (
-        "from kerasmode_lint import runner; from kerasmode_lint.engine import LintOptions; "
+        "from kerasmode_lint.engine import runner; from kerasmode_lint.engine.lint import LintOptions; "
         "print(runner.settings_key(('a.py', LintOptions(enabled=frozenset({'KM101', 'KM102', 'KM2'})))))"
     )
     keys = {
@@ -254,7 +254,7 @@ def test_entries_pair_results_with_the_content_linted(tmp_path):
 
 
 SHARED_RUN = (
-    "import sys; from kerasmode_lint.cli import main; "
+    "import sys; from kerasmode_lint.frontends.cli import main; "
     "sys.exit(main(['-q', '--jobs', '1', '--cache-dir', sys.argv[1], sys.argv[2]]))"
 )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kerasmode_lint.cli import main
+from kerasmode_lint.frontends.cli import main
 
 FLAGGED = textwrap.dedent("""\
     import tensorflow as tf
@@ -225,7 +225,7 @@ def test_console_script_and_module_entry_points(project):
 def test_no_tensorflow_import_on_the_lint_path(project):
     write(project, "a.py", FLAGGED)
     code = (
-        "import sys; from kerasmode_lint.cli import main; main(['-q', 'a.py']); "
+        "import sys; from kerasmode_lint.frontends.cli import main; main(['-q', 'a.py']); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('tensorflow', 'keras', 'tf_keras', 'jax', 'torch')))"
     )

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from helpers import FLAGGED
-from kerasmode_lint import cli
+from kerasmode_lint.frontends import cli
 
 # KM302 applies to Keras 3 only, KM101 to every version: together they show
 # which version and which config a file got.
@@ -346,7 +346,7 @@ def test_flake8_plugin_reads_the_project_environment_and_keras_python(tree, tmp_
 def test_flake8_plugin_reports_a_broken_config_in_one_line(tree):
     write(tree, {"m.py": BOTH, "kerasmode-lint.toml": "selct = []\n"})
     out = flake8(tree, "m.py")
-    from kerasmode_lint.config import KEYS
+    from kerasmode_lint.engine.config import KEYS
 
     assert out.strip() == f"m.py:1:1: KM001 kerasmode-lint settings: {tree / 'kerasmode-lint.toml'} unknown key " \
         f"'selct' (valid keys: {', '.join(KEYS)})"

@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
-from kerasmode_lint import discovery
-from kerasmode_lint.discovery import DEFAULT_EXCLUDES, discover, validate_globs
+from kerasmode_lint.engine import discovery
+from kerasmode_lint.engine.discovery import DEFAULT_EXCLUDES, discover, validate_globs
 
 
 @pytest.fixture

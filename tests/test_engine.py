@@ -4,7 +4,7 @@ import textwrap
 import pytest
 
 from kerasmode_lint import lint_source
-from kerasmode_lint import engine
+from kerasmode_lint.engine import lint as engine
 from kerasmode_lint.rules import ALL_RULES
 
 FLAGGED = textwrap.dedent("""\
@@ -94,7 +94,7 @@ def test_select_and_ignore():
 
 
 def test_rule_outside_its_versions_is_silent(monkeypatch):
-    from kerasmode_lint.versions import KERAS2_ONLY
+    from kerasmode_lint.engine.versions import KERAS2_ONLY
 
     rule = ALL_RULES[0]
     monkeypatch.setattr(rule, "versions", KERAS2_ONLY)

@@ -6,10 +6,10 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from kerasmode_lint import engine
+from kerasmode_lint.engine import lint as engine
 
 REPO = Path(__file__).resolve().parent.parent
-SOURCES = sorted((REPO / "fixtures").rglob("*.py")) + sorted((REPO / "kerasmode_lint").glob("*.py"))
+SOURCES = sorted((REPO / "fixtures").rglob("*.py")) + sorted((REPO / "kerasmode_lint").rglob("*.py"))
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)

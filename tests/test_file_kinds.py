@@ -2,7 +2,7 @@
 import textwrap
 
 from kerasmode_lint import lint_source
-from kerasmode_lint.file_kinds import KERAS_ITSELF, TEST, kinds_of
+from kerasmode_lint.analysis.file_kinds import KERAS_ITSELF, TEST, kinds_of
 
 LEARNING_PHASE = textwrap.dedent("""
     from tf_keras import backend
@@ -71,7 +71,7 @@ def test_deliberate_patterns_in_test_modules(tmp_path):
 
 
 def test_cli_agrees(tmp_path, capsys):
-    from kerasmode_lint.cli import main as cli_main
+    from kerasmode_lint.frontends.cli import main as cli_main
 
     _write(tmp_path / "tests" / "test_layers.py", DEFAULT_TRUE)
     _write(tmp_path / "src" / "layers.py", DEFAULT_TRUE)

@@ -5,11 +5,12 @@ import textwrap
 
 import pytest
 
-from kerasmode_lint import autofix, lint_source
-from kerasmode_lint.autofix import PythonFile, fix_file
-from kerasmode_lint.cli import main
-from kerasmode_lint.engine import LintOptions, parse
-from kerasmode_lint.fixes import Edit, Fix, apply_edits, non_overlapping
+from kerasmode_lint.engine import autofix
+from kerasmode_lint import lint_source
+from kerasmode_lint.engine.autofix import PythonFile, fix_file
+from kerasmode_lint.frontends.cli import main
+from kerasmode_lint.engine.lint import LintOptions, parse
+from kerasmode_lint.engine.fixes import Edit, Fix, apply_edits, non_overlapping
 
 STEP = textwrap.dedent("""\
     import tensorflow as tf
@@ -136,7 +137,7 @@ def test_a_failed_write_leaves_the_file_intact(tmp_path, monkeypatch, capsys):
 
 def _fix_while(tmp_path, monkeypatch, capsys, meanwhile):
     """Run --fix on a.py, doing ``meanwhile`` between the read and the write."""
-    from kerasmode_lint import autofix as module
+    from kerasmode_lint.engine import autofix as module
 
     original = module.fix_file
 

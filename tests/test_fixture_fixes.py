@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from kerasmode_lint.autofix import PythonFile, fix_file
-from kerasmode_lint.engine import LintOptions, decode, parse
+from kerasmode_lint.engine.autofix import PythonFile, fix_file
+from kerasmode_lint.engine.lint import LintOptions, decode, parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixture_harness import (  # noqa: E402

@@ -8,9 +8,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 
-from kerasmode_lint.flake8_plugin import Plugin
+from kerasmode_lint.frontends.flake8_plugin import Plugin
 from kerasmode_lint.rules import RULES_BY_CODE
-from kerasmode_lint.versions import KERAS2_ONLY
+from kerasmode_lint.engine.versions import KERAS2_ONLY
 
 REPO = Path(__file__).resolve().parent.parent
 FLAGGED = textwrap.dedent("""\
@@ -37,7 +37,7 @@ def flake8(cwd, *args, config=""):
     is installed, else the same class as a local plugin (an editable install
     of another checkout does not register this one's entry point)."""
     if not plugin_installed():
-        config += "\n[flake8:local-plugins]\nextension =\n    KM = kerasmode_lint.flake8_plugin:Plugin\n"
+        config += "\n[flake8:local-plugins]\nextension =\n    KM = kerasmode_lint.frontends.flake8_plugin:Plugin\n"
     (cwd / "setup.cfg").write_text(config)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.run([sys.executable, "-m", "flake8", *args], cwd=cwd, env=env,
@@ -92,10 +92,10 @@ def test_keras_version_option_reaches_the_rules(monkeypatch):
 def test_a_file_that_cannot_match_never_loads_the_linter(tmp_path):
     code = (
         "import sys\n"
-        "from kerasmode_lint.flake8_plugin import Plugin\n"
+        "from kerasmode_lint.frontends.flake8_plugin import Plugin\n"
         "lines = ['import numpy as np\\n', 'x = np.zeros(3)  # noqa: E501\\n']\n"
         "assert list(Plugin(None, 'a.py', lines).run()) == []\n"
-        "print(sorted(m for m in ('libcst', 'kerasmode_lint.engine') if m in sys.modules))\n"
+        "print(sorted(m for m in ('libcst', 'kerasmode_lint.engine.lint') if m in sys.modules))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=dict(os.environ, PYTHONPATH=str(REPO)))
@@ -106,4 +106,4 @@ def test_the_entry_point_is_declared():
     import tomllib
 
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["entry-points"]
-    assert declared["flake8.extension"] == {"KM": "kerasmode_lint.flake8_plugin:Plugin"}
+    assert declared["flake8.extension"] == {"KM": "kerasmode_lint.frontends.flake8_plugin:Plugin"}

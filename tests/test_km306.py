@@ -54,7 +54,7 @@ def test_only_with_the_jax_backend(monkeypatch):
 
 
 def test_keras_json(tmp_path, monkeypatch):
-    from kerasmode_lint import backends
+    from kerasmode_lint.engine import backends
 
     (tmp_path / "keras.json").write_text('{"backend": "jax"}')
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))

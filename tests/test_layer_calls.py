@@ -4,10 +4,10 @@ import textwrap
 import libcst as cst
 import pytest
 
-from kerasmode_lint.keras_knowledge import Tri
-from kerasmode_lint.layer_calls import LayerCalls
-from kerasmode_lint.names import ImportTracker
-from kerasmode_lint.walker import walk
+from kerasmode_lint.analysis.keras_knowledge import Tri
+from kerasmode_lint.analysis.layer_calls import LayerCalls
+from kerasmode_lint.analysis.names import ImportTracker
+from kerasmode_lint.engine.walker import walk
 
 SOURCE = """
 import tensorflow as tf

@@ -27,7 +27,7 @@ def test_metadata_providers_are_not_imported_by_linting():
 def test_libcst_metadata_works_as_usual_afterwards():
     out = run("""
         import sys
-        from kerasmode_lint.libcst_loader import load
+        from kerasmode_lint.engine.libcst_loader import load
         cst = load()
         assert sys.modules["libcst.metadata"] is cst.metadata
         from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
@@ -44,7 +44,7 @@ def test_libcst_metadata_works_as_usual_afterwards():
 def test_an_already_imported_libcst_is_left_alone():
     out = run("""
         import libcst, libcst.metadata
-        from kerasmode_lint.libcst_loader import load
+        from kerasmode_lint.engine.libcst_loader import load
         print(load() is libcst, "libcst.metadata.scope_provider" in __import__("sys").modules)
     """)
     assert out == ["True", "True"]

@@ -10,8 +10,8 @@ import os
 import pstats
 import sys
 
-from kerasmode_lint import engine
-from kerasmode_lint.engine import LintOptions, lint_bytes
+from kerasmode_lint.engine import lint as engine
+from kerasmode_lint.engine.lint import LintOptions, lint_bytes
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
 

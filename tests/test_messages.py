@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from kerasmode_lint import lint_source
-from kerasmode_lint.cli import main
-from kerasmode_lint.diagnostics import ENGINE_CODES, one_sentence
+from kerasmode_lint.frontends.cli import main
+from kerasmode_lint.engine.diagnostics import ENGINE_CODES, one_sentence
 from kerasmode_lint.rules import RULES_BY_CODE
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -113,7 +113,7 @@ def test_rule_test_snippet_messages_are_one_short_sentence(module):
 
 
 def test_the_checks_can_fail():
-    from kerasmode_lint.diagnostics import Diagnostic
+    from kerasmode_lint.engine.diagnostics import Diagnostic
 
     long = Diagnostic("x.py", 1, 1, "KM101", "a" * 121, explanation="b" * 200)
     two = Diagnostic("x.py", 1, 1, "KM101", "`self.bn` is wrong. Fix it", explanation="b" * 200)

@@ -5,12 +5,12 @@ import textwrap
 import libcst as cst
 import pytest
 
-from kerasmode_lint.context import FileContext
-from kerasmode_lint.engine import _run
-from kerasmode_lint.keras_knowledge import APPLICATION_CONTENTS, Tri
-from kerasmode_lint.model_contents import Contents
-from kerasmode_lint.names import dotted
-from kerasmode_lint.versions import KERAS3_MEASURED
+from kerasmode_lint.engine.context import FileContext
+from kerasmode_lint.engine.lint import _run
+from kerasmode_lint.analysis.keras_knowledge import APPLICATION_CONTENTS, Tri
+from kerasmode_lint.analysis.model_contents import Contents
+from kerasmode_lint.analysis.names import dotted
+from kerasmode_lint.engine.versions import KERAS3_MEASURED
 
 Y, N, U = Tri.YES, Tri.NO, Tri.UNKNOWN
 

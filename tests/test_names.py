@@ -4,8 +4,8 @@ import textwrap
 import libcst as cst
 import pytest
 
-from kerasmode_lint.names import ImportTracker, canonical, dotted, keras_class
-from kerasmode_lint.walker import walk
+from kerasmode_lint.analysis.names import ImportTracker, canonical, dotted, keras_class
+from kerasmode_lint.engine.walker import walk
 
 
 def resolve_last(source):
@@ -91,7 +91,7 @@ def test_local_assignment_does_not_forget_a_module_alias():
 
 
 def test_kerascv_backend_keras_is_keras():
-    from kerasmode_lint.names import canonical
+    from kerasmode_lint.analysis.names import canonical
 
     assert canonical("keras_cv.src.backend.keras.layers.Dropout") == "keras.layers.Dropout"
     assert canonical("keras_cv.backend.keras.Model") == "keras.Model"

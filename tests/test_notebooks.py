@@ -4,10 +4,10 @@ import json
 import pytest
 
 from kerasmode_lint import lint_source
-from kerasmode_lint.cli import main
-from kerasmode_lint.notebooks import neutralise
+from kerasmode_lint.frontends.cli import main
+from kerasmode_lint.engine.notebooks import neutralise
 from kerasmode_lint.rules import RULES_BY_CODE
-from kerasmode_lint.versions import KERAS2_ONLY, clear_caches
+from kerasmode_lint.engine.versions import KERAS2_ONLY, clear_caches
 
 from helpers import BUILD, TRAIN
 

@@ -6,10 +6,10 @@ import textwrap
 
 import pytest
 
-from kerasmode_lint import reporting
-from kerasmode_lint.cli import main
-from kerasmode_lint.diagnostics import Diagnostic
-from kerasmode_lint.pages import page_text
+from kerasmode_lint.frontends import reporting
+from kerasmode_lint.frontends.cli import main
+from kerasmode_lint.engine.diagnostics import Diagnostic
+from kerasmode_lint.engine.pages import page_text
 from kerasmode_lint.rules import ALL_RULES
 
 FLAGGED = textwrap.dedent("""\

@@ -6,12 +6,12 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from kerasmode_lint.positions import positions
-from kerasmode_lint.walker import iter_descendants
+from kerasmode_lint.engine.positions import positions
+from kerasmode_lint.engine.walker import iter_descendants
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = sorted((REPO / "fixtures").rglob("*.py")) + sorted((REPO / "examples").glob("*.py")) + [
-    REPO / "kerasmode_lint" / "engine.py",  # decorators, nested defs, strings, comments
+    REPO / "kerasmode_lint" / "engine" / "lint.py",  # decorators, nested defs, strings, comments
 ]
 
 
@@ -47,8 +47,8 @@ def test_the_engine_does_not_regenerate_the_whole_file(monkeypatch):
     """Reported positions come from positions(), which stops after the last
     reported node: a finding on line 4 of a long file must not pay for the
     rest (PositionProvider would, and costs seconds on large files)."""
-    from kerasmode_lint import positions as positions_module
-    from kerasmode_lint.engine import LintOptions, lint_bytes
+    from kerasmode_lint.engine import positions as positions_module
+    from kerasmode_lint.engine.lint import LintOptions, lint_bytes
 
     written = []
     real = positions_module.positions

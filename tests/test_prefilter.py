@@ -6,16 +6,18 @@ code blocks and the string literals of the tests): linting each with the
 prefilter on and off must give the same findings.
 """
 import ast
+import inspect
 import re
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from kerasmode_lint.engine import LintOptions, lint_bytes
-from kerasmode_lint.prefilter import rules_matching
-from kerasmode_lint.rule import Rule
-from kerasmode_lint.screens import Screen
+from kerasmode_lint.engine.lint import LintOptions, lint_bytes
+from kerasmode_lint.engine.prefilter import rules_matching
+from kerasmode_lint.engine.rule import Rule
+from kerasmode_lint.engine.screens import Screen
 from kerasmode_lint.rules import ALL_RULES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -145,13 +147,20 @@ def test_skipped_and_parsed_files_agree_on_what_is_broken():
 
 
 def test_light_index_lists_every_rule_with_its_words():
-    """Selection and cached runs read kerasmode_lint/triggers.py, not the rules."""
-    from kerasmode_lint.triggers import TRIGGERS
+    """Selection and cached runs read kerasmode_lint/engine/triggers.py, and
+    each rule class takes its triggers from there: one table, in rule order."""
+    from kerasmode_lint.engine.triggers import TRIGGERS
 
     assert list(TRIGGERS) == [rule.code for rule in ALL_RULES]
     for rule in ALL_RULES:
-        assert TRIGGERS[rule.code] == rule.triggers, (
-            f"add {rule.code}: {rule.triggers!r} to kerasmode_lint/triggers.py")
+        assert rule.triggers is TRIGGERS[rule.code], rule.code
+        source = inspect.getsource(sys.modules[rule.__module__])
+        assert not re.search(r"^\s+triggers\s*=", source, re.M), f"{rule.code} writes its triggers a second time"
+
+
+def test_a_rule_without_an_entry_in_the_table_does_not_load():
+    with pytest.raises(TypeError, match="KM999 has no triggers: add its entry"):
+        type("Probe", (Rule,), {"code": "KM999"})
 
 
 def test_a_cached_run_does_not_load_libcst(tmp_path):
@@ -161,7 +170,7 @@ def test_a_cached_run_does_not_load_libcst(tmp_path):
     (tmp_path / "a.py").write_text(
         "import tensorflow as tf\nwith tf.GradientTape() as t:\n    y = m(x)\nopt.apply_gradients(g)\n")
     code = (
-        "import sys; from kerasmode_lint.cli import main; main(['-q', 'a.py']); "
+        "import sys; from kerasmode_lint.frontends.cli import main; main(['-q', 'a.py']); "
         "print('libcst' in sys.modules)"
     )
     runs = [subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
@@ -178,7 +187,7 @@ def test_a_file_no_rule_can_match_does_not_load_libcst(tmp_path):
     (tmp_path / "a.py").write_text("import tensorflow as tf\nwith tf.GradientTape() as t:\n    y = m(x)\n")
     (tmp_path / "b.py").write_text("def f(:\n")
     code = (
-        "import sys; from kerasmode_lint.cli import main\n"
+        "import sys; from kerasmode_lint.frontends.cli import main\n"
         "try: main(['-q', '--no-cache', '--output-format', 'json', 'a.py', 'b.py'])\n"
         "except SystemExit: pass\n"
         "print(sorted(m for m in sys.modules if m == 'libcst' or m.startswith('kerasmode_lint.rules.')))"

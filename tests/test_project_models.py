@@ -1,5 +1,5 @@
 """Models and layers imported from another module of the linted project are
-read from that module (kerasmode_lint/project_models.py): a training script
+read from that module (kerasmode_lint/analysis/project_models.py): a training script
 over a Dense-only model from ``models.py`` is left alone, one over a model
 with Dropout is reported and the message names the Dropout."""
 import os
@@ -229,3 +229,38 @@ def test_a_warm_run_sees_a_change_in_the_imported_module(tmp_path):
     assert "KM101" in run()
     (tmp_path / "models.py").write_text(models.format(BUILDERS["dense"]) + "\n")
     assert "KM101" not in run()
+
+
+def test_a_module_reached_again_deeper_keeps_its_own_depth(tmp_path):
+    """models.py is read at one import from train.py, and again at three
+    (through blocks.py) while its ``build`` is being answered: the second
+    visit must not shorten the first one's reach, or ``head`` (two more
+    modules away, within the limit) would end unknown and be reported."""
+    write(tmp_path, {
+        "models.py": """\
+            from tensorflow import keras
+            from blocks import block
+            from heads import head
+
+            def make_dense():
+                return keras.layers.Dense(4)
+
+            def build():
+                return keras.Sequential([block(), head()])
+            """,
+        "blocks.py": """\
+            from tensorflow import keras
+            from models import make_dense
+
+            def block():
+                return keras.Sequential([make_dense()])
+            """,
+        "heads.py": "from deep import dense_head\n\ndef head():\n    return dense_head()\n",
+        "deep.py": "from tensorflow import keras\n\ndef dense_head():\n    return keras.layers.Dense(1)\n",
+        "train.py": LOOP.format(imports="from models import build", build="build()"),
+    })
+    assert km101(tmp_path) == []
+    (tmp_path / "deep.py").write_text(
+        "from tensorflow import keras\n\ndef dense_head():\n    return keras.layers.Dropout(0.5)\n")
+    found = km101(tmp_path)  # the same chain, seen to its end: the Dropout is named
+    assert len(found) == 1 and "could not be seen" not in found[0].message

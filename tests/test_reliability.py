@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 
 from helpers import FLAGGED, add_rules
-from kerasmode_lint import cli, rules
-from kerasmode_lint.engine import LintOptions, lint_bytes
-from kerasmode_lint.rule import Rule
-from kerasmode_lint.settings import Resolver
-from kerasmode_lint.versions import ALL
+from kerasmode_lint.frontends import cli
+from kerasmode_lint import rules
+from kerasmode_lint.engine.lint import LintOptions, lint_bytes
+from kerasmode_lint.engine.rule import Rule
+from kerasmode_lint.engine.settings import Resolver
+from kerasmode_lint.engine.versions import ALL
 
 REPO = Path(__file__).resolve().parent.parent
 FINDING_LINE = re.compile(r"^.+:\d+:\d+: KM\d{3} \S.*$")
@@ -243,7 +244,7 @@ def run_isolated_lint(source: str, timeout=300):
     """Lint ``source`` in a child process, so that a segfault fails the test
     instead of killing pytest."""
     code = (
-        "import sys; from kerasmode_lint.engine import lint_bytes, LintOptions; "
+        "import sys; from kerasmode_lint.engine.lint import lint_bytes, LintOptions; "
         "r = lint_bytes(sys.stdin.buffer.read(), 'x.py', LintOptions(keras_version='3')); "
         "print(r.internal_error); [print(d.line, d.code, d.message) for d in r.diagnostics]"
     )
@@ -327,7 +328,7 @@ def _plan_with_all_rules(make_plan):
 
 
 def test_bug_outside_any_rule_costs_only_that_file(monkeypatch):
-    from kerasmode_lint.names import ImportTracker
+    from kerasmode_lint.analysis.names import ImportTracker
 
     def broken(self, node):
         raise KeyError(node)  # carries a whole syntax tree: its repr must not end up in the message
@@ -340,7 +341,7 @@ def test_bug_outside_any_rule_costs_only_that_file(monkeypatch):
 
 
 def test_bug_in_fixing_costs_only_that_file(tmp_path, monkeypatch, capsys):
-    from kerasmode_lint import autofix
+    from kerasmode_lint.engine import autofix
 
     def broken(source, options, unsafe):
         if source.path.endswith("bad.py"):
@@ -374,7 +375,7 @@ def _lint_task_crashing_on_crash_py(path, *args):  # module level: sent to the w
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs fork to carry the patch to workers")
 def test_worker_that_dies_costs_only_its_file(tmp_path, monkeypatch, capsys):
-    from kerasmode_lint import runner
+    from kerasmode_lint.engine import runner
 
     monkeypatch.setattr(cli, "lint_task", _lint_task_crashing_on_crash_py)
     monkeypatch.setattr(runner, "PARALLEL_MIN_BYTES", 0)

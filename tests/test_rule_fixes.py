@@ -7,10 +7,10 @@ import textwrap
 import pytest
 
 from kerasmode_lint import lint_source
-from kerasmode_lint.autofix import PythonFile, fix_file
-from kerasmode_lint.engine import parse
-from kerasmode_lint.fixes import apply_edits
-from kerasmode_lint.options import LintOptions
+from kerasmode_lint.engine.autofix import PythonFile, fix_file
+from kerasmode_lint.engine.lint import parse
+from kerasmode_lint.engine.fixes import apply_edits
+from kerasmode_lint.engine.options import LintOptions
 
 
 def findings(source, code, version):
@@ -203,7 +203,7 @@ def test_km302_no_fix_when_a_positional_parameter_without_default_follows():
 
 
 def test_km302_fix_is_applied_by_plain_fix(tmp_path, monkeypatch, capsys):
-    from kerasmode_lint.cli import main
+    from kerasmode_lint.frontends.cli import main
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.py").write_text(BLOCK.replace("SIGNATURE", "self, x, training"))
@@ -393,7 +393,7 @@ def test_km401_no_fix(source):
 def test_km401_removal_at_the_end_of_a_notebook_cell(tmp_path, monkeypatch, capsys):
     import json
 
-    from kerasmode_lint.cli import main
+    from kerasmode_lint.frontends.cli import main
 
     def cell(*lines):
         return {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": list(lines)}
@@ -412,7 +412,7 @@ def test_km401_removal_at_the_end_of_a_notebook_cell(tmp_path, monkeypatch, caps
 
 
 def test_a_fix_that_changes_nothing_is_not_counted(monkeypatch):
-    from kerasmode_lint.fixes import Fix, insert_after
+    from kerasmode_lint.engine.fixes import Fix, insert_after
     from kerasmode_lint.rules import km101_tape_call_without_training as km101
 
     monkeypatch.setattr(km101, "_add_training_true", lambda call: Fix.unsafe("Nothing", [insert_after(call.func, "")]))
@@ -446,7 +446,7 @@ SAFE_AND_UNSAFE = textwrap.dedent("""\
 def test_statistics_count_safe_and_unsafe_fixes(tmp_path, monkeypatch, capsys):
     import json
 
-    from kerasmode_lint.cli import main
+    from kerasmode_lint.frontends.cli import main
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.py").write_text(SAFE_AND_UNSAFE)
@@ -459,7 +459,7 @@ def test_statistics_count_safe_and_unsafe_fixes(tmp_path, monkeypatch, capsys):
 
 
 def test_exit_non_zero_on_fix_with_a_safe_fix(tmp_path, monkeypatch, capsys):
-    from kerasmode_lint.cli import main
+    from kerasmode_lint.frontends.cli import main
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.py").write_text(SAFE_AND_UNSAFE)

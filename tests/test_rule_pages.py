@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from kerasmode_lint import lint_source
-from kerasmode_lint.cli import main
-from kerasmode_lint.diagnostics import ENGINE_CODES, UNUSED_NOQA
-from kerasmode_lint.engine import parse
-from kerasmode_lint.fixes import apply_edits
+from kerasmode_lint.frontends.cli import main
+from kerasmode_lint.engine.diagnostics import ENGINE_CODES, UNUSED_NOQA
+from kerasmode_lint.engine.lint import parse
+from kerasmode_lint.engine.fixes import apply_edits
 from kerasmode_lint.rules import ALL_RULES, RULES_BY_CODE
-from kerasmode_lint.versions import ALL, parse_keras_version
+from kerasmode_lint.engine.versions import ALL, parse_keras_version
 
 PAGES = Path(__file__).resolve().parent.parent / "rules"
 VERSION_SETTINGS = ("2", "3", "3.16")

@@ -4,8 +4,9 @@ import textwrap
 
 import pytest
 
-from kerasmode_lint import cli, runner
-from kerasmode_lint.engine import LintOptions
+from kerasmode_lint.frontends import cli
+from kerasmode_lint.engine import runner
+from kerasmode_lint.engine.lint import LintOptions
 
 FLAGGED = textwrap.dedent("""\
     import tensorflow as tf
@@ -104,7 +105,7 @@ def test_chunks_start_with_the_largest_files(tmp_path, monkeypatch):
 
             return Done(fn(*args))
 
-    from kerasmode_lint import pool
+    from kerasmode_lint.engine import pool
 
     monkeypatch.setattr(pool, "ProcessPoolExecutor", InlinePool)
     monkeypatch.setattr(runner, "lint_chunk", recording)
@@ -125,8 +126,8 @@ def test_a_huge_file_no_rule_can_match_is_not_syntax_checked():
     cap the file gets a plain KM001, at once and in little memory."""
     import time
 
-    from kerasmode_lint import engine
-    from kerasmode_lint.engine import LintOptions
+    from kerasmode_lint.engine import lint as engine
+    from kerasmode_lint.engine.lint import LintOptions
 
     row = b"    [0.125, 0.250, 0.375, 0.500, 0.625, 0.750, 0.875],\n"
     data = b"VALUES = [\n" + row * (engine.SYNTAX_CHECK_MAX_BYTES // len(row) + 1) + b"]\n"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kerasmode_lint import screens
-from kerasmode_lint.screens import _opening_bracket
+from kerasmode_lint.engine import screens
+from kerasmode_lint.engine.screens import _opening_bracket
 
 KERAS = b"import keras\n"
 
@@ -269,6 +269,6 @@ def test_no_input_makes_a_screen_slow():
     ("KM101 # noqa\n", False),
 ])
 def test_flake8_noqa_test(text, expected):
-    from kerasmode_lint.flake8_plugin import has_our_noqa
+    from kerasmode_lint.frontends.flake8_plugin import has_our_noqa
 
     assert has_our_noqa(text) is expected

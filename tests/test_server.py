@@ -22,8 +22,8 @@ from lsprotocol import types
 from pygls.workspace import PositionCodec, TextDocument
 from pytest_lsp import make_test_lsp_client
 
-from kerasmode_lint import cli
-from kerasmode_lint.server import text as positions
+from kerasmode_lint.frontends import cli
+from kerasmode_lint.frontends.server import text as positions
 from helpers import BUILD, TRAIN
 from test_monorepo_entry_points import BOTH, FLAGGED, LAYOUT
 
@@ -475,7 +475,7 @@ def test_open_change_save_close_watched_configs_and_a_second_root(project, tmp_p
 CRASHING_SERVER = textwrap.dedent("""\
     import sys
     from kerasmode_lint.rules import RULES_BY_CODE
-    from kerasmode_lint.server import linting, main
+    from kerasmode_lint.frontends.server import linting, main
 
     def crash(self, node):
         raise RuntimeError("a rule failed")

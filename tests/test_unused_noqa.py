@@ -4,10 +4,10 @@ import textwrap
 import pytest
 
 from kerasmode_lint import lint_source
-from kerasmode_lint.cli import main
-from kerasmode_lint.fixes import apply_edits
+from kerasmode_lint.frontends.cli import main
+from kerasmode_lint.engine.fixes import apply_edits
 from kerasmode_lint.rules import RULES_BY_CODE
-from kerasmode_lint.versions import KERAS2_ONLY
+from kerasmode_lint.engine.versions import KERAS2_ONLY
 
 FLAGGED = textwrap.dedent("""\
     import tensorflow as tf
@@ -199,7 +199,7 @@ def test_flake8_file_level_noqa(comment, exempt):
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 def test_add_noqa_on_every_line_ending(tmp_path, monkeypatch, capsys, newline):
     from helpers import FLAGGED
-    from kerasmode_lint.cli import main
+    from kerasmode_lint.frontends.cli import main
 
     path = tmp_path / "a.py"
     path.write_bytes(FLAGGED.replace("\n", newline).encode())

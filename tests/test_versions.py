@@ -1,11 +1,11 @@
-"""Tests for kerasmode_lint.versions: parsing, resolution order, pins, ranges."""
+"""Tests for kerasmode_lint.engine.versions: parsing, resolution order, pins, ranges."""
 
 from __future__ import annotations
 
 import pytest
 
-from kerasmode_lint import versions
-from kerasmode_lint.versions import (
+from kerasmode_lint.engine import versions
+from kerasmode_lint.engine.versions import (
     ALL,
     KERAS2,
     KERAS2_AND_316,

@@ -1,7 +1,7 @@
 """The rule registry: one module per rule, listed here in code order.
 
 A rule module is imported when a file first needs it: the engine loads only
-the rules whose triggers (kerasmode_lint/triggers.py, which loads without
+the rules whose triggers (kerasmode_lint/engine/triggers.py, which loads without
 libcst) match the file, so linting one file that only KM101 can match does not
 pay for importing the other rules and the analyses they use. ``ALL_RULES`` and
 ``RULES_BY_CODE`` load every rule (listings, documentation, tests).
@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Dict, List, Tuple, Type
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..rule import Rule
+    from ..engine.rule import Rule
 
 # code -> (module in this package, class)
 MODULES: Dict[str, Tuple[str, str]] = {
@@ -43,7 +43,7 @@ def load(code: str) -> Type["Rule"]:
     """The rule class for ``code``, importing its module on first use."""
     rule = _loaded.get(code)
     if rule is None:
-        from ..libcst_loader import load as load_libcst
+        from ..engine.libcst_loader import load as load_libcst
 
         load_libcst()  # before any rule module imports it (libcst_loader.py says why)
         module, name = MODULES[code]

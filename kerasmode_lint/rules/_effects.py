@@ -9,8 +9,8 @@ the consequence conditionally.
 """
 from __future__ import annotations
 
-from ..keras_knowledge import Tri
-from ..model_contents import Contents
+from ..analysis.keras_knowledge import Tri
+from ..analysis.model_contents import Contents
 
 # What each kind does when a call runs in inference mode / in training mode.
 _INFERENCE = {

@@ -19,8 +19,8 @@ import ast
 import os
 from typing import Dict, List, Optional, Tuple
 
-from .. import project
-from ..keras_knowledge import AUGMENTATION, BATCHNORM_LIKE, DROPOUT_LIKE, OPAQUE_MODEL_SOURCES
+from ..engine import project
+from ..analysis.keras_knowledge import AUGMENTATION, BATCHNORM_LIKE, DROPOUT_LIKE, OPAQUE_MODEL_SOURCES
 
 _MODE_NAMES = frozenset(DROPOUT_LIKE | BATCHNORM_LIKE | AUGMENTATION | (OPAQUE_MODEL_SOURCES - {"load"}) | {"applications"})
 

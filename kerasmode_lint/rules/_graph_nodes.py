@@ -14,9 +14,9 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from ..keras_knowledge import Tri
-from ..model_contents import Contents, ModelContents, TrainingState
-from ..names import dotted
+from ..analysis.keras_knowledge import Tri
+from ..analysis.model_contents import Contents, ModelContents, TrainingState
+from ..analysis.names import dotted
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..names import dotted
-from ..subclasses import TRAINING_ENTRY_POINTS
-from ..walker import iter_descendants
+from ..analysis.names import dotted
+from ..analysis.subclasses import TRAINING_ENTRY_POINTS
+from ..engine.walker import iter_descendants
 
 
 def only_nested(context, name: str) -> bool:

@@ -25,14 +25,14 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from ..fixes import Fix, insert_after
-from ..keras_knowledge import Tri
-from ..names import dotted
-from ..rule import Rule
+from ..engine.fixes import Fix, insert_after
+from ..analysis.keras_knowledge import Tri
+from ..analysis.names import dotted
+from ..engine.rule import Rule
 from ._effects import inference_brief, inference_effect
 from ._evidence import rules_out_mode_layers
-from ..subclasses import is_plain_tf_module, passes_training
-from ..versions import ALL
+from ..analysis.subclasses import is_plain_tf_module, passes_training
+from ..engine.versions import ALL
 
 _TAPE = "tensorflow.GradientTape"
 _VARIABLES = frozenset({"trainable_variables", "trainable_weights"})
@@ -62,13 +62,6 @@ class TapeCallWithoutTraining(Rule):
         "variables are trained: Dropout and BatchNormalization run in inference mode"
     )
     versions = ALL
-    # A tape and an optimizer step (apply_gradients, minimize, opt.apply):
-    # tests that only take gradients (most of keras's own) are never parsed.
-    triggers = (
-        (b"GradientTape", b"apply_gradients"),
-        (b"GradientTape", b"minimize"),
-        (b"GradientTape", b".apply"),
-    )
     fix_safety = "unsafe"
 
     def __init__(self, context) -> None:

@@ -28,16 +28,15 @@ from typing import Dict, FrozenSet, List, Optional, Set
 
 import libcst as cst
 
-from ..fixes import Fix, add_argument
-from ..keras_knowledge import Tri
-from ..names import dotted
-from .. import screens
-from ..rule import Rule
+from ..engine.fixes import Fix, add_argument
+from ..analysis.keras_knowledge import Tri
+from ..analysis.names import dotted
+from ..engine.rule import Rule
 from ._effects import inference_brief, inference_effect
 from ._evidence import rules_out_mode_layers
-from ..subclasses import ClassContents, ClassInfo, passes_training
-from ..versions import ALL
-from ..walker import iter_descendants
+from ..analysis.subclasses import ClassContents, ClassInfo, passes_training
+from ..engine.versions import ALL
+from ..engine.walker import iter_descendants
 
 _TAPE = "tensorflow.GradientTape"
 _VARIABLES = frozenset({"trainable_variables", "trainable_weights"})
@@ -75,7 +74,6 @@ class TrainStepWithoutTraining(Rule):
         "its Dropout does not drop and its BatchNormalization stays frozen"
     )
     versions = ALL
-    triggers = (screens.TRAIN_STEP_METHOD,)
     fix_safety = "unsafe"
 
     def __init__(self, context) -> None:

@@ -41,16 +41,16 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from .. import keras_knowledge as kk
-from ..fixes import Fix, replace
-from ..keras_knowledge import Tri
-from ..model_contents import KINDS, Contents
-from ..names import dotted
-from .. import screens
-from ..rule import Rule
-from ..subclasses import ClassContents, ClassInfo
-from ..versions import ALL
-from ..walker import iter_descendants
+from ..analysis import keras_knowledge as kk
+from ..engine.fixes import Fix, replace
+from ..analysis.keras_knowledge import Tri
+from ..analysis.model_contents import KINDS, Contents
+from ..analysis.names import dotted
+from ..engine import screens
+from ..engine.rule import Rule
+from ..analysis.subclasses import ClassContents, ClassInfo
+from ..engine.versions import ALL
+from ..engine.walker import iter_descendants
 from ._effects import training_brief, training_effect
 
 # What training mode in evaluation does, by whether the model is known to hold BatchNormalization.
@@ -129,8 +129,6 @@ class EvaluationWithTrainingTrue(Rule):
         "BatchNormalization uses batch statistics and updates its moving statistics while measuring"
     )
     versions = ALL
-    # A literal True, outside test files unless a test_step/predict_step is there.
-    triggers = (screens.EVALUATION_PIN,)
     fix_safety = "unsafe"
 
     def __init__(self, context) -> None:

@@ -31,12 +31,11 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from ..fixes import Fix, add_argument
-from ..keras_knowledge import Tri
-from ..names import dotted
-from .. import screens
-from ..rule import Rule
-from ..versions import ALL, KERAS3_TO_315
+from ..engine.fixes import Fix, add_argument
+from ..analysis.keras_knowledge import Tri
+from ..analysis.names import dotted
+from ..engine.rule import Rule
+from ..engine.versions import ALL, KERAS3_TO_315
 from ._graph_nodes import (
     Callee,
     dropout_clause,
@@ -60,9 +59,6 @@ class FrozenModelWithoutTrainingFalse(Rule):
         "drops in `fit`, and its BatchNormalization updates once it is unfrozen"
     )
     versions = ALL
-    # Only a literal ``trainable = False`` / ``trainable=False`` freezes.
-    # A literal `trainable = False` and a Sequential or functional model.
-    triggers = (screens.FROZEN_MODEL_USED,)
     fix_safety = "unsafe"
 
     def __init__(self, context) -> None:

@@ -30,10 +30,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..keras_knowledge import Tri
-from .. import screens
-from ..rule import Rule
-from ..versions import KERAS3_TO_315
+from ..analysis.keras_knowledge import Tri
+from ..engine.rule import Rule
+from ..engine.versions import KERAS3_TO_315
 from ._graph_nodes import Callee, callee_of, describe, dropout_clause, training_keyword, training_risk
 
 
@@ -45,9 +44,6 @@ class FunctionalTrainingOverridden(Rule):
         "in Keras 3.0-3.15"
     )
     versions = KERAS3_TO_315
-    # Only literal values are judged.
-    # A literal True/False and a model built from tensors.
-    triggers = (screens.FUNCTIONAL_NODE_PIN,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -27,11 +27,10 @@ from typing import List
 
 import libcst as cst
 
-from ..keras_knowledge import Tri
-from .. import screens
-from ..rule import Rule
-from ..versions import ALL, KERAS2_AND_316
-from ..walker import iter_children
+from ..analysis.keras_knowledge import Tri
+from ..engine.rule import Rule
+from ..engine.versions import ALL, KERAS2_AND_316
+from ..engine.walker import iter_children
 from ._graph_nodes import callee_of, training_keyword
 
 
@@ -43,8 +42,6 @@ class BatchnormPinnedToTraining(Rule):
         "with batch statistics and `evaluate` updates the moving statistics"
     )
     versions = ALL
-    # A literal True and a BatchNormalization (or an application built with one).
-    triggers = (screens.BATCHNORM_PINNED,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

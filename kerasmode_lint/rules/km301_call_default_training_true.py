@@ -27,17 +27,16 @@ from typing import Optional, Set
 
 import libcst as cst
 
-from .. import keras_knowledge as kk
-from ..class_uses import uses
+from ..analysis import keras_knowledge as kk
+from ..analysis.class_uses import uses
 from ._evidence import rules_out_mode_layers
-from ..keras_knowledge import Tri
-from ..layer_calls import LayerCalls, layer_call_methods, layer_calls, reads_name, training_param
-from ..names import dotted
-from .. import screens
-from ..file_kinds import KERAS_ITSELF, TEST
-from ..rule import Rule
-from ..versions import ALL, KERAS3_TO_315
-from ..walker import iter_descendants
+from ..analysis.keras_knowledge import Tri
+from ..analysis.layer_calls import LayerCalls, layer_call_methods, layer_calls, reads_name, training_param
+from ..analysis.names import dotted
+from ..analysis.file_kinds import KERAS_ITSELF, TEST
+from ..engine.rule import Rule
+from ..engine.versions import ALL, KERAS3_TO_315
+from ..engine.walker import iter_descendants
 
 _CONVENTION_NAME = re.compile(r"Random|Augment|Preprocess|Jitter|Mix[Uu]p|CutMix|Cut[Oo]ut")
 
@@ -51,7 +50,6 @@ class CallDefaultTrainingTrue(Rule):
     )
     versions = ALL
     quiet_in = frozenset({KERAS_ITSELF, TEST})
-    triggers = (screens.CALL_DEFAULT_TRAINING_TRUE,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -24,11 +24,10 @@ from typing import Optional
 
 import libcst as cst
 
-from ..fixes import Fix, insert_after
-from ..layer_calls import layer_call_methods, layer_calls, training_param
-from .. import screens
-from ..rule import Rule
-from ..versions import KERAS3
+from ..engine.fixes import Fix, insert_after
+from ..analysis.layer_calls import layer_call_methods, layer_calls, training_param
+from ..engine.rule import Rule
+from ..engine.versions import KERAS3
 
 
 class CallTrainingWithoutDefault(Rule):
@@ -39,8 +38,6 @@ class CallTrainingWithoutDefault(Rule):
         "on every call that does not pass `training=`"
     )
     versions = KERAS3
-    # A `def call(` and a `training` with no default after it.
-    triggers = (screens.CALL_TRAINING_WITHOUT_DEFAULT,)
     fix_safety = "safe"
 
     def __init__(self, context) -> None:

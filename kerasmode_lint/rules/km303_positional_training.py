@@ -27,12 +27,11 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from .. import keras_knowledge as kk
-from ..fixes import Fix, insert_before
-from ..layer_calls import Callee, layer_calls, positional_params, positional_training
-from .. import screens
-from ..rule import Rule
-from ..versions import ALL
+from ..analysis import keras_knowledge as kk
+from ..engine.fixes import Fix, insert_before
+from ..analysis.layer_calls import Callee, layer_calls, positional_params, positional_training
+from ..engine.rule import Rule
+from ..engine.versions import ALL
 
 
 class PositionalTraining(Rule):
@@ -43,11 +42,6 @@ class PositionalTraining(Rule):
         "Keras 2 may bind it to another parameter such as `mask`"
     )
     versions = ALL
-    # The layer index recognises layer calls only in files that use Keras
-    # ("keras" is in every spelling of it: keras, tf.keras, tf_keras,
-    # keras_core), and a positional `, True)` must go to a call that may be
-    # one: not `np.mean(x, 0, True)` or `self.assertEqual(x, False)`.
-    triggers = (screens.POSITIONAL_FLAG_TO_LAYER,)
     fix_safety = "safe"
 
     def __init__(self, context) -> None:

@@ -33,16 +33,15 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from .. import keras_knowledge as kk
-from ..keras_knowledge import Tri
-from ..layer_calls import (
+from ..analysis import keras_knowledge as kk
+from ..analysis.keras_knowledge import Tri
+from ..analysis.layer_calls import (
     Callee, LayerCalls, keyword_value, layer_call_methods, layer_calls,
     passes_star_kwargs, positional_training, training_param,
 )
-from .. import screens
-from ..rule import Rule
-from ..versions import KERAS3
-from ..walker import iter_children
+from ..engine.rule import Rule
+from ..engine.versions import KERAS3
+from ..engine.walker import iter_children
 
 _Marker = Tuple[int, str]  # (id of the branching node, branch label)
 _EXCLUSIVE_PREFIXES = ("if-", "ifexp-", "case-", "handler-")
@@ -135,8 +134,6 @@ class TrainingPinLeaksToSiblings(Rule):
         "`training=` in `call`: Keras 3 leaks the pinned value to it"
     )
     versions = KERAS3
-    # A literal False/None pin and a `def call(`.
-    triggers = (screens.PIN_INSIDE_CALL,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -31,14 +31,14 @@ from typing import List, Optional
 
 import libcst as cst
 
-from .. import keras_knowledge as kk
-from ..fixes import Fix, remove_argument
-from ..keras_knowledge import Tri
-from ..layer_calls import (
+from ..analysis import keras_knowledge as kk
+from ..engine.fixes import Fix, remove_argument
+from ..analysis.keras_knowledge import Tri
+from ..analysis.layer_calls import (
     Callee, LayerCalls, keyword_value, layer_calls, reads_name, training_param,
 )
-from ..rule import Rule
-from ..versions import KERAS3
+from ..engine.rule import Rule
+from ..engine.versions import KERAS3
 
 
 class ExplicitTrainingNone(Rule):
@@ -49,7 +49,6 @@ class ExplicitTrainingNone(Rule):
         "instead of inheriting the outer mode or applying the layer's default"
     )
     versions = KERAS3
-    triggers = (b"training=None", b"training = None")
     fix_safety = "unsafe"
 
     def __init__(self, context) -> None:

@@ -27,17 +27,16 @@ from typing import Dict, List, Optional
 
 import libcst as cst
 
-from ..keras_knowledge import Tri
-from ..names import dotted
-from .. import screens
-from ..rule import Rule
-from ..subclasses import (
+from ..analysis.keras_knowledge import Tri
+from ..analysis.names import dotted
+from ..engine.rule import Rule
+from ..analysis.subclasses import (
     ClassContents,
     ClassInfo,
     is_model_class,
     passes_training,
 )
-from ..versions import KERAS3_TO_315
+from ..engine.versions import KERAS3_TO_315
 from ._top_level import mode_free_by_construction, only_nested
 
 
@@ -66,7 +65,6 @@ class JaxTrainingNotForwarded(Rule):
     )
     versions = KERAS3_TO_315
     backends = frozenset({"jax"})
-    triggers = (screens.CALL_METHOD,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

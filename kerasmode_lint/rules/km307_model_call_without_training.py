@@ -26,14 +26,13 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from .. import keras_knowledge as kk
-from ..keras_knowledge import Tri
-from ..names import dotted
-from .. import screens
-from ..rule import Rule
-from ..subclasses import ClassContents, ClassInfo, is_model_class, positional_training
-from ..versions import KERAS3, KERAS3_TO_315
-from ..walker import iter_descendants
+from ..analysis import keras_knowledge as kk
+from ..analysis.keras_knowledge import Tri
+from ..analysis.names import dotted
+from ..engine.rule import Rule
+from ..analysis.subclasses import ClassContents, ClassInfo, is_model_class, positional_training
+from ..engine.versions import KERAS3, KERAS3_TO_315
+from ..engine.walker import iter_descendants
 from ._top_level import mode_free_by_construction, only_nested
 
 
@@ -45,7 +44,6 @@ class ModelCallWithoutTraining(Rule):
         "so its Dropout and BatchNormalization never train"
     )
     versions = KERAS3
-    triggers = (screens.CALL_METHOD,)
 
     def __init__(self, context) -> None:
         super().__init__(context)

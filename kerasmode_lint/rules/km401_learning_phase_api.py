@@ -33,11 +33,11 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from ..fixes import Fix, remove_lines, replace, replace_range, start_of
-from ..names import canonical, dotted
-from ..file_kinds import KERAS_ITSELF
-from ..rule import Rule
-from ..versions import ALL
+from ..engine.fixes import Fix, remove_lines, replace, replace_range, start_of
+from ..analysis.names import canonical, dotted
+from ..analysis.file_kinds import KERAS_ITSELF
+from ..engine.rule import Rule
+from ..engine.versions import ALL
 
 _API = frozenset({"set_learning_phase", "learning_phase", "learning_phase_scope"})
 _QUALIFIED = frozenset(f"keras.backend.{name}" for name in _API)
@@ -55,7 +55,6 @@ class LearningPhaseApi(Rule):
     )
     versions = ALL
     quiet_in = frozenset({KERAS_ITSELF})
-    triggers = (b"learning_phase",)
     fix_safety = "unsafe"
 
     def __init__(self, context) -> None:

@@ -26,11 +26,10 @@ Keras 3 a change before the first training call is correct and silent
 """
 from __future__ import annotations
 
-from .. import screens
-from ..file_kinds import KERAS_ITSELF, TEST
-from ..rule import Rule
-from ..trainable_flow import flow_of
-from ..versions import ALL
+from ..analysis.file_kinds import KERAS_ITSELF, TEST
+from ..engine.rule import Rule
+from ..analysis.trainable_flow import flow_of
+from ..engine.versions import ALL
 
 
 class TrainableChangedAfterCompile(Rule):
@@ -42,8 +41,6 @@ class TrainableChangedAfterCompile(Rule):
     )
     versions = ALL
     quiet_in = frozenset({KERAS_ITSELF, TEST})
-    # A trainable change, a compile() and a training call.
-    triggers = (screens.TRAINABLE_CHANGE_BEFORE_FIT,)
 
     def leave_Module(self, node) -> None:
         if "compile" not in self.context.source:

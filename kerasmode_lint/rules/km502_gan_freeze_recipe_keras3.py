@@ -23,10 +23,9 @@ elsewhere (no ``compile()`` seen on the path).
 """
 from __future__ import annotations
 
-from .. import screens
-from ..rule import Rule
-from ..trainable_flow import flow_of
-from ..versions import KERAS3
+from ..engine.rule import Rule
+from ..analysis.trainable_flow import flow_of
+from ..engine.versions import KERAS3
 
 
 class GanFreezeRecipeKeras3(Rule):
@@ -37,8 +36,6 @@ class GanFreezeRecipeKeras3(Rule):
         "D.train_on_batch never updates D"
     )
     versions = KERAS3
-    # A trainable change, a compile() and a training call.
-    triggers = (screens.TRAINABLE_CHANGE_BEFORE_FIT,)
 
     def leave_Module(self, node) -> None:
         if "compile" not in self.context.source:

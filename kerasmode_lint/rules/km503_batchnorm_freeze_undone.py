@@ -23,10 +23,9 @@ a BN-looking layer name (``"bn"``, ``"batch_norm"``).
 """
 from __future__ import annotations
 
-from .. import screens
-from ..rule import Rule
-from ..trainable_flow import flow_of
-from ..versions import ALL
+from ..engine.rule import Rule
+from ..analysis.trainable_flow import flow_of
+from ..engine.versions import ALL
 
 
 class BatchnormFreezeUndone(Rule):
@@ -37,8 +36,6 @@ class BatchnormFreezeUndone(Rule):
         "the recursive setter makes them trainable again"
     )
     versions = ALL
-    # A trainable change and a BatchNormalization class or layer name.
-    triggers = (screens.BATCHNORM_FREEZE_CHANGE,)
 
     def leave_Module(self, node) -> None:
         for finding in flow_of(self.context).findings[self.code]:

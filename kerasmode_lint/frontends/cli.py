@@ -13,16 +13,18 @@ import os
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import __version__, progress, reporting, runner
-from .cache import CACHE_DIR_NAME, LintCache
-from .config import ConfigError
-from .diagnostics import ENGINE_CODES, SELECTABLE_ENGINE_CODES, Diagnostic, internal_error
-from .discovery import discover
-from .options import FileResult, Job, LintOptions
-from .pages import page_text
-from .safe_io import configure_output_streams, read_source
-from .selection import SelectionError, split_codes, split_per_file_ignores
-from .settings import Overrides, Plan, Resolver, SettingsError
+from .. import __version__
+from . import progress, reporting
+from ..engine import runner
+from ..engine.cache import CACHE_DIR_NAME, LintCache
+from ..engine.config import ConfigError
+from ..engine.diagnostics import ENGINE_CODES, SELECTABLE_ENGINE_CODES, Diagnostic, internal_error
+from ..engine.discovery import discover
+from ..engine.options import FileResult, Job, LintOptions
+from ..engine.pages import page_text
+from ..engine.safe_io import configure_output_streams, read_source
+from ..engine.selection import SelectionError, split_codes, split_per_file_ignores
+from ..engine.settings import Overrides, Plan, Resolver, SettingsError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -164,12 +166,12 @@ Task = Tuple[str, LintOptions, Job]
 
 def lint_task(path: str, data: bytes, options: LintOptions, job: Job = Job()) -> FileResult:
     """What the runner calls for each file, in this process or a worker."""
-    from .autofix import run_job  # libcst: loaded only when a file must be linted
+    from ..engine.autofix import run_job  # libcst: loaded only when a file must be linted
 
     try:
         return run_job(path, data, options, job)
     except Exception as exc:  # a bug in fixing or reading a notebook: this file only
-        from .engine import describe_exception
+        from ..engine.lint import describe_exception
 
         what = f": {describe_exception(exc)}; this file was not checked"
         return FileResult(path, [internal_error(path, what)], internal_error=True)
@@ -186,7 +188,7 @@ def _missing_reason(path: str) -> str:
 
 
 def rule_rows(doc_base: Optional[str] = None) -> List[dict]:
-    from .rules import ALL_RULES
+    from ..rules import ALL_RULES
 
     rows = [{"code": code, "name": name, "versions": "engine", "summary": summary,
              "fix": "safe" if code in SELECTABLE_ENGINE_CODES else None}
@@ -210,7 +212,7 @@ def list_rules(output_format: str = "concise", doc_base: Optional[str] = None) -
 
 
 def explain(code: str) -> str:
-    from .rules import RULES_BY_CODE
+    from ..rules import RULES_BY_CODE
 
     code = code.strip().upper()
     if code not in RULES_BY_CODE and code not in ENGINE_CODES:
@@ -236,8 +238,8 @@ def _excluded_by_own_config(file: str, walked: Plan, resolver: Resolver) -> bool
 def _engine_bytes(path: str, data: bytes) -> bytes:
     """What the engine reads for its decisions: a notebook's code cells."""
     if path.lower().endswith(".ipynb"):
-        from .engine import InvalidFile
-        from .notebooks import Notebook
+        from ..engine.lint import InvalidFile
+        from ..engine.notebooks import Notebook
 
         try:
             return Notebook(data).raw_program.encode("utf-8")
@@ -300,7 +302,7 @@ def _interrupted() -> int:
     parse thread is still busy, leave at once: a normal interpreter shutdown
     would abort ("Fatal Python error") while it runs. As the command, leave
     at once too (nothing is left to write; teardown only costs time)."""
-    from . import deep_stack
+    from ..engine import deep_stack
 
     print("kerasmode-lint: interrupted", file=sys.stderr)
     if deep_stack.busy() or _PROCESS_ENTRY:
@@ -338,7 +340,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["clean"]:  # a folder named clean is linted as ./clean
         return _clean(build_parser().parse_args(argv[1:]))
-    if argv[:1] == ["server"]:  # the language server (kerasmode_lint/server); ./server for a folder
+    if argv[:1] == ["server"]:  # the language server (kerasmode_lint/frontends/server); ./server for a folder
         from .server import main as serve
 
         return serve(argv[1:])
@@ -490,7 +492,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
 def _clean(args) -> int:
     """``kerasmode-lint clean [--cache-dir D] [--config F]``: remove the cache
     folder the settings name (only if it holds nothing but cache files)."""
-    from .cache import clean
+    from ..engine.cache import clean
 
     cache_dir = run_cache_dir(args, Resolver(overrides_from(args)))
     if cache_dir is None:

@@ -186,8 +186,8 @@ def _lint_all(pending, sizes, lint, jobs, digests, progress):
 
     from functools import partial
 
-    from . import engine  # noqa: F401  loaded once here, not in every worker
-    from .rules import load_all
+    from . import lint as engine  # noqa: F401  loaded once here, not in every worker
+    from ..rules import load_all
 
     load_all()  # every rule too: the forked workers share them
     from .pool import run_isolated

@@ -77,9 +77,9 @@ import libcst as cst
 
 from .keras_knowledge import BATCHNORM_LIKE
 from .names import ImportTracker
-from .screens import BN_TEXT, HELPER_NAME
-from .versions import KerasVersion
-from .walker import _child_fields, iter_children
+from ..engine.screens import BN_TEXT, HELPER_NAME
+from ..engine.versions import KerasVersion
+from ..engine.walker import _child_fields, iter_children
 
 TRAIN_METHODS = frozenset({"fit", "train_on_batch", "fit_generator"})
 _EVENT_ATTRS = TRAIN_METHODS | {"trainable", "compile", "make_train_function"}

@@ -40,7 +40,7 @@ import libcst as cst
 from . import keras_knowledge as kk
 from .keras_knowledge import Tri
 from .names import ImportTracker, dotted
-from .walker import iter_children, iter_descendants, walk
+from ..engine.walker import iter_children, iter_descendants, walk
 
 _MAX_DEPTH = 8
 
@@ -711,7 +711,6 @@ class ModelContents:
     def training_state(self, name: str, at: Optional[cst.Call] = None) -> TrainingState:
         """How ``name.trainable`` is set anywhere in the file (for the same
         variable as ``name`` in ``at``'s scope, when ``at`` is given)."""
-        index = self.index
         scope = self._scope_at(at)
         memo = ("training state", name, id(scope) if scope is not None else None)
         known = self._order_cache.get(memo)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, Diagnostic, one_sentence
-from .engine import FileResult, InvalidFile, LintOptions, lint_text, parse
+from .lint import FileResult, InvalidFile, LintOptions, lint_text, parse
 from .fixes import Edit, Fix, apply_edits
 from .lines import split_lines, split_lines_keepends
 
@@ -355,7 +355,7 @@ def lint_notebook(data: bytes, path: str, options: LintOptions = LintOptions()) 
     try:
         notebook = Notebook(data)
     except InvalidFile as exc:
-        from .engine import _invalid
+        from .lint import _invalid
 
         return _invalid(path, exc)
     return lint_parsed_notebook(notebook, path, options)

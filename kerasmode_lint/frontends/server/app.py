@@ -21,13 +21,14 @@ from typing import Any, Dict, List, Optional
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from .. import __version__, reporting
-from ..config import ConfigError
-from ..discovery import discover
-from ..engine import describe_exception
-from ..noqa import NOQA
-from ..selection import SelectionError
-from ..settings import Overrides, Resolver, SettingsError
+from ... import __version__
+from .. import reporting
+from ...engine.config import ConfigError
+from ...engine.discovery import discover
+from ...engine.lint import describe_exception
+from ...engine.noqa import NOQA
+from ...engine.selection import SelectionError
+from ...engine.settings import Overrides, Resolver, SettingsError
 from . import linting
 from .linting import FIX_ALL_KIND, Cell, Run, Target
 from .text import UTF16, Lines, apply_change, choose_encoding

@@ -20,13 +20,13 @@ from . import deep_stack
 from .diagnostics import (
     ENGINE_CODES, INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic, internal_error, one_sentence,
 )
-from .file_kinds import kinds_of
+from ..analysis.file_kinds import kinds_of
 from .fixes import Fix
 from .fixes import nodes as fix_nodes, resolve as resolve_fix
 from .noqa import apply_noqa, file_is_exempt, may_hold_our_noqa, unused_noqa
 from .options import FileResult, LintOptions  # noqa: F401 (re-exported)
 from .prefilter import codes_matching
-from . import rules as registry
+from .. import rules as registry
 from .versions import KERAS2, KERAS3_MEASURED
 
 if TYPE_CHECKING:  # pragma: no cover

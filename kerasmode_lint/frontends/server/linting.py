@@ -18,12 +18,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from lsprotocol import types
 
 from .. import reporting
-from ..autofix import edited_if_parses, fix_file, noqa_edits, source_file
-from ..diagnostics import INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic
-from ..engine import decode, source_encoding
-from ..fixes import Edit, Fix
-from ..lines import dominant_newline
-from ..options import FileResult, Job, LintOptions
+from ...engine.autofix import edited_if_parses, fix_file, noqa_edits, source_file
+from ...engine.diagnostics import INVALID_FILE, INVALID_FILE_NAME, UNUSED_NOQA, Diagnostic
+from ...engine.lint import decode, source_encoding
+from ...engine.fixes import Edit, Fix
+from ...engine.lines import dominant_newline
+from ...engine.options import FileResult, Job, LintOptions
 from .text import Lines
 
 SOURCE = "kerasmode-lint"

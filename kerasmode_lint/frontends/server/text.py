@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple
 
-from ..lines import line_starts
+from ...engine.lines import line_starts
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 ENCODINGS = (UTF8, UTF16, UTF32)

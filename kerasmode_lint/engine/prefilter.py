@@ -1,6 +1,6 @@
 """The byte-level prefilter: which rules could match a file, from its raw bytes.
 
-Every rule lists its trigger words next to its code (``Rule.triggers``): byte
+Every rule has trigger words (its entry in triggers.py, ``Rule.triggers``): byte
 strings one of which occurs in every file the rule can report on; an entry may
 also be a tuple of byte strings that must all occur (``(b"train_step",
 b"training")``), which lets a rule whose words are common alone stay narrow,

@@ -15,7 +15,7 @@ import stat
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from .diagnostics import INVALID_FILE, INVALID_FILE_NAME, REPORT_THIS_BUG, UNUSED_NOQA, Diagnostic
-from .engine import FileResult, InvalidFile, LintOptions, decode, lint_bytes, parse, source_encoding
+from .lint import FileResult, InvalidFile, LintOptions, decode, lint_bytes, parse, source_encoding
 from .fixes import Edit, EditError, Fix, apply_edits, non_overlapping
 from .lines import dominant_newline, split_lines, split_lines_keepends
 from .noqa import NOQA
@@ -68,7 +68,7 @@ class NotebookFile:
         return self._notebook
 
     def lint(self, options: LintOptions) -> FileResult:
-        from .engine import _invalid
+        from .lint import _invalid
         from .notebooks import lint_parsed_notebook
 
         try:

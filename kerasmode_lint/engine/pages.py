@@ -19,7 +19,8 @@ def page_text(code: str) -> Optional[str]:
             return resource.read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
         pass  # not installed as a regular package: fall back to the checkout
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules", name)
+    checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # engine/ -> package -> checkout
+    path = os.path.join(checkout, "rules", name)
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as handle:
             return handle.read()

@@ -39,7 +39,7 @@ import sys
 import time
 from typing import List, Optional, Sequence, Tuple
 
-from . import __version__
+from .. import __version__
 from .diagnostics import Diagnostic
 
 CACHE_DIR_NAME = ".kerasmode_lint_cache"
@@ -54,6 +54,10 @@ _TAG = (
 def content_hash(data: bytes) -> str:
     # SHA-256 runs in hardware on current x86 and ARM CPUs: faster than BLAKE2.
     return hashlib.sha256(data).hexdigest()[:32]
+
+
+# The whole package (this module sits in its engine/ room).
+_PACKAGE_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _package_sources(directory: str):
@@ -94,7 +98,7 @@ def tool_key(package: Optional[str] = None) -> str:
         return _TOOL_KEY
     digest = hashlib.blake2b(digest_size=12)
     digest.update(f"{_FORMAT}|{__version__}|{sys.version_info[:2]}|{_libcst_build()}".encode())
-    for name, data in _package_sources(package or os.path.dirname(os.path.abspath(__file__))):
+    for name, data in _package_sources(package or _PACKAGE_FOLDER):
         digest.update(name.encode() + b"\0" + content_hash(data).encode())
     key = f"{__version__}-{digest.hexdigest()}"
     if package is None:
@@ -354,7 +358,7 @@ def _unsafe_folder(folder: str, cache_root: bool = False) -> str:
 
 
 def _printable(text: str) -> str:
-    from .reporting import escape_control
+    from .safe_io import escape_control
 
     return escape_control(text)
 

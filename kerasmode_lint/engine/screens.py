@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Callable, List, Optional, Tuple
 
-from .keras_knowledge import APPLICATION_CONTENTS, BATCHNORM_LIKE
+from ..analysis.keras_knowledge import APPLICATION_CONTENTS, BATCHNORM_LIKE
 
 
 class Screen:

@@ -86,7 +86,9 @@ def root(folder: str) -> str:
     holds a project marker (``pyproject.toml``, ``setup.py``, ``setup.cfg``,
     ``.git``), if its tree has at most MAX_FILES Python files; else the
     file's folder, climbing out of packages (``__init__.py``). Never a
-    folder above the project: a sibling project's ``model.py`` is not ours."""
+    folder above the project: a sibling project's ``model.py`` is not ours.
+    (versions.py climbs further, to any folder with pins: a Keras version may
+    be pinned far above the modules a file can import.)"""
     current = folder
     for _ in range(_MAX_LEVELS + 1):
         if any(os.path.exists(os.path.join(current, m)) for m in MARKERS):

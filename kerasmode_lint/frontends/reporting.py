@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import textwrap
 from collections import Counter
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, TextIO
 
-from . import __version__
-from .diagnostics import ENGINE_CODES, INVALID_FILE, Diagnostic
+from .. import __version__
+from ..engine.diagnostics import ENGINE_CODES, INVALID_FILE, Diagnostic
+from ..engine.safe_io import escape_control
 
 # "text" is the old name of "concise", kept as an alias.
 FORMATS = ("concise", "text", "full", "json", "sarif", "github", "pylint", "junit", "gitlab")
@@ -67,23 +67,6 @@ PLAIN = Style(False)
 
 
 # -- text -----------------------------------------------------------------------
-# Control characters (C0, DEL, C1), line and paragraph separators and bidi
-# overrides: printed raw, a file name with a newline could forge a finding
-# line and a message could send terminal escapes. (The bytes of a file name
-# that is not UTF-8 are printed as they are, so the name can be copied.)
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _escaped(match: "re.Match[str]") -> str:
-    char = match.group(0)
-    return repr(char)[1:-1] if ord(char) < 0x100 else f"\\u{ord(char):04x}"
-
-
-def escape_control(text: str) -> str:
-    """``text`` with every control character written as a Python escape (``\\n``, ``\\x1b``)."""
-    return _CONTROL.sub(_escaped, text) if _CONTROL.search(text) else text
-
-
 def position(diag: Diagnostic) -> str:
     """``line:col``, or ``cell_N:line:col`` in a notebook."""
     cell = f"cell_{diag.cell}:" if diag.cell else ""
@@ -182,8 +165,8 @@ def json_report(diagnostics: Iterable[Diagnostic], doc_base: Optional[str] = Non
 
 # -- SARIF ----------------------------------------------------------------------
 def _catalogue(doc_base: Optional[str] = None) -> List[dict]:
-    from .pages import page_text
-    from .rules import ALL_RULES
+    from ..engine.pages import page_text
+    from ..rules import ALL_RULES
 
     entries = [(code, name, summary) for code, (name, summary) in ENGINE_CODES.items()]
     entries += [(r.code, r.name, r.summary) for r in ALL_RULES]

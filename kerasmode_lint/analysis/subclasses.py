@@ -19,7 +19,7 @@ import libcst as cst
 from .keras_knowledge import TRAINING_FLAG_NAME as _FLAG_NAME, Tri
 from .model_contents import UNKNOWN, Contents, KindView, ModelContents
 from .names import ImportTracker, dotted
-from .walker import iter_descendants
+from ..engine.walker import iter_descendants
 
 # Last component of a canonical base class name that makes a class a Model.
 _MODEL_CLASSES = frozenset({"Model", "Sequential", "Functional"})

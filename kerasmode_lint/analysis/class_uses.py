@@ -20,9 +20,9 @@ from __future__ import annotations
 import ast
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set
 
-from . import project
+from ..engine import project
 from .keras_knowledge import TRAINING_FLAG_NAME as _FLAG
 
 

@@ -22,8 +22,8 @@ import os
 import re
 from typing import Iterator, List, Tuple
 
-from . import __version__
-from .prefilter import could_match
+from .. import __version__
+from ..engine.prefilter import could_match
 
 # Starts with a literal "#": the regex engine skips ahead fast.
 _NOQA = re.compile(r"#\s*noqa", re.IGNORECASE)
@@ -51,7 +51,7 @@ def _keras_version(value: str) -> str:
     is a one-line usage error there as well."""
     value = str(value).strip()
     if value.lower() != "auto":
-        from .versions import parse_keras_version
+        from ..engine.versions import parse_keras_version
 
         try:
             parse_keras_version(value)
@@ -97,7 +97,7 @@ class Plugin:
     @classmethod
     def resolver(cls):
         if cls._resolver is None:
-            from .settings import Overrides, Resolver
+            from ..engine.settings import Overrides, Resolver
 
             cls._resolver = Resolver(Overrides(
                 keras_version=cls.keras_version, python=cls.python, disable_noqa=cls.disable_noqa,
@@ -111,10 +111,10 @@ class Plugin:
         data = text.encode("utf-8", "surrogatepass")
         if not could_match(data, path or "") and not has_our_noqa(text):
             return  # nothing can match, and no "# noqa: KM…" for KM002 to judge
-        from .config import ConfigError
-        from .engine import lint_text
-        from .selection import SelectionError
-        from .settings import SettingsError
+        from ..engine.config import ConfigError
+        from ..engine.lint import lint_text
+        from ..engine.selection import SelectionError
+        from ..engine.settings import SettingsError
 
         try:
             options = self.resolver().options_for(path or os.path.join(os.getcwd(), "-"))

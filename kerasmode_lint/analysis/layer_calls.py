@@ -37,7 +37,7 @@ import libcst as cst
 
 from .keras_knowledge import Tri
 from .names import ImportTracker, dotted
-from .walker import walk
+from ..engine.walker import walk
 
 _MAX_DEPTH = 6
 
@@ -144,12 +144,7 @@ class LayerCalls:
         if owner is not None and self._directly_in_class(owner):
             owner.methods.setdefault(node.name.value, node)
         scope = _Scope(node, self._scopes[-1], owner)
-        params = node.params
-        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-            scope.opaque.add(param.name.value)
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                scope.opaque.add(star.name.value)
+        scope.opaque.update(_parameter_names(node.params))
         self._scopes.append(scope)
         self._functions.append(node)
         self._classes.append(owner)  # ``self`` keeps meaning the class in nested functions
@@ -162,12 +157,7 @@ class LayerCalls:
     def _enter_lambda(self, node: cst.Lambda) -> None:
         # Its parameters shadow outer names; what it calls belongs to it.
         scope = _Scope(node, self._scopes[-1], self._scopes[-1].cls)
-        params = node.params
-        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-            scope.opaque.add(param.name.value)
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                scope.opaque.add(star.name.value)
+        scope.opaque.update(_parameter_names(node.params))
         self._scopes.append(scope)
 
     def _leave_lambda(self, node: cst.Lambda) -> None:
@@ -621,7 +611,7 @@ def name_loads(node: cst.CSTNode) -> Iterator[cst.Name]:
     """Every Name below ``node`` that reads a variable: keyword names of
     arguments (``f(training=...)``), attribute names (``self.training``) and
     parameter names are not reads."""
-    from .walker import iter_descendants
+    from ..engine.walker import iter_descendants
 
     skipped: Set[int] = set()
     for child in iter_descendants(node):
@@ -663,3 +653,12 @@ def positional_training(call: cst.Call) -> Optional[Tuple[int, cst.CSTNode]]:
             return position, arg.value
         position += 1
     return None
+
+
+def _parameter_names(params: cst.Parameters):
+    """Every name a function or lambda binds as a parameter (``*args`` and ``**kwargs`` too)."""
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        yield param.name.value
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            yield star.name.value

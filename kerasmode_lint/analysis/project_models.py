@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from . import project
+from ..engine import project
 from .names import TRACKED_ROOTS, ImportTracker, dotted
-from .walker import walk
+from ..engine.walker import walk
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model_contents import Contents, ModelContents
@@ -31,8 +31,10 @@ MAX_HOPS = 4  # modules followed from the linted file (an __init__ re-export is 
 _MAX_BYTES = 1_000_000  # a larger module is not read: its names stay unknown
 _LOADED_LIMIT = 32
 
-# (path, stamp) -> that module's analysis (None: cannot be read or parsed)
-_LOADED: "OrderedDict[Tuple[str, project.Stamp], Optional[ModelContents]]" = OrderedDict()
+# (path, stamp, hops) -> that module's analysis (None: cannot be read or parsed)
+_LOADED: "OrderedDict[Tuple[str, project.Stamp, int], Optional[ModelContents]]" = OrderedDict()
+# (path, stamp) -> its tree and imports, shared by its analyses at every hop count
+_PARSED: "OrderedDict[Tuple[str, project.Stamp], Tuple[cst.Module, ImportTracker]]" = OrderedDict()
 _IN_PROGRESS: Set[Tuple[str, str]] = set()
 
 # local name -> (module, relative level, imported name or None for ``import m``)
@@ -176,13 +178,13 @@ def _contents(importer_path: str, module: str, level: int, name: str, call: Opti
 
 
 def _load(path: str, hops: int) -> Optional["ModelContents"]:
-    key = (path, project.stamp(path))
+    """The analysis of a project module reached after ``hops`` imports. One
+    per (module, hops): an analysis memoises what its names hold, and that
+    depends on how many hops are left for the names it imports in turn."""
+    key = (path, project.stamp(path), hops)
     if key in _LOADED:
         _LOADED.move_to_end(key)
-        found = _LOADED[key]
-        if found is not None:
-            found.hops = hops
-        return found
+        return _LOADED[key]
     found = None
     data = project.read(path, _MAX_BYTES + 1)
     if data is not None and len(data) <= _MAX_BYTES:
@@ -197,8 +199,21 @@ def _load(path: str, hops: int) -> Optional["ModelContents"]:
 
 
 def _analyse(path: str, data: bytes, hops: int) -> "ModelContents":
-    from .engine import decode, parse
     from .model_contents import ModelContents
+
+    key = (path, project.stamp(path))
+    if key in _PARSED:
+        _PARSED.move_to_end(key)
+    else:
+        _PARSED[key] = _parse(data)
+        while len(_PARSED) > _LOADED_LIMIT:
+            _PARSED.popitem(last=False)
+    module, imports = _PARSED[key]
+    return ModelContents(module, imports, path=path, hops=hops)
+
+
+def _parse(data: bytes) -> Tuple[cst.Module, ImportTracker]:
+    from ..engine.lint import decode, parse
 
     module = parse(decode(data))
     imports = ImportTracker()
@@ -212,4 +227,4 @@ def _analyse(path: str, data: bytes, hops: int) -> "ModelContents":
         },
         {cst.FunctionDef: [imports.leave_function]},
     )
-    return ModelContents(module, imports, path=path, hops=hops)
+    return module, imports

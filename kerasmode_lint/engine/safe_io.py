@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import errno
 import os
+import re
 import stat
 import sys
 
@@ -77,3 +78,20 @@ def configure_output_streams() -> None:
                 reconfigure(errors=_ERRORS)
             except (ValueError, OSError):  # a stream that cannot change now: leave it
                 pass
+
+
+# Control characters (C0, DEL, C1), line and paragraph separators and bidi
+# overrides: printed raw, a file name with a newline could forge a finding
+# line and a message could send terminal escapes. (The bytes of a file name
+# that is not UTF-8 are printed as they are, so the name can be copied.)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(match: "re.Match[str]") -> str:
+    char = match.group(0)
+    return repr(char)[1:-1] if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def escape_control(text: str) -> str:
+    """``text`` with every control character written as a Python escape (``\\n``, ``\\x1b``)."""
+    return _CONTROL.sub(_escaped, text) if _CONTROL.search(text) else text

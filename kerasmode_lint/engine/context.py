@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from .names import ImportTracker
+from ..analysis.names import ImportTracker
 from .versions import KerasVersion
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model_contents import KindView, ModelContents
+    from ..analysis.model_contents import KindView, ModelContents
 
 
 @dataclass
@@ -29,7 +29,7 @@ class FileContext:
         """Lazy: built on the first question about a model's contents (and
         imported then: a file only KM101 looks at may never ask)."""
         if self._models is None:
-            from .model_contents import ModelContents
+            from ..analysis.model_contents import ModelContents
 
             self._models = ModelContents(self.module, self.imports, path=self.path)
         return self._models

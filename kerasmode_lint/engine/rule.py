@@ -1,10 +1,11 @@
 """The base class every rule derives from.
 
 A rule is one module holding one subclass of ``Rule``: its code, name, the
-Keras versions it applies to, a one-line summary, the byte strings that must
-occur in a file for it to possibly match (so files that cannot match are never
-parsed), and ``visit_<NodeType>`` / ``leave_<NodeType>`` methods named after
-libcst node classes. All rules share one walk of the tree.
+Keras versions it applies to, a one-line summary, and ``visit_<NodeType>`` / ``leave_<NodeType>`` methods named after
+libcst node classes. All rules share one walk of the tree. The byte strings
+that must occur in a file for a rule to possibly match (so files that cannot
+match are never parsed) are its entry in triggers.py, the one table the
+prefilter, selection and cached runs read without importing the rules.
 
 A finding's message is one sentence of at most 120 characters: what is
 wrong, and the fix. A rule with more to say (why, which layers, which Keras
@@ -35,7 +36,7 @@ class Rule:
     versions: ClassVar["VersionSet"]
     # A file is parsed for this rule only if it contains one of these (an
     # entry may be a tuple of words that must all occur, or a screen from
-    # screens.py); see prefilter.py.
+    # screens.py); set from triggers.TRIGGERS[code], see prefilter.py.
     triggers: ClassVar[Tuple["bytes | Tuple[bytes, ...] | Screen", ...]]
     # Keras 3 backends the rule applies to (see backends.py); None: every backend.
     backends: ClassVar[Optional[FrozenSet[str]]] = None
@@ -44,6 +45,17 @@ class Rule:
     quiet_in: ClassVar[FrozenSet[str]] = frozenset()
     # None: the rule never offers a fix; else "safe", "unsafe" or "sometimes".
     fix_safety: ClassVar[Optional[str]] = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        code = cls.__dict__.get("code")
+        if code is None or "triggers" in cls.__dict__:
+            return  # a shared base, or a test probe that brings its own
+        from .triggers import TRIGGERS
+
+        if code not in TRIGGERS:
+            raise TypeError(f"rule {code} has no triggers: add its entry to kerasmode_lint/engine/triggers.py")
+        cls.triggers = TRIGGERS[code]
 
     def __init__(self, context: "FileContext") -> None:
         self.context = context
