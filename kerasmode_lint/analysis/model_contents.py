@@ -32,7 +32,7 @@ import bisect
 
 import builtins
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
@@ -65,6 +65,13 @@ class Contents:
     # None (a custom layer gating its own ops on `training is not False`): a
     # call without `training=` does not put it in inference mode.
     none_means_training: bool = False
+    # A functional graph whose every mode-dependent part is a node called
+    # with a literal ``training=``: "true" when every such pin is
+    # ``training=True`` on a Dropout-only part (it drops whatever the outer
+    # call says, in every version), "literal" when some pin is False (it holds
+    # in Keras 2 and 3.16+; Keras 3.0-3.15 let the outer call override it,
+    # R1), None otherwise.
+    node_pins: Optional[str] = None
 
     @property
     def any(self) -> Tri:
@@ -92,6 +99,8 @@ class Contents:
             none_means_training=any(c.any is not Tri.NO for c in items) and all(
                 c.none_means_training for c in items if c.any is not Tri.NO
             ),
+            # pinned as a whole only when every possible value is, the same way
+            node_pins=items[0].node_pins if len({c.node_pins for c in items}) == 1 else None,
         )
 
 
@@ -1062,6 +1071,7 @@ class ModelContents:
         index = self.index
         params = _parameters(scope)
         found: List[Contents] = []
+        pins: List[Optional[str]] = []  # per mode-dependent part: its node's literal training=
         visited: Set[int] = set()
         work = [(outputs, index.call_order.get(id(model), 0))]
         steps = 0
@@ -1089,6 +1099,8 @@ class ModelContents:
                 arguments = [(a.value, limit) for a in expr.args]
                 if isinstance(func, cst.Call):
                     found.append(self._constructor(func, depth + 1, seen, applied=True))  # Dense(8)(x)
+                    if found[-1].any is not Tri.NO:
+                        pins.append(_node_pin(expr, found[-1]))
                     work += arguments
                     continue
                 qualified = self._imports.resolve(func)
@@ -1105,6 +1117,8 @@ class ModelContents:
                     work += arguments
                 elif name is not None and ("." not in name or name.startswith("self.")) and self._defs_before(name, scope, limit):
                     found.append(self._name(name, scope, depth + 1, seen))  # bn = BN(); bn(h); self.disc(x)
+                    if found[-1].any is not Tri.NO:
+                        pins.append(_node_pin(expr, found[-1]))
                     work += arguments
                 elif name in _BUILTINS or (name or "").split(".", 1)[0] in _NOT_LAYER_ROOTS:
                     work += arguments  # list(sizes) + [n], np.prod(shape) …
@@ -1119,7 +1133,12 @@ class ModelContents:
                 work += [(expr.left, limit), (expr.right, limit)]
             elif isinstance(expr, cst.Subscript):
                 work.append((expr.value, limit))
-        return Contents.combine(found)
+        whole = Contents.combine(found)
+        if whole.any is Tri.YES and pins and all(pins) and \
+                sum(c.any is not Tri.NO for c in found) == len(pins):
+            # every part that could change with the mode is a pinned node
+            whole = replace(whole, node_pins="true" if set(pins) == {"true"} else "literal")
+        return whole
 
     def _defs_before(self, name: str, scope: cst.CSTNode, limit: int) -> Optional[List[cst.CSTNode]]:
         """The values of ``name`` that reach position ``limit`` in ``scope``:
@@ -1481,3 +1500,17 @@ class KindView:
 
     def of_scope(self, node: cst.CSTNode) -> Tri:
         return self._contents.of_scope(node, self.kind)
+
+
+def _node_pin(call: cst.Call, part: Contents) -> Optional[str]:
+    """The literal ``training=`` of a graph node holding mode-dependent
+    layers: "true" for True on a Dropout-only part, "literal" for another
+    literal, None for none."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "training" and isinstance(arg.value, cst.Name):
+            if arg.value.value == "True" and part.dropout is Tri.YES and part.batchnorm is Tri.NO \
+                    and part.other is Tri.NO:
+                return "true"
+            if arg.value.value in ("True", "False"):
+                return "literal"
+    return None

@@ -49,7 +49,7 @@ from ..analysis.names import dotted
 from ..engine import screens
 from ..engine.rule import Rule
 from ..analysis.subclasses import ClassContents, ClassInfo
-from ..engine.versions import ALL
+from ..engine.versions import ALL, KERAS3_TO_315
 from ..engine.walker import iter_descendants
 from ._effects import training_brief, training_effect
 
@@ -425,6 +425,8 @@ class EvaluationWithTrainingTrue(Rule):
             if self._contents(candidate.callee, frame) is Tri.NO:
                 continue  # nothing in it behaves differently in training mode
             seen = self._seen(candidate.callee, frame, candidate.call)
+            if self._pins_hold(seen):
+                continue  # every mode-dependent node pins its own mode: training=True changes nothing
             self.report(candidate.call, self._brief(candidate.callee, frame, seen),
                         explanation=self._message(candidate.callee, frame, seen),
                         fix=_use_training_false(candidate.call))
@@ -455,11 +457,22 @@ class EvaluationWithTrainingTrue(Rule):
             else:
                 if self._contents(candidate.callee, scope, at=candidate.call) is not Tri.YES:
                     continue  # only a model known to hold Dropout or BatchNormalization
+                if self._pins_hold(self.context.models.contents_of_name(candidate.callee, at=candidate.call)):
+                    continue  # its nodes pin their own mode
                 where = "on validation or test data"
             self.report(candidate.call, (
                 f"`{candidate.callee}(...)` gets `training=True` {where}: "
                 f"{self._effects(candidate.callee, scope, candidate.call)}"
             ), explanation=_INFERENCE_EXPLANATION)
+
+    def _pins_hold(self, seen: Contents) -> bool:
+        """Does every mode-dependent node of the model pin its own mode, so a
+        ``training=True`` on the whole changes nothing? A Dropout pinned to
+        True drops in every version; other literal pins hold in Keras 2 and
+        3.16+, while Keras 3.0-3.15 let the outer call override them (R1)."""
+        if seen.node_pins == "true":
+            return True
+        return seen.node_pins == "literal" and self.context.keras_version not in KERAS3_TO_315
 
     def _single_layer(self, callee: str) -> bool:
         """Is ``callee`` bound only to ``keras.layers.X(...)`` (one layer, not a model)?"""

@@ -464,7 +464,10 @@ def _gan(w, r, knobs):
     w.add("labels = np.concatenate([np.ones((16, 1)), np.zeros((16, 1))]).astype(\"float32\")")
     d_modes = {"d_drop": "train"} if d_drop else {}
     d_weights = {"d_dense": "change", "d_out": "change"}
-    g_modes = {**({"g_bn": "train"} if gen_bn else {}), **({"d_drop": "infer"} if d_drop else {})}
+    # the discriminator is frozen for the generator's step to keep its weights,
+    # not to change its mode: its Dropout runs as in its own step (the DCGAN
+    # recipe), so it is meant to drop (docs/differential.md, GANs)
+    g_modes = {**({"g_bn": "train"} if gen_bn else {}), **({"d_drop": "train"} if d_drop else {})}
     g_weights = {"g_dense": "change", "g_out": "change", "d_dense": "keep", "d_out": "keep"}
     if recipe == "keras2":
         w.phase("train_discriminator", "train", "d_loss = discriminator.train_on_batch(batch, labels)",
