@@ -33,7 +33,7 @@ import bisect
 import builtins
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -72,6 +72,10 @@ class Contents:
     # in Keras 2 and 3.16+; Keras 3.0-3.15 let the outer call override it,
     # R1), None otherwise.
     node_pins: Optional[str] = None
+    # Kinds held only by graph nodes called with a literal ``training=``: the
+    # mode of the call around the graph does not reach them where node pins
+    # hold (Keras 2, 3.16+).
+    pinned: FrozenSet[str] = frozenset()
 
     @property
     def any(self) -> Tri:
@@ -101,6 +105,7 @@ class Contents:
             ),
             # pinned as a whole only when every possible value is, the same way
             node_pins=items[0].node_pins if len({c.node_pins for c in items}) == 1 else None,
+            pinned=frozenset.intersection(*(frozenset(c.pinned) for c in items)),
         )
 
 
@@ -1134,7 +1139,22 @@ class ModelContents:
             elif isinstance(expr, cst.Subscript):
                 work.append((expr.value, limit))
         whole = Contents.combine(found)
-        if whole.any is Tri.YES and pins and all(pins) and \
+        pinned_parts = [c for c, pin in zip((c for c in found if c.any is not Tri.NO), pins)] \
+            if sum(c.any is not Tri.NO for c in found) == len(pins) else []
+        def pinned_kinds(held, prefix=""):
+            return frozenset(
+                prefix + kind for kind in ("dropout", "batchnorm", "other")
+                if pinned_parts and whole.kind(kind) is Tri.YES
+                and all(held(pin) for c, pin in zip(pinned_parts, pins) if c.kind(kind) is not Tri.NO)
+            )
+
+        # "k": every part holding kind k has a True/False pin; "316:k": or a
+        # literal None, which Keras 3.16 passes through to the layers (R1)
+        kinds = pinned_kinds(lambda pin: pin in ("true", "literal")) | \
+            pinned_kinds(lambda pin: pin is not None, "316:")
+        if kinds:
+            whole = replace(whole, pinned=kinds)
+        if whole.any is Tri.YES and pins and all(pin in ("true", "literal") for pin in pins) and \
                 sum(c.any is not Tri.NO for c in found) == len(pins):
             # every part that could change with the mode is a pinned node
             whole = replace(whole, node_pins="true" if set(pins) == {"true"} else "literal")
@@ -1513,4 +1533,6 @@ def _node_pin(call: cst.Call, part: Contents) -> Optional[str]:
                 return "true"
             if arg.value.value in ("True", "False"):
                 return "literal"
+            if arg.value.value == "None":
+                return "none"
     return None

@@ -9,6 +9,8 @@ the consequence conditionally.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..analysis.keras_knowledge import Tri
 from ..analysis.model_contents import Contents
 
@@ -71,3 +73,17 @@ def _join(parts) -> str:
     if len(parts) == 1:
         return parts[0]
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def unpinned(contents: Contents, version) -> Contents:
+    """The kinds a call's mode reaches. Where graph-node pins hold (Keras 2,
+    3.16+; Keras 3.0-3.15 let the outer call override them), a kind held only
+    by nodes with a literal ``training=`` keeps its own mode, so a message
+    must not say the call changes it; 3.16 also passes a literal None through."""
+    from ..engine.versions import KERAS3_TO_315
+
+    if not contents.pinned or version in KERAS3_TO_315:
+        return contents
+    prefix = "" if version.is_keras2 else "316:"
+    kinds = [kind for kind in ("dropout", "batchnorm", "other") if prefix + kind in contents.pinned]
+    return replace(contents, **{kind: Tri.NO for kind in kinds}) if kinds else contents

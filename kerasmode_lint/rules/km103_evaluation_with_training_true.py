@@ -51,7 +51,7 @@ from ..engine.rule import Rule
 from ..analysis.subclasses import ClassContents, ClassInfo
 from ..engine.versions import ALL, KERAS3_TO_315
 from ..engine.walker import iter_descendants
-from ._effects import training_brief, training_effect
+from ._effects import training_brief, training_effect, unpinned
 
 # What training mode in evaluation does, by whether the model is known to hold BatchNormalization.
 _CONSEQUENCE = {Tri.YES: "the results are noisy and evaluating changes the model",
@@ -424,7 +424,7 @@ class EvaluationWithTrainingTrue(Rule):
                 continue
             if self._contents(candidate.callee, frame) is Tri.NO:
                 continue  # nothing in it behaves differently in training mode
-            seen = self._seen(candidate.callee, frame, candidate.call)
+            seen = unpinned(self._seen(candidate.callee, frame, candidate.call), self.context.keras_version)
             if self._pins_hold(seen):
                 continue  # every mode-dependent node pins its own mode: training=True changes nothing
             self.report(candidate.call, self._brief(candidate.callee, frame, seen),
@@ -457,7 +457,8 @@ class EvaluationWithTrainingTrue(Rule):
             else:
                 if self._contents(candidate.callee, scope, at=candidate.call) is not Tri.YES:
                     continue  # only a model known to hold Dropout or BatchNormalization
-                if self._pins_hold(self.context.models.contents_of_name(candidate.callee, at=candidate.call)):
+                whole = self.context.models.contents_of_name(candidate.callee, at=candidate.call)
+                if self._pins_hold(whole) or unpinned(whole, self.context.keras_version).any is Tri.NO:
                     continue  # its nodes pin their own mode
                 where = "on validation or test data"
             self.report(candidate.call, (
@@ -504,9 +505,10 @@ class EvaluationWithTrainingTrue(Rule):
     def _effects(self, callee: str, scope: _Frame, at: Optional[cst.Call] = None) -> str:
         """What training mode does to this model, as far as the file shows."""
         parts = []
-        if self._contents(callee, scope, kind="dropout", at=at) is Tri.YES:
+        reached = unpinned(self.context.models.contents_of_name(callee, at=at), self.context.keras_version)
+        if self._contents(callee, scope, kind="dropout", at=at) is Tri.YES and reached.dropout is not Tri.NO:
             parts.append("Dropout drops")
-        if self._contents(callee, scope, kind="batchnorm", at=at) is Tri.YES:
+        if self._contents(callee, scope, kind="batchnorm", at=at) is Tri.YES and reached.batchnorm is not Tri.NO:
             parts.append("BatchNormalization statistics move")
         if not parts:
             return "any Dropout drops, any BatchNormalization statistics move"
