@@ -640,11 +640,12 @@ def train_step(x, y):
 """
 
 
-@pytest.mark.parametrize("version, brief", [
-    ("2", "(BatchNorm frozen)"), ("3.16", "(BatchNorm frozen)"),
-    ("3", "(Dropout off, BatchNorm frozen)"),  # 3.0-3.15: the bare call overrides the node's pin
-])
-def test_a_dropout_node_pinned_to_true_is_not_said_to_be_off(version, brief):
+@pytest.mark.parametrize("version", ["2", "3", "3.16"])
+def test_a_dropout_node_pinned_to_true_is_not_said_to_be_off(version):
+    # a call without training= leaves the node's own pin in force in every
+    # version (measured by the differential run; 3.0-3.15 override a pin only
+    # with an explicit outer True/False)
+    brief = "(BatchNorm frozen)"
     from kerasmode_lint import lint_source
 
     found = [d for d in lint_source(HEADER + PINNED_DROPOUT, "x.py", keras_version=version) if d.code == "KM101"]

@@ -105,7 +105,11 @@ class Contents:
             ),
             # pinned as a whole only when every possible value is, the same way
             node_pins=items[0].node_pins if len({c.node_pins for c in items}) == 1 else None,
-            pinned=frozenset.intersection(*(frozenset(c.pinned) for c in items)),
+            # a pin tag ("[prefix:]kind") stays when every item holding that kind has it
+            pinned=frozenset(
+                tag for tag in frozenset().union(*(c.pinned for c in items))
+                if all(tag in c.pinned for c in items if c.kind(tag.rsplit(":", 1)[-1]) is not Tri.NO)
+            ),
         )
 
 
@@ -1153,7 +1157,7 @@ class ModelContents:
         kinds = pinned_kinds(lambda pin: pin in ("true", "literal")) | \
             pinned_kinds(lambda pin: pin is not None, "316:")
         if kinds:
-            whole = replace(whole, pinned=kinds)
+            whole = replace(whole, pinned=whole.pinned | kinds)
         if whole.any is Tri.YES and pins and all(pin in ("true", "literal") for pin in pins) and \
                 sum(c.any is not Tri.NO for c in found) == len(pins):
             # every part that could change with the mode is a pinned node
@@ -1270,6 +1274,7 @@ class ModelContents:
             contents.dropout, contents.batchnorm, contents.other,
             ignores_training=_call_pins_training(node),
             none_means_training=_treats_none_as_training(node) or contents.none_means_training,
+            pinned=_pinned_in_call(node),
         )
 
     def _base_class(self, node: cst.CSTNode, depth: int, seen: Set[int]) -> Contents:
@@ -1467,6 +1472,40 @@ def _treats_none_as_training(node: cst.ClassDef) -> bool:
             ):
                 return False  # a sub-layer called without training gets None: inference
     return gated
+
+
+_KIND_OF_CLASS = (("Dropout", "dropout"), ("BatchNormalization", "batchnorm"))
+
+
+def _pinned_in_call(node: cst.ClassDef) -> FrozenSet[str]:
+    """"all:<kind>" for each kind whose every sublayer (``self.x =
+    layers.Dropout(...)``) the class's ``call`` calls only with a literal
+    ``training=``: it keeps that mode whatever the model is called with, in
+    every version."""
+    methods = {m.name.value: m for m in node.body.body if isinstance(m, cst.FunctionDef)}
+    if "call" not in methods or "__init__" not in methods:
+        return frozenset()
+    kinds: Dict[str, str] = {}  # attribute -> kind
+    for sub in iter_descendants(methods["__init__"]):
+        if isinstance(sub, cst.Assign) and len(sub.targets) == 1 and isinstance(sub.value, cst.Call):
+            target, func = dotted(sub.targets[0].target) or "", dotted(sub.value.func) or ""
+            for suffix, kind in _KIND_OF_CLASS:
+                if target.startswith("self.") and target.count(".") == 1 and func.endswith(suffix):
+                    kinds[target[5:]] = kind
+    if not kinds:
+        return frozenset()
+    pinned: Dict[str, bool] = {}
+    for sub in iter_descendants(methods["call"]):
+        if isinstance(sub, cst.Call):
+            name = dotted(sub.func) or ""
+            if name.startswith("self.") and name[5:] in kinds:
+                literal = any(a.keyword is not None and a.keyword.value == "training"
+                              and _literal_bool(a.value) is not None for a in sub.args)
+                kind = kinds[name[5:]]
+                pinned[kind] = pinned.get(kind, True) and literal
+    used = set(kinds.values())
+    return frozenset(f"all:{kind}" for kind, ok in pinned.items() if ok and kind in used
+                     and all(pinned.get(k2, False) for a, k2 in kinds.items() if k2 == kind))
 
 
 def _call_pins_training(node: cst.ClassDef) -> bool:

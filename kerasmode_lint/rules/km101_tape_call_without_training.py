@@ -133,7 +133,7 @@ class TapeCallWithoutTraining(Rule):
                 # calls of the function pass, else the file's models of that name.
                 passed = self.context.models.contents_of_parameter(callee, call)
                 contents = passed if passed is not None else self.context.models.contents_of_name(callee)
-            contents = unpinned(contents, self.context.keras_version)
+            contents = unpinned(contents, self.context.keras_version, outer_passes_none=True)
             if contents.any is Tri.NO:
                 continue  # nothing in it behaves differently in training (or its nodes pin their mode)
             if contents.none_means_training:
