@@ -59,11 +59,13 @@ def source_digest(program):
 def read_raw(raw_path):
     """``({flavour: {seed: result}}, stale, longest run time)`` from a --raw
     file. A record whose program the generator no longer writes the same way
-    (its digest differs) is stale: it is left out, and counted. A later record
-    of the same flavour and seed replaces an earlier one."""
+    (its digest differs), or whose run missed a layer the intent names, is
+    stale: it is left out, and counted. A later record of the same flavour and
+    seed replaces an earlier one."""
     from differential.generator import generate
+    from differential.run import unobserved
 
-    by_flavour, stale, took, cache = {}, 0, 0.0, {}
+    by_flavour, stale, took, cache, programs = {}, 0, 0.0, {}, {}
     try:
         text = raw_path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -77,9 +79,10 @@ def read_raw(raw_path):
         except (ValueError, KeyError, TypeError):
             raise SystemExit(f"differential: {raw_path}:{number} is not a run record")
         if seed not in cache:
-            cache[seed] = source_digest(generate(seed))
-        if item.get("digest", cache[seed]) != cache[seed]:
-            stale += 1
+            programs[seed] = generate(seed)
+            cache[seed] = source_digest(programs[seed])
+        if item.get("digest", cache[seed]) != cache[seed] or unobserved(programs[seed], item["result"]):
+            stale += 1  # another program now, or a run that missed a layer: run it again
             continue
         by_flavour.setdefault(flavour, {})[seed] = item["result"]
         took = max(took, item.get("seconds", 0.0))
@@ -94,7 +97,7 @@ def rescore(raw_path):
     by_flavour, stale, took = read_raw(raw_path)
     if stale:
         print(f"differential: {stale} runs in {raw_path} are of programs the generator now writes "
-              "differently; left out (run them again with --resume)", file=sys.stderr)
+              "differently or that missed a layer; left out (run them again with --resume)", file=sys.stderr)
     seeds = sorted({s for runs in by_flavour.values() for s in runs})
     progs = [generate(s) for s in seeds]
     results = {f: [runs.get(p.seed) for p in progs] for f, runs in by_flavour.items()}

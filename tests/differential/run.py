@@ -181,6 +181,20 @@ def mismatches(program, result):
     return out
 
 
+def unobserved(program, result):
+    """Does a run that finished lack the observation of a BatchNormalization
+    the intent names (a record of a worker that could not see a layer first
+    built during the phase)? Such a record says nothing about that layer."""
+    if result is None or result.get("error"):
+        return False
+    for phase in program.meta["phases"]:
+        seen = result["phases"].get(phase["name"])
+        if seen is not None and any(layer.endswith("_bn") and layer not in seen["bn_moved"]
+                                    for layer in phase["modes"]):
+            return True
+    return False
+
+
 def _effect(kind, happened):
     if kind == "dropout":
         return "drop" if happened else "keep"
