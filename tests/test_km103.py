@@ -534,3 +534,15 @@ def test_an_unpinned_node_beside_a_pinned_one_is_still_flagged():
     src = PINNED.format(pin="training=True").replace(
         "outputs = keras.layers.Dense(3)(h)", "outputs = keras.layers.Dense(3)(keras.layers.BatchNormalization()(h))")
     assert lint(src, "2") == [(9, "KM103")]
+
+
+def test_sampling_over_a_backbone_pinned_to_inference_where_the_pin_holds():
+    src = """\
+base = keras.Sequential([keras.Input((8,)), keras.layers.Dense(8), keras.layers.BatchNormalization(),
+                         keras.layers.Dropout(0.5)])
+inputs = keras.Input((8,))
+clf = keras.Model(inputs, keras.layers.Dense(3)(base(inputs, training=False)))
+samples = np.stack([clf(x, training=True) for _ in range(10)])
+"""
+    assert lint(src, "2") == [] and lint(src, "3.16") == []
+    assert lint(src, "3") == [(5, "KM103")]  # 3.0-3.15: the outer True reaches the BN

@@ -449,6 +449,10 @@ class EvaluationWithTrainingTrue(Rule):
                 holds_batchnorm = self._contents(candidate.callee, scope, batchnorm=True, at=candidate.call)
                 if scope.trains or holds_batchnorm is not Tri.YES:
                     continue  # MC dropout over a model without BatchNormalization is deliberate
+                reached = unpinned(self.context.models.contents_of_name(candidate.callee, at=candidate.call),
+                                   self.context.keras_version)
+                if reached.batchnorm is Tri.NO:
+                    continue  # its BatchNormalization sits behind a node pin that holds here
                 self.report(candidate.call, (
                     f"`{candidate.callee}(...)` samples Monte Carlo dropout with `training=True`, "
                     "which also moves its BatchNormalization statistics"
