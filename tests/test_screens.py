@@ -42,6 +42,35 @@ def test_call_training_without_default_narrows(source):
     assert not passes(screens.CALL_TRAINING_WITHOUT_DEFAULT, source)
 
 
+MODEL = b"class Net(keras.Model):\n"
+
+
+@pytest.mark.parametrize("source,expected", [
+    (MODEL + b"    def call(self, x):\n", True),
+    (MODEL + b"    def call(self, x, mask=None, **kwargs):\n", True),
+    (MODEL + b"    def call(self, x, training=None):\n", False),
+    (MODEL + b"    def call(self, x, is_training):\n", False),
+    (MODEL + b"    def call(self, x, *, train_mode: bool = False):\n", False),
+    # A nested call, a string or a comment in the signature: unsure, yes.
+    (MODEL + b"    def call(self, x, k=f(a, training=1), training=None):\n", True),
+    (MODEL + b"    def call(self, x, training=None, mode='a)'):\n", True),
+    (MODEL + b"    def call(self, x,  # training comes later\n", True),
+    # An annotation naming "training" is not a parameter named so.
+    (MODEL + b"    def call(self, x: TrainingInput):\n", True),
+    # Which class may be a Keras model.
+    (b"class Net(layers.Layer):\n    def call(self, x):\n", False),
+    (b"class Net(mixin(x), keras.Model):\n    def call(self, x):\n", True),
+    (b"class Net(\n    keras.models.Model,\n):\n    def call(self, x):\n", True),
+    (b"from keras import Model as M\nclass Net(M):\n    def call(self, x):\n", True),
+    (b"Base = tf.keras.Model\nclass Net(Base):\n    def call(self, x):\n", True),
+    (b"if kind == Model:\n    pass\nclass Net(Base):\n    def call(self, x):\n", False),
+    (b"# see Model\nclass Net(Layer):\n    def call(self, x):\n", False),
+    (b"class Net(Base, metaclass=Meta" + b" " * 3000 + b"):\n    def call(self, x):\n", True),
+])
+def test_model_call_without_flag(source, expected):
+    assert passes(screens.MODEL_CALL_WITHOUT_FLAG, source) is expected
+
+
 FIT = b"m.compile()\nm.fit(x)\n"
 
 

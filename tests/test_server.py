@@ -12,10 +12,17 @@ import ast
 import asyncio
 import json
 import os
+import re
+import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    import tomli as tomllib
 
 import pytest
 from lsprotocol import types
@@ -25,6 +32,7 @@ from pytest_lsp import make_test_lsp_client
 from kerasmode_lint.frontends import cli
 from kerasmode_lint.frontends.server import text as positions
 from helpers import BUILD, TRAIN
+from test_config_resolution import JAX_ONLY, fake_environment
 from test_monorepo_entry_points import BOTH, FLAGGED, LAYOUT
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,6 +69,15 @@ def project(tmp_path):
     layout["app/emoji.py"] = FLAGGED.replace("pred = model(x)", "ü, pred = '😀', model(x)")
     layout["app/broken.py"] = "def f(:\n    pass\n"
     layout["nb/train.ipynb"] = notebook_text(NOTEBOOK_CELLS)
+    # The backend per file: KM306 needs JAX (Keras 3.0-3.15). A nested
+    # project on JAX by its config (Keras 3.8 by its pins), the same code at
+    # the root (TensorFlow: no keras.json, no KERAS_BACKEND), and a root file
+    # that sets KERAS_BACKEND itself.
+    layout["jaxsvc/kerasmode-lint.toml"] = 'keras-backend = "jax"\n'
+    layout["jaxsvc/requirements.txt"] = "keras==3.8.0\n"
+    layout["jaxsvc/net.py"] = JAX_ONLY
+    layout["app/net.py"] = JAX_ONLY
+    layout["app/jax_in_code.py"] = 'import os\nos.environ["KERAS_BACKEND"] = "jax"\n' + JAX_ONLY
     for name, text in layout.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,9 +86,13 @@ def project(tmp_path):
     return root
 
 
+UNSET = ("KERAS_BACKEND", "TF_USE_LEGACY_KERAS", "VIRTUAL_ENV", "CONDA_PREFIX", "PRE_COMMIT")
+
+
 def server_env(tmp_path) -> dict:
+    """The environment of the server, and of the command line it is compared with."""
     env = dict(os.environ, KERAS_HOME=str(tmp_path / "keras-home"), HOME=str(tmp_path / "home"))
-    for variable in ("KERAS_BACKEND", "TF_USE_LEGACY_KERAS", "VIRTUAL_ENV", "CONDA_PREFIX", "PRE_COMMIT"):
+    for variable in UNSET:
         env.pop(variable, None)
     return env
 
@@ -79,9 +100,10 @@ def server_env(tmp_path) -> dict:
 class Session:
     """One server process and an initialised client session."""
 
-    def __init__(self, tmp_path, folders=(), encodings=None, options=None, command=None, configuration=False):
+    def __init__(self, tmp_path, folders=(), encodings=None, options=None, command=None, configuration=False,
+                 watch=True):
         self.tmp_path, self.folders, self.encodings, self.options = tmp_path, folders, encodings, options
-        self.configuration = configuration
+        self.configuration, self.watch = configuration, watch
         self.command = command or [sys.executable, "-P", "-m", "kerasmode_lint", "server"]
         self.client = make_test_lsp_client()
 
@@ -91,6 +113,14 @@ class Session:
 
         self.registrations = []
         self.versions = {}
+        self.published_versions = {}  # uri -> the version of the last diagnostics published for it
+        real = self.client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
+
+        def note_version(params):
+            self.published_versions[params.uri] = params.version
+            return real(params)
+
+        self.client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = note_version
 
     async def __aenter__(self):
         elsewhere = self.tmp_path / "elsewhere"  # the server's settings must not depend on its folder
@@ -100,7 +130,7 @@ class Session:
             general=types.GeneralClientCapabilities(position_encodings=self.encodings) if self.encodings else None,
             workspace=types.WorkspaceClientCapabilities(
                 configuration=self.configuration or None,
-                did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True)),
+                did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=self.watch)),
         )
         self.initialized = await self.client.initialize_session(types.InitializeParams(
             capabilities=capabilities, initialization_options=self.options,
@@ -115,13 +145,24 @@ class Session:
     def encoding(self) -> str:
         return self.initialized.capabilities.position_encoding
 
-    async def published(self, uris, action):
-        """Do ``action`` and return the diagnostics next published for ``uris``."""
+    async def published(self, uris, action, version=None):
+        """Do ``action`` and return the diagnostics next published for ``uris``
+        (with ``version``: for that version of the text document, not an
+        older one a lint scheduled before was still on)."""
         for uri in uris:
             self.client.diagnostics.pop(uri, None)
         action()
         deadline = time.monotonic() + WAIT
-        while not all(uri in self.client.diagnostics for uri in uris):
+
+        def arrived(uri):
+            if uri not in self.client.diagnostics:
+                return False
+            if version is not None and self.published_versions.get(uri) != version:
+                self.client.diagnostics.pop(uri, None)  # an older text's: wait for the next
+                return False
+            return True
+
+        while not all([arrived(uri) for uri in uris]):
             assert time.monotonic() < deadline, f"no diagnostics for {uris}"
             await asyncio.sleep(0.005)
         return {uri: list(self.client.diagnostics[uri]) for uri in uris}
@@ -131,7 +172,7 @@ class Session:
         text = path.read_text(encoding="utf-8") if text is None else text
         self.versions[uri] = 1
         found = await self.published([uri], lambda: self.client.text_document_did_open(
-            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text))))
+            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text))), version=1)
         return found[uri]
 
     async def change(self, path: Path, text: str, edit_range=None):
@@ -141,7 +182,8 @@ class Session:
                   else types.TextDocumentContentChangePartial(range=edit_range, text=text))
         found = await self.published([uri], lambda: self.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]), [change])))
+                types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]), [change])),
+            version=self.versions[uri])
         return found[uri]
 
     async def open_notebook(self, path: Path, cells):
@@ -170,10 +212,24 @@ def run(scenario):
 
 
 def cli_json(root: Path, *paths, monkeypatch, capsys, extra=()) -> list:
+    """The command line's JSON output, run in this process in the server's environment."""
     monkeypatch.chdir(root)
+    for variable, value in server_env(root.parent).items():
+        monkeypatch.setenv(variable, value)
+    for variable in UNSET:
+        monkeypatch.delenv(variable, raising=False)
     capsys.readouterr()
     cli.main(["--output-format", "json", "--no-cache", "-q", *extra, *paths])
     return json.loads(capsys.readouterr().out)
+
+
+def cli_process_json(root: Path, *paths) -> list:
+    """The installed command line's JSON output, as its own process."""
+    done = subprocess.run([sys.executable, "-P", "-m", "kerasmode_lint", "--output-format", "json", "--no-cache",
+                           "-q", *paths], cwd=root, env=server_env(root.parent), capture_output=True, text=True,
+                          timeout=5 * WAIT)
+    assert done.returncode in (0, 1), done.stderr
+    return json.loads(done.stdout)
 
 
 def as_cli(diagnostic: types.Diagnostic, text: str, encoding: str, path: str, cell=None) -> dict:
@@ -217,10 +273,15 @@ def test_editor_findings_equal_the_cli_on_every_file_of_a_nested_config_monorepo
     # first config's for the whole run, so that run is compared without it.
     expected = [cli_view(e) for path in files + [nb]
                 for e in cli_json(project, str(path.relative_to(project)), monkeypatch=monkeypatch, capsys=capsys)]
-    over_root = [cli_view(e) for e in cli_json(project, ".", monkeypatch=monkeypatch, capsys=capsys)]
-    assert {e["code"] for e in expected} >= {"KM001", "KM002", "KM101", "KM302"}  # the layout's findings
+    over_root = [cli_view(e) for e in cli_process_json(project, ".")]
+    # The layout's findings are there (the comparison below is not vacuous):
+    # each kind of finding, a documentation URL from the root config and
+    # none under tools/ (its own config has none), the backend per file.
+    assert {e["code"] for e in expected} >= {"KM001", "KM002", "KM101", "KM302", "KM306"}
     assert any(e.get("url") == DOCS.format(code="KM101") for e in expected)
     assert any(e["path"].startswith("tools/") and "url" not in e for e in expected)
+    assert {e["path"] for e in expected if e["code"] == "KM306"} == {"jaxsvc/net.py", "app/jax_in_code.py"}
+    assert {e["path"] for e in over_root} >= {e["path"] for e in expected}
     got = []
 
     async def scenario():
@@ -250,7 +311,9 @@ def test_a_burst_of_changes_is_linted_once_at_the_end(project, tmp_path):
     path = project / "app" / "burst.py"
 
     async def scenario():
-        async with Session(tmp_path, folders=[project], options={"debounceMs": 200}) as session:
+        # Changes 50 ms apart, a debounce of 400 ms: without the debounce
+        # each change would be linted (and published) on its own.
+        async with Session(tmp_path, folders=[project], options={"debounceMs": 400}) as session:
             await session.open(path, "x = 1\n")
             uri = path.as_uri()
             publishes = []
@@ -261,18 +324,18 @@ def test_a_burst_of_changes_is_linted_once_at_the_end(project, tmp_path):
                 return real(params)
 
             session.client.protocol.fm.features["textDocument/publishDiagnostics"] = count
-
-            def burst():
-                for version, text in enumerate(["y = 1\n", "y = 2\n", FLAGGED], start=2):
-                    session.client.text_document_did_change(types.DidChangeTextDocumentParams(
-                        types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                        [types.TextDocumentContentChangeWholeDocument(text=text)]))
-
-            session.versions[uri] = 4
-            found = await session.published([uri], burst)
-            assert [d.code for d in found[uri]] == ["KM101"]
-            await asyncio.sleep(0.3)
-            assert len(publishes) == 1  # one lint for the three changes, of the last text
+            for version, text in enumerate(["y = 1\n", "y = 2\n", "y = 3\n", FLAGGED], start=2):
+                session.client.text_document_did_change(types.DidChangeTextDocumentParams(
+                    types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    [types.TextDocumentContentChangeWholeDocument(text=text)]))
+                await asyncio.sleep(0.05)
+            deadline = time.monotonic() + WAIT
+            while not publishes:
+                assert time.monotonic() < deadline, "no diagnostics after the burst"
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(0.6)  # a second lint, if there were one, would be published by now
+            assert len(publishes) == 1  # one lint for the four changes, of the last text
+            assert [d.code for d in publishes[0].diagnostics] == ["KM101"]
 
     run(scenario)
 
@@ -292,6 +355,12 @@ def test_quick_fixes_noqa_fix_all_and_hover(project, tmp_path):
 
             actions = await session.actions(uri, [by_code["KM101"]], only=[types.CodeActionKind.QuickFix])
             fix, noqa = actions
+            # A client that sends no `data` back gets the same actions (by code and range).
+            bare = types.Diagnostic(range=by_code["KM101"].range, message=by_code["KM101"].message, code="KM101")
+            assert [a.edit for a in await session.actions(uri, [bare], only=[types.CodeActionKind.QuickFix])] == [
+                fix.edit, noqa.edit]
+            moved = types.Diagnostic(range=by_code["KM002"].range, message="", code="KM101")
+            assert await session.actions(uri, [moved], only=[types.CodeActionKind.QuickFix]) == []
             assert "unsafe" in fix.title and not fix.is_preferred
             fixed = apply(FIXABLE, fix.edit.changes[uri], session.encoding)
             ast.parse(fixed)
@@ -307,9 +376,14 @@ def test_quick_fixes_noqa_fix_all_and_hover(project, tmp_path):
             found = await session.change(path, FIXABLE)
             [safe] = [a for a in await session.actions(uri, [d for d in found if d.code == "KM002"])
                       if a.kind == types.CodeActionKind.QuickFix and a.is_preferred]
-            assert "KM101" not in apply(FIXABLE, safe.edit.changes[uri], session.encoding).splitlines()[-1]
+            assert not safe.title.endswith("]")  # a safe fix: no "[unsafe fix ...]" label
+            fixed = apply(FIXABLE, safe.edit.changes[uri], session.encoding)
+            assert "KM101" not in fixed.splitlines()[-1]
+            ast.parse(fixed)
+            assert sorted(d.code for d in await session.change(path, fixed)) == ["KM101"]  # KM002 fixed
 
             # Fix all: safe fixes only (the noqa goes, training=True does not come).
+            await session.change(path, FIXABLE)
             [fix_all] = await session.actions(uri, [], only=["source.fixAll"])
             assert fix_all.kind == "source.fixAll.kerasmode-lint"
             fixed = apply(FIXABLE, fix_all.edit.changes[uri], session.encoding)
@@ -329,11 +403,16 @@ def test_quick_fixes_noqa_fix_all_and_hover(project, tmp_path):
             nothing = await session.client.text_document_hover_async(types.HoverParams(
                 types.TextDocumentIdentifier(uri), types.Position(line, 1)))
             assert nothing is None
+            # The file-level form, `# kerasmode-lint: noqa: KM302`, too.
+            await session.change(path, "# kerasmode-lint: noqa: KM302\n" + FIXABLE)
+            hover = await session.client.text_document_hover_async(types.HoverParams(
+                types.TextDocumentIdentifier(uri), types.Position(0, len("# kerasmode-lint: noqa: KM3"))))
+            assert RULES_BY_CODE["KM302"].summary in hover.contents.value
 
     run(scenario)
 
 
-def test_notebook_cells_and_fix_all_with_the_unsafe_fixes_setting(project, tmp_path):
+def test_notebook_cells_and_fix_all_with_the_unsafe_fixes_setting(project, tmp_path, monkeypatch, capsys):
     nb = project / "nb" / "train.ipynb"
     path = project / "app" / "fixable.py"
 
@@ -368,6 +447,31 @@ def test_notebook_cells_and_fix_all_with_the_unsafe_fixes_setting(project, tmp_p
                         changes=[types.TextDocumentContentChangePartial(range=edit.range, text=edit.new_text)])])))
             after = await session.published(cell_uris, lambda: session.client.notebook_document_did_change(params))
             assert after[cell_uris[3]] == [] and [d.code for d in after[cell_uris[2]]] == ["KM002"]
+
+            # A new code cell inserted second (a structure change): the cells
+            # after it are renumbered; every cell's findings are the CLI's on
+            # the notebook saved with the same cells.
+            new_uri = f"vscode-notebook-cell:{nb}#new"
+            insert = types.DidChangeNotebookDocumentParams(
+                notebook_document=types.VersionedNotebookDocumentIdentifier(version=3, uri=nb.as_uri()),
+                change=types.NotebookDocumentChangeEvent(cells=types.NotebookDocumentCellChanges(
+                    structure=types.NotebookDocumentCellChangeStructure(
+                        array=types.NotebookCellArrayChange(start=1, delete_count=0, cells=[
+                            types.NotebookCell(kind=types.NotebookCellKind.Code, document=new_uri)]),
+                        did_open=[types.TextDocumentItem(new_uri, "python", 1, BUILD + TRAIN)]))))
+            cell_uris.insert(1, new_uri)
+            after = await session.published(cell_uris, lambda: session.client.notebook_document_did_change(insert))
+            cells = list(NOTEBOOK_CELLS)
+            cells[3] = ("code", edited)
+            cells.insert(1, ("code", BUILD + TRAIN))
+            saved = project / "nb" / "inserted.ipynb"
+            saved.write_text(notebook_text(cells), encoding="utf-8")
+            expected = [cli_view(e) for e in cli_json(project, "nb/inserted.ipynb", monkeypatch=monkeypatch,
+                                                      capsys=capsys, extra=["--unsafe-fixes"])]
+            got = [as_cli(d, source, session.encoding, "nb/inserted.ipynb", number)
+                   for number, (uri, (_, source)) in enumerate(zip(cell_uris, cells), start=1) for d in after[uri]]
+            assert sorted(got, key=str) == sorted(expected, key=str)
+            assert {e["cell"] for e in expected} == {2, 4}  # the new cell's KM101 and the old KM002, renumbered
             closed = await session.published(cell_uris, lambda: session.client.notebook_document_did_close(
                 types.DidCloseNotebookDocumentParams(
                     types.NotebookDocumentIdentifier(nb.as_uri()),
@@ -391,7 +495,9 @@ def test_position_encodings(project, tmp_path, offered, chosen, column):
     line = text.splitlines().index("    " + LINE)
 
     async def scenario():
-        async with Session(tmp_path, folders=[project], encodings=offered, options={"unsafeFixes": True}) as session:
+        stdio = [sys.executable, "-P", "-m", "kerasmode_lint", "server", "--stdio"]  # as some clients start servers
+        async with Session(tmp_path, folders=[project], encodings=offered, options={"unsafeFixes": True},
+                           command=stdio) as session:
             assert session.encoding == chosen
             [found] = await session.open(path)
             assert (found.range.start.line, found.range.start.character) == (line, column)
@@ -446,7 +552,13 @@ def test_open_change_save_close_watched_configs_and_a_second_root(project, tmp_p
             assert await session.actions(model.as_uri(), [], only=["source.fixAll"]) == []  # safe only here
 
             # Config and pin files are watched; a change re-lints open documents.
-            assert any(r.method == "workspace/didChangeWatchedFiles" for r in session.registrations)
+            [watching] = [r for r in session.registrations if r.method == "workspace/didChangeWatchedFiles"]
+            options = watching.register_options
+            watchers = options["watchers"] if isinstance(options, dict) else options.watchers
+            globs = [w["globPattern"] if isinstance(w, dict) else w.glob_pattern for w in watchers]
+            assert {"**/.kerasmode-lint.toml", "**/kerasmode-lint.toml", "**/pyproject.toml",
+                    "**/requirements*.txt"} <= set(globs)
+            assert str(tmp_path / "keras-home" / "keras.json") in globs  # the environment's, outside the workspace
             assert sorted(d.code for d in await session.open(model)) == ["KM101", "KM302"]
             config = project / ".kerasmode-lint.toml"
             config.write_text('ignore = ["KM203", "KM101"]\n')
@@ -463,11 +575,60 @@ def test_open_change_save_close_watched_configs_and_a_second_root(project, tmp_p
             found = await session.published([model.as_uri(), (other / "train.py").as_uri()],
                                             lambda: session.client.workspace_did_change_watched_files(pins))
             assert sorted(d.code for d in found[(other / "train.py").as_uri()]) == ["KM101", "KM302"]  # now Keras 3
+            # keras.json (the backend when nothing else says): JAX makes KM306.
+            net = project / "app" / "net.py"
+            assert await session.open(net) == []
+            keras_json = tmp_path / "keras-home" / "keras.json"
+            keras_json.parent.mkdir()
+            keras_json.write_text('{"backend": "jax"}')
+            created = types.DidChangeWatchedFilesParams(
+                [types.FileEvent(keras_json.as_uri(), types.FileChangeType.Created)])
+            found = await session.published(
+                [net.as_uri()], lambda: session.client.workspace_did_change_watched_files(created))
+            assert [d.code for d in found[net.as_uri()]] == ["KM306"]
             config.write_text('select = [')  # a broken config: one KM001 diagnostic, the server goes on
             found = await session.published(
                 [model.as_uri()], lambda: session.client.workspace_did_change_watched_files(changed))
             [broken] = found[model.as_uri()]
             assert broken.code == "KM001" and "settings" in broken.message
+
+    run(scenario)
+
+
+def test_the_python_setting_points_at_the_project_s_interpreter(tmp_path, monkeypatch, capsys):
+    # The project pins Keras 3; its environment (named by the editor
+    # setting, relative to the workspace folder) has Keras 2: no KM302.
+    root = tmp_path / "proj"
+    (root / ".git").mkdir(parents=True)
+    (root / "requirements.txt").write_text("keras>=3.8\n")
+    (root / "train.py").write_text(BOTH)
+    fake_environment(root / "envs" / "old", keras="2.15.0", tensorflow="2.15.1")
+    (root / "envs" / "old" / "bin").mkdir()
+    (root / "envs" / "old" / "bin" / "python").write_text("")
+    plain = [cli_view(e) for e in cli_json(root, "train.py", monkeypatch=monkeypatch, capsys=capsys)]
+    pointed = [cli_view(e) for e in cli_json(root, "train.py", monkeypatch=monkeypatch, capsys=capsys,
+                                             extra=["--python", "envs/old/bin/python"])]
+    assert "KM302" in {e["code"] for e in plain} and "KM302" not in {e["code"] for e in pointed}
+    text = BOTH
+
+    async def scenario():
+        async with Session(tmp_path, folders=[root], options={"python": "envs/old/bin/python"}) as session:
+            found = await session.open(root / "train.py")
+            assert [as_cli(d, text, session.encoding, "train.py") for d in found] == pointed
+
+    run(scenario)
+
+
+def test_a_client_that_cannot_watch_files_gets_settings_read_again_after_a_pause(project, tmp_path):
+    model = project / "app" / "model.py"
+
+    async def scenario():
+        async with Session(tmp_path, folders=[project], watch=False) as session:
+            assert session.registrations == []
+            assert sorted(d.code for d in await session.open(model)) == ["KM101", "KM302"]
+            (project / ".kerasmode-lint.toml").write_text('ignore = ["KM203", "KM101"]\n')
+            await asyncio.sleep(1.2)  # a pause: the next lint reads the configs again
+            assert [d.code for d in await session.change(model, BOTH + "\n")] == ["KM302"]
 
     run(scenario)
 
@@ -526,6 +687,53 @@ def test_without_pygls_the_command_says_which_extra_to_install(monkeypatch, caps
     assert cli.main(["server"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "kerasmode-lint[server]" in err
+
+
+def _readme_section() -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index("## Editor server (LSP)")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def _blocks(section: str, language: str) -> list:
+    return re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
+
+
+def test_the_readme_editor_setups_start_this_command_with_settings_it_reads():
+    from kerasmode_lint.frontends.server.app import SETTING_NAMES, Settings
+
+    section = _readme_section()
+    script = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert script["kerasmode-lint"] == "kerasmode_lint.frontends.cli:console_main"  # the command the setups run
+    listed = re.search(r"Settings \(all optional\).*?\n\n", section, re.DOTALL).group()
+    assert set(re.findall(r"`(\w+)`", listed.split("(section `kerasmode-lint`):", 1)[1])) == set(SETTING_NAMES)
+
+    def known(options: dict) -> None:
+        assert options and set(options) <= set(SETTING_NAMES), options
+        read = Settings.read(options)
+        assert read.python == options.get("python") and read.unsafe_fixes == options.get("unsafeFixes", False)
+
+    [vscode] = [json.loads(b) for b in _blocks(section, "json")]
+    assert (vscode["glspc.server.command"], vscode["glspc.server.commandArguments"]) == ("kerasmode-lint", ["server"])
+    known(vscode["glspc.server.initializationOptions"])
+    assert "source.fixAll.kerasmode-lint" in vscode["editor.codeActionsOnSave"]
+    [neovim] = _blocks(section, "lua")
+    assert 'cmd = { "kerasmode-lint", "server" }' in neovim
+    assert re.search(r'\["kerasmode-lint"\] = \{ unsafeFixes = false, python = "\.venv/bin/python" \}', neovim)
+    [helix] = [tomllib.loads(b) for b in _blocks(section, "toml")]
+    server = helix["language-server"]["kerasmode-lint"]
+    assert (server["command"], server["args"]) == ("kerasmode-lint", ["server"])
+    known(server["config"])
+    assert "kerasmode-lint" in helix["language"][0]["language-servers"]
+    [emacs] = _blocks(section, "elisp")
+    assert '("kerasmode-lint" "server"' in emacs
+    assert set(re.findall(r":(\w+) ", emacs.split(":initializationOptions", 1)[1])) <= set(SETTING_NAMES)
+
+
+def test_a_bad_argument_is_a_one_line_error(capsys):
+    assert cli.main(["server", "--stdio-please"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unrecognized arguments: --stdio-please" in err
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])

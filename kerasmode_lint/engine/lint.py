@@ -138,7 +138,21 @@ def _nul_byte(text: str) -> Optional[InvalidFile]:
     return InvalidFile("cannot parse: source contains a NUL byte", *_position(text, text.index("\x00")))
 
 
-def parse(text: str) -> "cst.Module":
+# A long-lived process that lints the same file again and again (the editor
+# server) re-parses only its changed statements (parse_cache); None: whole.
+_statement_cache = None
+
+
+def use_statement_cache(cache) -> None:
+    """Parse through ``cache`` (a parse_cache.StatementCache) from now on; None: stop."""
+    global _statement_cache
+    _statement_cache = cache
+
+
+def parse(text: str, reuse: bool = False) -> "cst.Module":
+    """``text``'s module. ``reuse``: through the statement cache, if one is
+    installed (the linted file only: an imported module read for its models
+    is parsed whole, so that no node of it is also a node of the file)."""
     from .libcst_loader import load as load_libcst
 
     cst = load_libcst()
@@ -157,6 +171,8 @@ def parse(text: str) -> "cst.Module":
     try:
         # On a large stack: libcst's parser recurses per level with no limit
         # of its own, and overflowing a thread's stack is a segfault.
+        if reuse and _statement_cache is not None:
+            return deep_stack.call(_statement_cache.parse, text, _fast_parse)
         return deep_stack.call(_fast_parse, text)
     except cst.ParserSyntaxError as exc:
         # CPython's own parser places and words syntax errors better than
@@ -441,7 +457,7 @@ def _lint_text(
     module = None
     try:
         if rules:
-            module = parse(text)
+            module = parse(text, reuse=True)
         elif not syntax_checked:
             # Nothing here can match: no libcst parse, only CPython's much
             # cheaper syntax check, so broken files are still reported.

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Callable, List, Optional, Tuple
 
-from ..analysis.keras_knowledge import APPLICATION_CONTENTS, BATCHNORM_LIKE
+from ..analysis.keras_knowledge import APPLICATION_CONTENTS, BATCHNORM_LIKE, TRAINING_FLAG_NAME
 
 
 class Screen:
@@ -108,6 +108,9 @@ class _lazy:
 
     def match(self, *args):
         return self._pattern().match(*args)
+
+    def fullmatch(self, *args):
+        return self._pattern().fullmatch(*args)
 
     def finditer(self, *args):
         return self._pattern().finditer(*args)
@@ -226,6 +229,61 @@ CALL_TRAINING_WITHOUT_DEFAULT = Screen(
 
 # KM306: a ``call`` method (with or without a ``training`` parameter).
 CALL_METHOD = Screen("call-method", (b"call",), _search(_DEF_CALL))
+
+# KM307: a ``call`` whose signature names no training flag, in a file where a
+# class may derive from a Keras model class. The signature is read up to its
+# first ``)``; anything but plain names, annotations and defaults there (a
+# nested call, a bracket, a string, a comment) or a signature past _REACH is
+# an unsure yes, so a ``call`` without a flag is never missed.
+_CALL_SIGNATURE = _lazy(rb"def" + _S + rb"call" + _S + rb"\((?P<head>[^)]{0,%d})(?P<close>\)?)" % _REACH)
+_PLAIN_SIGNATURE = _lazy(rb"[\w\s\\,*/:=.\-+]*")
+_PARAMETER_NAME = _lazy(rb"[\s\\*]*(\w*)")
+_TRAINING_FLAG = _lazy(TRAINING_FLAG_NAME.pattern.encode())
+
+
+def _call_without_flag(data: bytes) -> bool:
+    for match in _CALL_SIGNATURE.finditer(data):
+        head = match["head"]
+        if not match["close"] or _PLAIN_SIGNATURE.match(head).end() != len(head):
+            return True
+        if not any(_TRAINING_FLAG.fullmatch(_PARAMETER_NAME.match(part).group(1).lower())
+                   for part in head.split(b",")):
+            return True
+    return False
+
+
+# Whether some class may derive from keras's Model, Sequential or Functional
+# (subclasses.is_model_class): a class header naming one before its ``):``
+# (a header longer than _REACH counts), or one of them bound to another name
+# (``Model as M``, ``Base = keras.Model``), which a header may then use.
+_MODEL_CLASS_WORD = _lazy(rb"\b(?:Model|Sequential|Functional)\b")
+_CLASS_HEADER = _lazy(rb"\bclass[ \t]+\w+[ \t]*\(")
+_HEADER_END = _lazy(rb"\)[ \t]*:")
+_BOUND_AS = _lazy(rb"[ \t]+as\b")
+_DOTTED_TAIL = _lazy(rb"[\w.]*$")
+_ASSIGNED = _lazy(rb"(?:^|[^=!<>:])=[ \t]*$")
+_LOOK_BACK = 200
+
+
+def _model_class_possible(data: bytes) -> bool:
+    for match in _CLASS_HEADER.finditer(data):
+        end = _HEADER_END.search(data, match.end(), match.end() + _REACH)
+        if end is None or _MODEL_CLASS_WORD.search(data, match.end(), end.start()):
+            return True
+    for match in _MODEL_CLASS_WORD.finditer(data):
+        if _BOUND_AS.match(data, match.end()):
+            return True
+        before = data[max(0, match.start() - _LOOK_BACK):match.start()]
+        dotted = _DOTTED_TAIL.search(before).start()
+        if (dotted == 0 and len(before) == _LOOK_BACK) or _ASSIGNED.search(before, 0, dotted):
+            return True
+    return False
+
+
+MODEL_CALL_WITHOUT_FLAG = Screen(
+    "model-call-without-flag", (b"call", b"class"),
+    lambda data, path: _call_without_flag(data) and _model_class_possible(data),
+)
 
 # KM501–KM503: something that changes a ``trainable`` flag: an assignment to
 # ``.trainable``, a frozen constructor (``BatchNormalization(trainable=False)``)

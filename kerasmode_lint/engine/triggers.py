@@ -39,7 +39,7 @@ TRIGGERS: Dict[str, Tuple[Union[bytes, Tuple[bytes, ...], Screen], ...]] = {
     "KM304": (screens.PIN_INSIDE_CALL,),
     "KM305": (b"training=None", b"training = None"),
     "KM306": (screens.CALL_METHOD,),
-    "KM307": (screens.CALL_METHOD,),
+    "KM307": (screens.MODEL_CALL_WITHOUT_FLAG,),
     "KM401": (b"learning_phase",),
     # A trainable change, a compile() and a training call.
     "KM501": (screens.TRAINABLE_CHANGE_BEFORE_FIT,),

@@ -233,27 +233,37 @@ def _assumed(source: bytes) -> ResolvedVersion:
 
 # Names that exist in only one of the two: the code was written for that one.
 # Whole dotted names on the raw bytes; a match after "#" on its line is ignored.
+# Each with a word it cannot match without: a file holding none of a side's
+# words is not searched for that side (a pattern without a literal start is
+# tried at every byte: milliseconds on a large file).
 _KERAS2_ONLY_APIS = (
-    rb"\.fit_generator\s*\(", rb"\.evaluate_generator\s*\(", rb"\.predict_generator\s*\(",
-    rb"\bkeras\.engine\b", rb"\btensorflow\.python\.keras\b", rb"\bkeras\.layers\.core\b",
-    rb"\bset_learning_phase\s*\(", rb"\bkeras_applications\b", rb"\bkeras_preprocessing\b",
-    rb"\bcompat\.v1\.Session\b", rb"\bcompat\.v1\.keras\b", rb"\bkeras\.backend\.get_session\b",
-    rb"\bK\.get_session\b",
+    (b"fit_generator", rb"\.fit_generator\s*\("), (b"evaluate_generator", rb"\.evaluate_generator\s*\("),
+    (b"predict_generator", rb"\.predict_generator\s*\("), (b"keras.engine", rb"\bkeras\.engine\b"),
+    (b"tensorflow.python.keras", rb"\btensorflow\.python\.keras\b"), (b"keras.layers.core", rb"\bkeras\.layers\.core\b"),
+    (b"set_learning_phase", rb"\bset_learning_phase\s*\("), (b"keras_applications", rb"\bkeras_applications\b"),
+    (b"keras_preprocessing", rb"\bkeras_preprocessing\b"), (b"compat.v1.Session", rb"\bcompat\.v1\.Session\b"),
+    (b"compat.v1.keras", rb"\bcompat\.v1\.keras\b"), (b"get_session", rb"\bkeras\.backend\.get_session\b"),
+    (b"get_session", rb"\bK\.get_session\b"),
 )
 _KERAS3_ONLY_APIS = (
-    rb"\bkeras\.ops\b", rb"\bkeras\.random\b", rb"\bkeras\.config\b", rb"\bkeras_hub\b",
-    rb"\bkeras\.src\b", rb"\bfrom\s+keras\s+import\s+(?:[\w, ]*,\s*)?(?:ops|random|config)\b",
-    rb"\bkeras\.Operation\b", rb"\bkeras\.export\b",
+    (b"keras.ops", rb"\bkeras\.ops\b"), (b"keras.random", rb"\bkeras\.random\b"),
+    (b"keras.config", rb"\bkeras\.config\b"), (b"keras_hub", rb"\bkeras_hub\b"),
+    (b"keras.src", rb"\bkeras\.src\b"),
+    (b"import", rb"\bfrom\s+keras\s+import\s+(?:[\w, ]*,\s*)?(?:ops|random|config)\b"),
+    (b"keras.Operation", rb"\bkeras\.Operation\b"), (b"keras.export", rb"\bkeras\.export\b"),
 )
 
 
-@functools.lru_cache(maxsize=1)
-def _api_regexes() -> "Tuple[re.Pattern[bytes], re.Pattern[bytes]]":
-    return (re.compile(b"|".join(_KERAS2_ONLY_APIS)), re.compile(b"|".join(_KERAS3_ONLY_APIS)))
+@functools.lru_cache(maxsize=64)
+def _api_regex(patterns: Tuple[bytes, ...]) -> "re.Pattern[bytes]":
+    return re.compile(b"|".join(patterns))
 
 
-def _first_api(pattern: "re.Pattern[bytes]", source: bytes) -> Optional[Tuple[int, bytes]]:
-    for m in pattern.finditer(source):
+def _first_api(apis, source: bytes) -> Optional[Tuple[int, bytes]]:
+    present = tuple(pattern for word, pattern in apis if word in source)
+    if not present:
+        return None
+    for m in _api_regex(present).finditer(source):
         start = source.rfind(b"\n", 0, m.start()) + 1
         if b"#" not in source[start:m.start()]:
             return source.count(b"\n", 0, m.start()) + 1, m.group(0)
@@ -267,7 +277,7 @@ def _api_signal(source: bytes) -> Optional[ResolvedVersion]:
         source = source.encode("utf-8", "replace")
     if not any(word in source for word in (b"keras", b"generator", b"learning_phase", b"compat")):
         return None  # every pattern holds one of these
-    old, new = (_first_api(p, source) for p in _api_regexes())
+    old, new = _first_api(_KERAS2_ONLY_APIS, source), _first_api(_KERAS3_ONLY_APIS, source)
     if (old is None) == (new is None):
         return None
     line, name = old or new  # type: ignore[misc]

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
@@ -23,7 +24,8 @@ from pygls.lsp.server import LanguageServer
 
 from ... import __version__
 from .. import reporting
-from ...engine.config import ConfigError
+from ...engine.backends import _keras_json_path
+from ...engine.config import CONFIG_NAMES, ConfigError
 from ...engine.discovery import discover
 from ...engine.lint import describe_exception
 from ...engine.noqa import NOQA
@@ -34,16 +36,23 @@ from .linting import FIX_ALL_KIND, Cell, Run, Target
 from .text import UTF16, Lines, apply_change, choose_encoding
 
 # Files whose change can change a lint's settings: our configs, the
-# dependency pins the Keras version is read from, keras.json and .env.
-WATCHED_GLOBS = (
-    "**/pyproject.toml", "**/kerasmode-lint.toml", "**/.kerasmode-lint.toml", "**/requirements*.txt",
-    "**/requirements/*.txt", "**/setup.cfg", "**/setup.py", "**/Pipfile", "**/environment*.yml",
-    "**/environment*.yaml", "**/.env", "**/keras.json",
+# dependency pins the Keras version is read from (versions.py), keras.json
+# and .env; the environment's keras.json (outside the workspace) is watched
+# where backends.py reads it.
+WATCHED_GLOBS = tuple(f"**/{name}" for name in CONFIG_NAMES) + (
+    "**/requirements*.txt", "**/requirements/*.txt", "**/setup.cfg", "**/setup.py", "**/Pipfile",
+    "**/environment*.yml", "**/environment*.yaml", "**/.env", "**/keras.json",
 )
 DEFAULT_DEBOUNCE = 0.02  # seconds of quiet after a keystroke before linting
+UNWATCHED_REFRESH = 1.0  # seconds of quiet after which an unwatched config or pin file is read again
 _FILE_NOQA_CODES = re.compile(r"#\s*kerasmode-lint:\s*noqa:(?P<codes>[A-Za-z0-9, \t]+)", re.IGNORECASE)
 _CODE = re.compile(r"KM\d+", re.IGNORECASE)
 log = logging.getLogger(__name__)
+
+
+# The editor settings the server reads (README: "Settings"); "interpreter"
+# is another name for "python".
+SETTING_NAMES = ("unsafeFixes", "python", "documentationUrl", "debounceMs")
 
 
 @dataclass
@@ -83,6 +92,7 @@ class Document:
     running: bool = False      # a lint of it is on the worker
     last_lint: float = float("-inf")  # when the last lint ended (event loop time)
     languages: Dict[str, str] = field(default_factory=dict)  # cell uri -> languageId
+    version: Optional[int] = None  # the client's version of a text document
 
 
 class KerasModeServer(LanguageServer):
@@ -103,6 +113,8 @@ class KerasModeServer(LanguageServer):
         self.resolvers: Dict[Optional[str], Resolver] = {}
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kerasmode-lint")
         self.pull_configuration = False
+        self.watching = False  # the client watches config and pin files for us
+        self.resolved_at = float("-inf")  # when the resolvers were last used (time.monotonic)
 
     # -- reporting problems -------------------------------------------------
     def report_server_error(self, error: Exception, source) -> None:
@@ -172,7 +184,7 @@ class KerasModeServer(LanguageServer):
         if document.pending is not None:
             document.pending.cancel()
         document.pending = None
-        generation = document.generation
+        generation, version = document.generation, document.version
         target = _snapshot(document.target)
         document.running = True
         loop = asyncio.get_running_loop()
@@ -190,6 +202,7 @@ class KerasModeServer(LanguageServer):
             # Changed while linting: lint the new text after the debounce.
             self._arm(document, uri, self.settings_for(target.path).debounce)
             return
+        run.version = version
         document.run = run
         self.publish(document)
         if run.result.internal_error:
@@ -201,6 +214,12 @@ class KerasModeServer(LanguageServer):
         """On the worker: the CLI's settings and lint for this target."""
         settings = self.settings_for(target.path)
         doc_base = settings.documentation_url
+        now = time.monotonic()
+        if not self.watching and now - self.resolved_at > UNWATCHED_REFRESH:
+            # Nobody tells us of an edited config or pin file: read them
+            # again on the first lint after a pause (not on every keystroke).
+            self.forget_settings()
+        self.resolved_at = now
         try:
             resolver = self.resolver_for(target.path)
             plan = resolver.plan_for(target.path)
@@ -219,7 +238,9 @@ class KerasModeServer(LanguageServer):
             self.log_error(f"reporting the findings of {document.target.path}", exc)
             return
         for uri, diagnostics in per_uri.items():
-            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
+            # The version lets a client drop the findings of a text it has since changed.
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=uri, diagnostics=diagnostics, version=None if document.target.notebook else document.run.version))
 
     def clear(self, document: Document) -> None:
         if document.pending is not None:
@@ -290,8 +311,12 @@ def guarded(what: str):
 @server.feature(types.INITIALIZE)
 @guarded("initializing")
 def initialize(ls: KerasModeServer, params: types.InitializeParams) -> None:
+    # The encoding pygls negotiated and announces in the capabilities (one
+    # choice for both); ours, by the same rule, if it has none.
+    negotiated = ls.workspace.position_encoding
     general = params.capabilities.general
-    ls.encoding = choose_encoding(general.position_encodings if general else None)
+    ls.encoding = (getattr(negotiated, "value", negotiated)
+                   or choose_encoding(general.position_encodings if general else None))
     folders = [linting.document_path(f.uri) for f in params.workspace_folders or []]
     if not folders and (params.root_uri or params.root_path):
         folders = [linting.document_path(params.root_uri) if params.root_uri else params.root_path]
@@ -314,12 +339,23 @@ async def initialized(ls: KerasModeServer, params: types.InitializedParams) -> N
             await ls.client_register_capability_async(types.RegistrationParams(registrations=[types.Registration(
                 id="kerasmode-lint-settings-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                 register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                    watchers=[types.FileSystemWatcher(glob_pattern=g) for g in WATCHED_GLOBS]),
+                    watchers=[types.FileSystemWatcher(glob_pattern=g) for g in WATCHED_GLOBS]
+                    + [_keras_json_watcher(bool(watched.relative_pattern_support))]),
             )]))
+            ls.watching = True
         except Exception as exc:  # the client said it could, then refused: lint on, without watching
             ls.window_log_message(types.LogMessageParams(
                 types.MessageType.Warning, f"kerasmode-lint: cannot watch config and pin files: {exc}"))
     await _pull_configuration(ls)
+
+
+def _keras_json_watcher(relative: bool) -> types.FileSystemWatcher:
+    """The keras.json of the environment ($KERAS_HOME, else ~/.keras)."""
+    path = _keras_json_path()
+    if relative:
+        return types.FileSystemWatcher(glob_pattern=types.RelativePattern(
+            base_uri=_uri(os.path.dirname(path)), pattern=os.path.basename(path)))
+    return types.FileSystemWatcher(glob_pattern=path.replace(os.sep, "/"))
 
 
 async def _pull_configuration(ls: KerasModeServer) -> None:
@@ -386,7 +422,7 @@ def did_open(ls: KerasModeServer, params: types.DidOpenTextDocumentParams) -> No
     if item.language_id not in ("python", "") and not item.uri.lower().endswith((".py", ".pyi")):
         return  # a config or other file the client opened: not Python
     path = _path_of(item.uri, ls.folders[-1] if ls.folders else None)
-    ls.documents[item.uri] = Document(Target(item.uri, path, item.text))
+    ls.documents[item.uri] = Document(Target(item.uri, path, item.text), version=item.version)
     ls.schedule(item.uri, 0)
 
 
@@ -398,6 +434,7 @@ def did_change(ls: KerasModeServer, params: types.DidChangeTextDocumentParams) -
         return
     for change in params.content_changes:
         document.target.text = _changed(document.target.text, change, ls.encoding)
+    document.version = params.text_document.version
     ls.schedule(params.text_document.uri)
 
 
@@ -523,12 +560,11 @@ async def code_action(ls: KerasModeServer, params: types.CodeActionParams) -> Op
         actions: List[types.CodeAction] = []
         if linting.kind_requested(types.CodeActionKind.QuickFix, only):
             for diagnostic in params.context.diagnostics:
-                data = diagnostic.data if isinstance(diagnostic.data, dict) else None
-                if diagnostic.source != linting.SOURCE or data is None or data.get("generation") != run.generation:
-                    continue  # another tool's, or from an older version of the text
-                index = data.get("index")
-                if not isinstance(index, int) or not 0 <= index < len(run.result.diagnostics):
-                    continue
+                if diagnostic.source not in (linting.SOURCE, None):
+                    continue  # another tool's
+                index = _index_of(run, uri, diagnostic, ls.encoding)
+                if index is None:
+                    continue  # not (or no longer) a finding of the text as it is
                 for make in (linting.quick_fix, linting.noqa_action):
                     action = make(run, index, ls.encoding)
                     if action is not None:
@@ -541,6 +577,24 @@ async def code_action(ls: KerasModeServer, params: types.CodeActionParams) -> Op
         return actions
 
     return await asyncio.get_running_loop().run_in_executor(ls.worker, compute)
+
+
+def _index_of(run: Run, uri: str, diagnostic: types.Diagnostic, encoding: str) -> Optional[int]:
+    """Which finding of ``run`` the client's diagnostic is: by the index in
+    its ``data`` when it comes from this run; else (a client that does not
+    send ``data`` back, or kept the diagnostics of the text before the last
+    change) the finding with its code at its range in the current text."""
+    data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+    index = data.get("index")
+    findings = run.result.diagnostics
+    if data.get("generation") == run.generation and isinstance(index, int) and 0 <= index < len(findings):
+        return index
+    for number, finding in enumerate(findings):
+        if finding.code == diagnostic.code and run.target.cell_uri(finding.cell) == uri and linting.lsp_range(
+                run.target.lines_of(finding.cell, encoding), finding.line, finding.column, finding.end_line,
+                finding.end_column) == diagnostic.range:
+            return number
+    return None
 
 
 def _fixable(run: Run, unsafe: bool) -> bool:

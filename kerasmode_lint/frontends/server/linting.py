@@ -104,6 +104,7 @@ class Run:
     options: Optional[LintOptions]
     result: FileResult
     doc_base: Optional[str]
+    version: Optional[int] = None  # the text document's version linted (None: a notebook)
 
 
 def lint(target: Target, options: LintOptions) -> FileResult:
