@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("paths", nargs="*", help="files or folders to lint (default: .); - reads stdin; "
                    "`kerasmode-lint clean` removes the cache instead; `kerasmode-lint server` runs "
-                   "the language server (the server extra)")
+                   "the language server (the server extra); `kerasmode-lint trace script.py args...` runs a script "
+                   "and reports which mode each Keras layer ran in")
     sel = p.add_argument_group("rule selection")
     # Repeated options accumulate, as ruff's do: --select KM1 --select KM2 = KM1,KM2.
     sel.add_argument("--select", type=_selectors, action="extend", metavar="CODES",
@@ -316,6 +317,13 @@ def _interrupted() -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["trace"]:
+        # Runs the user's script: before anything below changes the process
+        # (garbage collector thresholds, stream error handlers) under it.
+        from ..runtime.run import main as trace
+
+        return trace(argv[1:])
     # A short-lived batch run: let the cyclic garbage collector run rarely.
     # Importing libcst and parsing allocate millions of objects and almost no
     # cycles, so the default thresholds only rescan them (as mypy does).
