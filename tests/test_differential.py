@@ -10,10 +10,12 @@ from differential.generator import FAMILIES, generate, programs  # noqa: E402
 from differential.run import claim_shown, claims, evaluate, figures, mismatches  # noqa: E402
 
 #: the fixed slice run in CI: its seeds, and the agreement measured on it
-#: (python scripts/differential.py --count 16 --start 0 --flavours k3,tfk,k3dev);
-#: the test fails when agreement drops below these
+#: (python scripts/differential.py --count 16 --start 0 --flavours k3,tfk,k3dev;
+#: 2026-12-03: tfk 16/16, k3dev 16/16, k3 15/16 -- seed 14, KM103 on a
+#: backbone still frozen, whose BatchNormalization infers, README
+#: "Differential testing"); the test fails when agreement drops below these
 SLICE = (0, 16)
-SLICE_AGREEMENT = {"k3": 0.0, "tfk": 0.0, "k3dev": 0.0}
+SLICE_AGREEMENT = {"k3": 0.93, "tfk": 1.0, "k3dev": 1.0}
 
 
 @pytest.mark.parametrize("family", FAMILIES)

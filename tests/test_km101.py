@@ -622,3 +622,36 @@ def test_keras2_learning_phase_one_puts_tape_calls_in_training_mode(phase, versi
     `set_learning_phase(1)` the bare call's Dropout drops, so the message
     "runs in inference mode: its Dropout does not drop" was false."""
     assert bool(lint(_PHASE.format(phase=phase), version)) is flagged
+
+
+PINNED_DROPOUT = """
+inputs = keras.Input((8,))
+h = keras.layers.Dense(16)(inputs)
+h = keras.layers.BatchNormalization()(h)
+h = keras.layers.Dropout(0.5)(h, training=True)
+model = keras.Model(inputs, keras.layers.Dense(3)(h))
+
+
+def train_step(x, y):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((model(x) - y) ** 2)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+"""
+
+
+@pytest.mark.parametrize("version", ["2", "3", "3.16"])
+def test_a_dropout_node_pinned_to_true_is_not_said_to_be_off(version):
+    # a call without training= leaves the node's own pin in force in every
+    # version (measured by the differential run; 3.0-3.15 override a pin only
+    # with an explicit outer True/False)
+    brief = "(BatchNorm frozen)"
+    from kerasmode_lint import lint_source
+
+    found = [d for d in lint_source(HEADER + PINNED_DROPOUT, "x.py", keras_version=version) if d.code == "KM101"]
+    assert len(found) == 1 and brief in found[0].message
+
+
+def test_a_model_whose_every_mode_layer_is_pinned_is_silent_where_pins_hold():
+    src = PINNED_DROPOUT.replace("keras.layers.BatchNormalization()(h)", "keras.layers.BatchNormalization()(h, training=False)")
+    assert [c for _, c in lint(src, "2")] == [] and [c for _, c in lint(src, "3.16")] == []

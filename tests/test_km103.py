@@ -497,3 +497,52 @@ def test_mc_sampling_reads_the_model_that_reaches_the_call():
     """
     assert lint(src) == []
     assert lint(src.replace("keras.layers.Dropout(0.2)", "keras.layers.BatchNormalization()")) == [(5, "KM103")]
+
+
+# --- a model whose nodes pin their own mode -------------------------------------------
+
+PINNED = """\
+inputs = keras.Input((8,))
+h = keras.layers.Dense(16, activation="tanh")(inputs)
+h = keras.layers.Dropout(0.5)(h, {pin})
+outputs = keras.layers.Dense(3)(h)
+pinned = keras.Model(inputs, outputs)
+
+
+def validation_accuracy(m, xs, ys):
+    logits = m(xs, training=True)
+    return float(np.mean(np.argmax(logits, axis=-1) == ys))
+
+
+acc = validation_accuracy(pinned, x_val, y_val)
+"""
+
+
+@pytest.mark.parametrize("version", ["2", "3", "3.16"])
+def test_a_dropout_node_pinned_to_true_drops_whatever_the_call_says(version):
+    # MC dropout built into the graph: training=True on the whole changes nothing
+    assert lint(PINNED.format(pin="training=True"), version) == []
+
+
+def test_a_node_pinned_to_false_holds_in_keras2_and_316_not_in_315():
+    src = PINNED.format(pin="training=False")
+    assert lint(src, "2") == [] and lint(src, "3.16") == []
+    assert lint(src, "3") == [(9, "KM103")]  # Keras 3.0-3.15: the outer True overrides the pin
+
+
+def test_an_unpinned_node_beside_a_pinned_one_is_still_flagged():
+    src = PINNED.format(pin="training=True").replace(
+        "outputs = keras.layers.Dense(3)(h)", "outputs = keras.layers.Dense(3)(keras.layers.BatchNormalization()(h))")
+    assert lint(src, "2") == [(9, "KM103")]
+
+
+def test_sampling_over_a_backbone_pinned_to_inference_where_the_pin_holds():
+    src = """\
+base = keras.Sequential([keras.Input((8,)), keras.layers.Dense(8), keras.layers.BatchNormalization(),
+                         keras.layers.Dropout(0.5)])
+inputs = keras.Input((8,))
+clf = keras.Model(inputs, keras.layers.Dense(3)(base(inputs, training=False)))
+samples = np.stack([clf(x, training=True) for _ in range(10)])
+"""
+    assert lint(src, "2") == [] and lint(src, "3.16") == []
+    assert lint(src, "3") == [(5, "KM103")]  # 3.0-3.15: the outer True reaches the BN

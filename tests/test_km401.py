@@ -171,3 +171,18 @@ def test_keras2_in_tf1_graph_code_reads_the_phase_fit_feeds():
     assert [c for _, c in lint(textwrap.dedent(src), "3")] == ["KM401"]
     eager = textwrap.dedent(src).replace("with tf.Session() as sess:\n    ", "")
     assert [c for _, c in lint(eager, "2")] == ["KM401"]
+
+
+def test_keras2_phase_set_after_the_last_fit_reaches_only_bare_calls():
+    # the phase is honoured by the bare calls after it; nothing after it ignores it
+    after = """
+import numpy as np
+from tensorflow import keras
+model.fit(x, y)
+keras.backend.set_learning_phase(1)
+with tf.GradientTape() as tape:
+    loss = loss_fn(y, model(x))
+"""
+    assert lint(after, "2") == []
+    assert [code for _, code in lint(after + "model.evaluate(x, y)\n", "2")] == ["KM401"]
+    assert [code for _, code in lint(after, "3")] == ["KM401"]

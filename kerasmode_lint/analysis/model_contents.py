@@ -32,8 +32,8 @@ import bisect
 
 import builtins
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from dataclasses import dataclass, replace
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -65,6 +65,17 @@ class Contents:
     # None (a custom layer gating its own ops on `training is not False`): a
     # call without `training=` does not put it in inference mode.
     none_means_training: bool = False
+    # A functional graph whose every mode-dependent part is a node called
+    # with a literal ``training=``: "true" when every such pin is
+    # ``training=True`` on a Dropout-only part (it drops whatever the outer
+    # call says, in every version), "literal" when some pin is False (it holds
+    # in Keras 2 and 3.16+; Keras 3.0-3.15 let the outer call override it,
+    # R1), None otherwise.
+    node_pins: Optional[str] = None
+    # Kinds held only by graph nodes called with a literal ``training=``: the
+    # mode of the call around the graph does not reach them where node pins
+    # hold (Keras 2, 3.16+).
+    pinned: FrozenSet[str] = frozenset()
 
     @property
     def any(self) -> Tri:
@@ -91,6 +102,13 @@ class Contents:
             ignores_training=all(c.ignores_training for c in items),
             none_means_training=any(c.any is not Tri.NO for c in items) and all(
                 c.none_means_training for c in items if c.any is not Tri.NO
+            ),
+            # pinned as a whole only when every possible value is, the same way
+            node_pins=items[0].node_pins if len({c.node_pins for c in items}) == 1 else None,
+            # a pin tag ("[prefix:]kind") stays when every item holding that kind has it
+            pinned=frozenset(
+                tag for tag in frozenset().union(*(c.pinned for c in items))
+                if all(tag in c.pinned for c in items if c.kind(tag.rsplit(":", 1)[-1]) is not Tri.NO)
             ),
         )
 
@@ -1062,6 +1080,7 @@ class ModelContents:
         index = self.index
         params = _parameters(scope)
         found: List[Contents] = []
+        pins: List[Optional[str]] = []  # per mode-dependent part: its node's literal training=
         visited: Set[int] = set()
         work = [(outputs, index.call_order.get(id(model), 0))]
         steps = 0
@@ -1089,6 +1108,8 @@ class ModelContents:
                 arguments = [(a.value, limit) for a in expr.args]
                 if isinstance(func, cst.Call):
                     found.append(self._constructor(func, depth + 1, seen, applied=True))  # Dense(8)(x)
+                    if found[-1].any is not Tri.NO:
+                        pins.append(_node_pin(expr, found[-1]))
                     work += arguments
                     continue
                 qualified = self._imports.resolve(func)
@@ -1105,6 +1126,8 @@ class ModelContents:
                     work += arguments
                 elif name is not None and ("." not in name or name.startswith("self.")) and self._defs_before(name, scope, limit):
                     found.append(self._name(name, scope, depth + 1, seen))  # bn = BN(); bn(h); self.disc(x)
+                    if found[-1].any is not Tri.NO:
+                        pins.append(_node_pin(expr, found[-1]))
                     work += arguments
                 elif name in _BUILTINS or (name or "").split(".", 1)[0] in _NOT_LAYER_ROOTS:
                     work += arguments  # list(sizes) + [n], np.prod(shape) …
@@ -1119,7 +1142,27 @@ class ModelContents:
                 work += [(expr.left, limit), (expr.right, limit)]
             elif isinstance(expr, cst.Subscript):
                 work.append((expr.value, limit))
-        return Contents.combine(found)
+        whole = Contents.combine(found)
+        pinned_parts = [c for c, pin in zip((c for c in found if c.any is not Tri.NO), pins)] \
+            if sum(c.any is not Tri.NO for c in found) == len(pins) else []
+        def pinned_kinds(held, prefix=""):
+            return frozenset(
+                prefix + kind for kind in ("dropout", "batchnorm", "other")
+                if pinned_parts and whole.kind(kind) is Tri.YES
+                and all(held(pin) for c, pin in zip(pinned_parts, pins) if c.kind(kind) is not Tri.NO)
+            )
+
+        # "k": every part holding kind k has a True/False pin; "316:k": or a
+        # literal None, which Keras 3.16 passes through to the layers (R1)
+        kinds = pinned_kinds(lambda pin: pin in ("true", "literal")) | \
+            pinned_kinds(lambda pin: pin is not None, "316:")
+        if kinds:
+            whole = replace(whole, pinned=whole.pinned | kinds)
+        if whole.any is Tri.YES and pins and all(pin in ("true", "literal") for pin in pins) and \
+                sum(c.any is not Tri.NO for c in found) == len(pins):
+            # every part that could change with the mode is a pinned node
+            whole = replace(whole, node_pins="true" if set(pins) == {"true"} else "literal")
+        return whole
 
     def _defs_before(self, name: str, scope: cst.CSTNode, limit: int) -> Optional[List[cst.CSTNode]]:
         """The values of ``name`` that reach position ``limit`` in ``scope``:
@@ -1231,6 +1274,7 @@ class ModelContents:
             contents.dropout, contents.batchnorm, contents.other,
             ignores_training=_call_pins_training(node),
             none_means_training=_treats_none_as_training(node) or contents.none_means_training,
+            pinned=_pinned_in_call(node),
         )
 
     def _base_class(self, node: cst.CSTNode, depth: int, seen: Set[int]) -> Contents:
@@ -1430,6 +1474,40 @@ def _treats_none_as_training(node: cst.ClassDef) -> bool:
     return gated
 
 
+_KIND_OF_CLASS = (("Dropout", "dropout"), ("BatchNormalization", "batchnorm"))
+
+
+def _pinned_in_call(node: cst.ClassDef) -> FrozenSet[str]:
+    """"all:<kind>" for each kind whose every sublayer (``self.x =
+    layers.Dropout(...)``) the class's ``call`` calls only with a literal
+    ``training=``: it keeps that mode whatever the model is called with, in
+    every version."""
+    methods = {m.name.value: m for m in node.body.body if isinstance(m, cst.FunctionDef)}
+    if "call" not in methods or "__init__" not in methods:
+        return frozenset()
+    kinds: Dict[str, str] = {}  # attribute -> kind
+    for sub in iter_descendants(methods["__init__"]):
+        if isinstance(sub, cst.Assign) and len(sub.targets) == 1 and isinstance(sub.value, cst.Call):
+            target, func = dotted(sub.targets[0].target) or "", dotted(sub.value.func) or ""
+            for suffix, kind in _KIND_OF_CLASS:
+                if target.startswith("self.") and target.count(".") == 1 and func.endswith(suffix):
+                    kinds[target[5:]] = kind
+    if not kinds:
+        return frozenset()
+    pinned: Dict[str, bool] = {}
+    for sub in iter_descendants(methods["call"]):
+        if isinstance(sub, cst.Call):
+            name = dotted(sub.func) or ""
+            if name.startswith("self.") and name[5:] in kinds:
+                literal = any(a.keyword is not None and a.keyword.value == "training"
+                              and _literal_bool(a.value) is not None for a in sub.args)
+                kind = kinds[name[5:]]
+                pinned[kind] = pinned.get(kind, True) and literal
+    used = set(kinds.values())
+    return frozenset(f"all:{kind}" for kind, ok in pinned.items() if ok and kind in used
+                     and all(pinned.get(k2, False) for a, k2 in kinds.items() if k2 == kind))
+
+
 def _call_pins_training(node: cst.ClassDef) -> bool:
     """Its ``call`` passes a literal ``training=`` and never reads its own
     ``training`` argument (``super().call(x, training=True)``; a wrapper
@@ -1481,3 +1559,19 @@ class KindView:
 
     def of_scope(self, node: cst.CSTNode) -> Tri:
         return self._contents.of_scope(node, self.kind)
+
+
+def _node_pin(call: cst.Call, part: Contents) -> Optional[str]:
+    """The literal ``training=`` of a graph node holding mode-dependent
+    layers: "true" for True on a Dropout-only part, "literal" for another
+    literal, None for none."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "training" and isinstance(arg.value, cst.Name):
+            if arg.value.value == "True" and part.dropout is Tri.YES and part.batchnorm is Tri.NO \
+                    and part.other is Tri.NO:
+                return "true"
+            if arg.value.value in ("True", "False"):
+                return "literal"
+            if arg.value.value == "None":
+                return "none"
+    return None

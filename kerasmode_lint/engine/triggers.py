@@ -47,4 +47,6 @@ TRIGGERS: Dict[str, Tuple[Union[bytes, Tuple[bytes, ...], Screen], ...]] = {
     "KM502": (screens.TRAINABLE_CHANGE_BEFORE_FIT,),
     # A trainable change and a BatchNormalization class or layer name.
     "KM503": (screens.BATCHNORM_FREEZE_CHANGE,),
+    # A class of the file, an unfreeze and a training call.
+    "KM504": ((b"class ", b"trainable", b"True", b"fit"), (b"class ", b"trainable", b"True", b"train_on_batch")),
 }

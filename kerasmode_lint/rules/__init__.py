@@ -33,6 +33,7 @@ MODULES: Dict[str, Tuple[str, str]] = {
     "KM501": ("km501_trainable_changed_after_compile", "TrainableChangedAfterCompile"),
     "KM502": ("km502_gan_freeze_recipe_keras3", "GanFreezeRecipeKeras3"),
     "KM503": ("km503_batchnorm_freeze_undone", "BatchnormFreezeUndone"),
+    "KM504": ("km504_frozen_before_built", "FrozenBeforeBuilt"),
 }
 CODES: Tuple[str, ...] = tuple(MODULES)
 

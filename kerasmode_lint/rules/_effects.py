@@ -9,6 +9,8 @@ the consequence conditionally.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..analysis.keras_knowledge import Tri
 from ..analysis.model_contents import Contents
 
@@ -71,3 +73,25 @@ def _join(parts) -> str:
     if len(parts) == 1:
         return parts[0]
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def unpinned(contents: Contents, version, outer_passes_none: bool = False) -> Contents:
+    """The kinds a call's mode reaches. A kind held only by sublayers a
+    class's ``call`` pins ("all:") keeps its mode in every version. A kind
+    held only by graph nodes with a literal ``training=`` keeps its own mode
+    where node pins hold: Keras 2 and 3.16+, and in every version for a call
+    that passes no ``training`` (`outer_passes_none`); Keras 3.0-3.15 let an
+    outer True/False override them. 3.16 also passes a literal None through
+    ("316:"). A message must not say the call changes such a kind."""
+    from ..engine.versions import KERAS3_TO_315
+
+    if not contents.pinned:
+        return contents
+    prefixes = ["all:"]
+    if outer_passes_none or version not in KERAS3_TO_315:
+        prefixes.append("")
+    if not version.is_keras2 and version not in KERAS3_TO_315:
+        prefixes.append("316:")
+    kinds = [kind for kind in ("dropout", "batchnorm", "other")
+             if any(prefix + kind in contents.pinned for prefix in prefixes)]
+    return replace(contents, **{kind: Tri.NO for kind in kinds}) if kinds else contents

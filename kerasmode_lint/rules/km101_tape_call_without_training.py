@@ -29,10 +29,10 @@ from ..engine.fixes import Fix, insert_after
 from ..analysis.keras_knowledge import Tri
 from ..analysis.names import dotted
 from ..engine.rule import Rule
-from ._effects import inference_brief, inference_effect
+from ._effects import inference_brief, inference_effect, unpinned
 from ._evidence import rules_out_mode_layers
 from ..analysis.subclasses import is_plain_tf_module, passes_training
-from ..engine.versions import ALL
+from ..engine.versions import ALL, KERAS3_TO_315
 
 _TAPE = "tensorflow.GradientTape"
 _VARIABLES = frozenset({"trainable_variables", "trainable_weights"})
@@ -134,8 +134,9 @@ class TapeCallWithoutTraining(Rule):
                 # calls of the function pass, else the file's models of that name.
                 passed = self.context.models.contents_of_parameter(callee, call)
                 contents = passed if passed is not None else self.context.models.contents_of_name(callee)
+            contents = unpinned(contents, self.context.keras_version, outer_passes_none=True)
             if contents.any is Tri.NO:
-                continue  # nothing in it behaves differently in training
+                continue  # nothing in it behaves differently in training (or its nodes pin their mode)
             if contents.none_means_training:
                 continue  # its layers train when `training` is None (`training is not False`)
             if contents.any is Tri.UNKNOWN and self._built_here(callee, scope) and rules_out_mode_layers(self.context):

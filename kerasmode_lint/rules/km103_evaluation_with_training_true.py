@@ -49,9 +49,9 @@ from ..analysis.names import dotted
 from ..engine import screens
 from ..engine.rule import Rule
 from ..analysis.subclasses import ClassContents, ClassInfo
-from ..engine.versions import ALL
+from ..engine.versions import ALL, KERAS3_TO_315
 from ..engine.walker import iter_descendants
-from ._effects import training_brief, training_effect
+from ._effects import training_brief, training_effect, unpinned
 
 # What training mode in evaluation does, by whether the model is known to hold BatchNormalization.
 _CONSEQUENCE = {Tri.YES: "the results are noisy and evaluating changes the model",
@@ -424,7 +424,9 @@ class EvaluationWithTrainingTrue(Rule):
                 continue
             if self._contents(candidate.callee, frame) is Tri.NO:
                 continue  # nothing in it behaves differently in training mode
-            seen = self._seen(candidate.callee, frame, candidate.call)
+            seen = unpinned(self._seen(candidate.callee, frame, candidate.call), self.context.keras_version)
+            if self._pins_hold(seen):
+                continue  # every mode-dependent node pins its own mode: training=True changes nothing
             self.report(candidate.call, self._brief(candidate.callee, frame, seen),
                         explanation=self._message(candidate.callee, frame, seen),
                         fix=_use_training_false(candidate.call))
@@ -447,6 +449,10 @@ class EvaluationWithTrainingTrue(Rule):
                 holds_batchnorm = self._contents(candidate.callee, scope, batchnorm=True, at=candidate.call)
                 if scope.trains or holds_batchnorm is not Tri.YES:
                     continue  # MC dropout over a model without BatchNormalization is deliberate
+                reached = unpinned(self.context.models.contents_of_name(candidate.callee, at=candidate.call),
+                                   self.context.keras_version)
+                if reached.batchnorm is Tri.NO:
+                    continue  # its BatchNormalization sits behind a node pin that holds here
                 self.report(candidate.call, (
                     f"`{candidate.callee}(...)` samples Monte Carlo dropout with `training=True`, "
                     "which also moves its BatchNormalization statistics"
@@ -455,11 +461,23 @@ class EvaluationWithTrainingTrue(Rule):
             else:
                 if self._contents(candidate.callee, scope, at=candidate.call) is not Tri.YES:
                     continue  # only a model known to hold Dropout or BatchNormalization
+                whole = self.context.models.contents_of_name(candidate.callee, at=candidate.call)
+                if self._pins_hold(whole) or unpinned(whole, self.context.keras_version).any is Tri.NO:
+                    continue  # its nodes pin their own mode
                 where = "on validation or test data"
             self.report(candidate.call, (
                 f"`{candidate.callee}(...)` gets `training=True` {where}: "
                 f"{self._effects(candidate.callee, scope, candidate.call)}"
             ), explanation=_INFERENCE_EXPLANATION)
+
+    def _pins_hold(self, seen: Contents) -> bool:
+        """Does every mode-dependent node of the model pin its own mode, so a
+        ``training=True`` on the whole changes nothing? A Dropout pinned to
+        True drops in every version; other literal pins hold in Keras 2 and
+        3.16+, while Keras 3.0-3.15 let the outer call override them (R1)."""
+        if seen.node_pins == "true":
+            return True
+        return seen.node_pins == "literal" and self.context.keras_version not in KERAS3_TO_315
 
     def _single_layer(self, callee: str) -> bool:
         """Is ``callee`` bound only to ``keras.layers.X(...)`` (one layer, not a model)?"""
@@ -491,9 +509,10 @@ class EvaluationWithTrainingTrue(Rule):
     def _effects(self, callee: str, scope: _Frame, at: Optional[cst.Call] = None) -> str:
         """What training mode does to this model, as far as the file shows."""
         parts = []
-        if self._contents(callee, scope, kind="dropout", at=at) is Tri.YES:
+        reached = unpinned(self.context.models.contents_of_name(callee, at=at), self.context.keras_version)
+        if self._contents(callee, scope, kind="dropout", at=at) is Tri.YES and reached.dropout is not Tri.NO:
             parts.append("Dropout drops")
-        if self._contents(callee, scope, kind="batchnorm", at=at) is Tri.YES:
+        if self._contents(callee, scope, kind="batchnorm", at=at) is Tri.YES and reached.batchnorm is not Tri.NO:
             parts.append("BatchNormalization statistics move")
         if not parts:
             return "any Dropout drops, any BatchNormalization statistics move"

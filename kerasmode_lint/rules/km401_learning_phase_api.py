@@ -67,6 +67,11 @@ class LearningPhaseApi(Rule):
         # id(func) of a call that is a whole statement -> (its line, alone in its block?)
         self.statements: Dict[int, Tuple[cst.SimpleStatementLine, bool]] = {}
         self._honoured: Optional[bool] = None
+        # Keras 2: a phase set (or scoped) is ignored only by the fit/evaluate/
+        # predict calls that come after it; the calls seen so far, and the
+        # uses waiting for one
+        self.entry_points = 0
+        self.waiting: List[Tuple[cst.CSTNode, str, bool, int]] = []
 
     def _phase_honoured(self) -> bool:
         """Keras 2 code whose phase reads are honoured (no fit/evaluate/predict,
@@ -132,6 +137,8 @@ class LearningPhaseApi(Rule):
             self._use(node, node.attr.value)
 
     def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _ENTRY_POINT_NAMES:
+            self.entry_points += 1
         if isinstance(node.func, cst.Name) and self.resolve(node.func) in _QUALIFIED:
             self._use(node.func, self.resolve(node.func).rsplit(".", 1)[1])
 
@@ -144,8 +151,19 @@ class LearningPhaseApi(Rule):
             # In TF1 graph code (sessions, placeholders) fit and predict feed
             # the phase themselves, so reading it is how layers learn the mode.
             return
+        if self.context.keras_version.is_keras2 and name != "learning_phase":
+            # Keras 2 honours the phase in the bare calls after it; only a
+            # fit/evaluate/predict after it ignores it (decided at the end)
+            self.waiting.append((node, name, imported, self.entry_points))
+            return
         self.report(node, self._brief(name, imported), explanation=self._message(name, imported),
                     fix=self._fix(node, name))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        for use, name, imported, seen_before in self.waiting:
+            if self.entry_points > seen_before:
+                self.report(use, self._brief(name, imported), explanation=self._message(name, imported),
+                            fix=self._fix(use, name))
 
     def _brief(self, name: str, imported: bool) -> str:
         if self.context.keras_version.is_keras2 and name == "learning_phase":
@@ -208,6 +226,9 @@ def _remove_inference_phase(line: cst.SimpleStatementLine, alone: bool) -> Optio
 
 
 # The Keras entry points that pass `training` themselves, ignoring the phase.
+_ENTRY_POINT_NAMES = frozenset({
+    "fit", "fit_generator", "evaluate", "evaluate_generator", "predict", "predict_generator",
+    "train_on_batch", "test_on_batch", "predict_on_batch"})
 _ENTRY_POINT = re.compile(
     r"\.(?:fit|fit_generator|evaluate|evaluate_generator|predict|predict_generator"
     r"|train_on_batch|test_on_batch|predict_on_batch)\s*\("

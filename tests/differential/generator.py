@@ -212,8 +212,9 @@ def _weights(net, change):
     return {d: ("change" if change else "keep") for d in net.dense}
 
 
-def _inference_phase(w, r, model, net, *, functional_ok=True, tf_ok=True):
-    """One prediction / evaluation / validation phase over `model`."""
+def _inference_phase(w, r, model, net, *, functional_ok=True, tf_ok=True, compiled=True):
+    """One prediction / evaluation / validation phase over `model` (one
+    never compiled is compiled before `evaluate`, which needs a loss)."""
     kinds = ["predict", "evaluate", "bare", "false", "val_true", "fn_true", "loop_val"]
     choice = r.choice(kinds)
     modes = _infer_modes(net)
@@ -222,6 +223,8 @@ def _inference_phase(w, r, model, net, *, functional_ok=True, tf_ok=True):
         text = f"preds = {model}.predict(x, verbose=0)"
     elif choice == "evaluate":
         text = f"score = {model}.evaluate(x, y, verbose=0)"
+        if not compiled:
+            w.add(_compile(model))
     elif choice == "bare":
         text = f"preds = {model}(x)"
     elif choice == "false":
@@ -274,6 +277,14 @@ def _transfer(w, r, knobs):
     base = _backbone(w, r, "base", kind, bn=bn, drop=drop, pins=False)
     if kind == "subclassed":
         knobs["style"] = base.style
+        # How the subclass is built before anything else happens to it:
+        # `build(shape)` leaves its sublayers unbuilt (they are built at its
+        # first call, possibly while frozen: KM504), a call on a batch builds
+        # them. Drawn from its own stream so the other draws stay as they were.
+        warm = knobs["built_by"] = random.Random(f"built_by {sorted(knobs.items())}").choice(
+            ["build", "build", "call"])
+        if warm == "call":
+            w.lines[-1] = "base(x[:1])  # build its sublayers while it is trainable"
     call_kw = knobs["call"] = r.choice(["absent", "false", "false", "none"])
     when = knobs["freeze"] = r.choice(["before_compile", "before_compile", "after_compile"])
     finetune = knobs["finetune"] = r.choice(["none", "recompile", "recompile", "no_recompile"])
@@ -330,7 +341,7 @@ def _custom_loop(w, r, knobs):
     w.span("train_step", start)
     w.phase("custom_loop", "train", "for step in range(2):\n    train_step(x[:16], y[:16])",
             _train_modes(net), _weights(net, True), related=["train_step", getattr(net, "cls", "")])
-    _inference_phase(w, r, "model", net)
+    _inference_phase(w, r, "model", net, compiled=False)
 
 
 def _train_step(w, r, knobs):
@@ -464,7 +475,10 @@ def _gan(w, r, knobs):
     w.add("labels = np.concatenate([np.ones((16, 1)), np.zeros((16, 1))]).astype(\"float32\")")
     d_modes = {"d_drop": "train"} if d_drop else {}
     d_weights = {"d_dense": "change", "d_out": "change"}
-    g_modes = {**({"g_bn": "train"} if gen_bn else {}), **({"d_drop": "infer"} if d_drop else {})}
+    # the discriminator is frozen for the generator's step to keep its weights,
+    # not to change its mode: its Dropout runs as in its own step (the DCGAN
+    # recipe), so it is meant to drop (docs/differential.md, GANs)
+    g_modes = {**({"g_bn": "train"} if gen_bn else {}), **({"d_drop": "train"} if d_drop else {})}
     g_weights = {"g_dense": "change", "g_out": "change", "d_dense": "keep", "d_out": "keep"}
     if recipe == "keras2":
         w.phase("train_discriminator", "train", "d_loss = discriminator.train_on_batch(batch, labels)",

@@ -89,10 +89,12 @@ class Worker:
         self.stderr.close()
 
 
-def run_programs(programs, flavours, progress=None, deadline=None):
+def run_programs(programs, flavours, progress=None, deadline=None, skip=None):
     """``{flavour: [result per program or None]}``, one thread (and TensorFlow
     process) per flavour; ``progress(flavour, index, result)`` after each.
-    Past `deadline` (time.monotonic()) the remaining programs are not run."""
+    Past `deadline` (time.monotonic()) the remaining programs are not run;
+    nor are those for which ``skip(flavour, program)`` is true (their result
+    is None, and no progress is reported for them)."""
     import time
 
     results = {}
@@ -100,10 +102,17 @@ def run_programs(programs, flavours, progress=None, deadline=None):
     def one(flavour):
         worker = Worker(flavour)
         out = []
+        if skip is not None and all(skip(flavour, p) for p in programs):
+            results[flavour] = [None] * len(programs)
+            worker.close()
+            return
         try:
             for i, program in enumerate(programs):
                 if deadline is not None and time.monotonic() > deadline:
                     break
+                if skip is not None and skip(flavour, program):
+                    out.append(None)
+                    continue
                 out.append(worker.run(program) if runs_under(program, flavour) else None)
                 if progress:
                     progress(flavour, i, out[-1])
@@ -170,6 +179,20 @@ def mismatches(program, result):
                     "intent": "runs", "observed": f"{error['type']}: {error['message'][:160]}",
                     "lines": sorted(lines)})
     return out
+
+
+def unobserved(program, result):
+    """Does a run that finished lack the observation of a BatchNormalization
+    the intent names (a record of a worker that could not see a layer first
+    built during the phase)? Such a record says nothing about that layer."""
+    if result is None or result.get("error"):
+        return False
+    for phase in program.meta["phases"]:
+        seen = result["phases"].get(phase["name"])
+        if seen is not None and any(layer.endswith("_bn") and layer not in seen["bn_moved"]
+                                    for layer in phase["modes"]):
+            return True
+    return False
 
 
 def _effect(kind, happened):
@@ -265,9 +288,9 @@ def figures(confusion):
             "recall": tp / (tp + fn) if tp + fn else 1.0}
 
 
-def evaluate(programs, flavours, progress=None, deadline=None):
+def evaluate(programs, flavours, progress=None, deadline=None, skip=None):
     """Run, lint and score `programs` under `flavours`; (report, results)."""
-    results = run_programs(programs, flavours, progress, deadline)
+    results = run_programs(programs, flavours, progress, deadline, skip)
     findings = {f: [lint_program(p, f) if runs_under(p, f) else [] for p in programs[:len(results[f])]]
                 for f in flavours}
     return score(programs, results, findings), results
