@@ -18,6 +18,7 @@ and never reaches the program.
 """
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
 import sys
@@ -271,6 +272,9 @@ class Keras3(Flavour):
         for method in _PHASE_METHODS:
             _patch(Model, method, _make_phase(getattr(Model, method), method, self))
         _patch(Model, "compile", _make_compile(Model.compile, self))
+        from keras.src.models.sequential import Sequential
+
+        _patch(Sequential, "add", _make_sequential_add(Sequential.add))
         _patch(BaseOptimizer, "apply", _make_apply(BaseOptimizer.apply, 2))
         try:
             from keras.src.export.saved_model import ExportArchive
@@ -388,6 +392,9 @@ class TfKeras(Flavour):
         for method in _PHASE_METHODS:
             _patch(Model, method, _make_phase(getattr(Model, method), method, self))
         _patch(Model, "compile", _make_compile(Model.compile, self))
+        from tf_keras.src.engine.sequential import Sequential
+
+        _patch(Sequential, "add", _make_sequential_add(Sequential.add))
         for cls in (new_optimizer._BaseOptimizer, optimizer_v2.OptimizerV2):
             if "apply_gradients" in cls.__dict__:
                 _patch(cls, "apply_gradients", _make_apply(cls.apply_gradients, 1))
@@ -493,6 +500,64 @@ def _note_node(layer, kwargs, flavour: Flavour) -> None:
     RECORDER.node_sites.setdefault(id(layer), site)
     if isinstance(training, bool):
         RECORDER.node_training[id(layer)] = (training, site)
+
+
+def _make_sequential_add(original):
+    """A layer placed in a Sequential model: its node is where the program
+    listed it (``Sequential([..., base, ...])`` or ``model.add(base)``), not
+    where Keras builds the graph (at the constructor's first line in Keras 3,
+    at the first fit in tf_keras, which builds a Sequential model lazily)."""
+    @functools.wraps(original)
+    def add(self, layer, *args, **kwargs):
+        if RECORDER.active and not RECORDER.local.busy:
+            try:
+                site = _listed_site(layer)
+                if site is not None:
+                    RECORDER.node_sites.setdefault(id(layer), site)
+            except Exception as exc:
+                _note(exc)
+        return original(self, layer, *args, **kwargs)
+
+    return add
+
+
+def _listed_site(layer) -> Optional[Site]:
+    """The program's line that names `layer` in the call being run: the
+    element of a ``Sequential([...])`` list literal that is a name bound to
+    `layer` (a multi-line call reports its first line), else the call's line."""
+    site = user_site(3)
+    frame = sys._getframe(2)
+    while frame is not None and not rec.is_user_frame(frame):
+        frame = frame.f_back
+    if site is None or frame is None or frame.f_code.co_filename != site.path:
+        return site  # in a tf.function: AutoGraph's line map gave the site
+    for call in _calls_at(site.path, site.line):
+        for arg in list(call.args[:1]) + [k.value for k in call.keywords if k.arg == "layers"]:
+            for element in getattr(arg, "elts", ()) if isinstance(arg, (ast.List, ast.Tuple)) else ():
+                if isinstance(element, ast.Name):
+                    value = frame.f_locals.get(element.id, frame.f_globals.get(element.id, _UNSET))
+                    if value is layer:
+                        return Site(site.path, element.lineno, site.function)
+    return site
+
+
+_CALLS: dict = {}
+
+
+def _calls_at(path: str, line: int) -> list:
+    """The calls of `path` whose first line is `line` (files parsed once)."""
+    if path not in _CALLS:
+        try:
+            with open(path, "rb") as handle:
+                tree = ast.parse(handle.read())
+        except (OSError, SyntaxError, ValueError):
+            tree = None
+        by_line: dict = {}
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Call):
+                by_line.setdefault(node.lineno, []).append(node)
+        _CALLS[path] = by_line
+    return _CALLS[path].get(line, [])
 
 
 def _make_phase(original, kind: str, flavour: Flavour):
