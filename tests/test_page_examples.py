@@ -223,6 +223,12 @@ WATCH["base"] = lambda: plain_weights(base)
 ''', '''
 observe.report(raised=raised, base="-".join(c[3] for c in CHANGES))
 ''')
+SPECS["KM504"] = (("k3", "tfk"), '''
+train_ds = tf.data.Dataset.from_tensor_slices((observe.inputs(4, 128), observe.labels(4, 10))).batch(2)
+WATCH["backbone"] = lambda: plain_weights(backbone) if "backbone" in globals() else []
+''', '''
+observe.report(raised=raised, backbone="-".join(c[3] for c in CHANGES))
+''')
 SPECS["KM502"] = (("k3", "tfk"), '''
 def build_discriminator():
     return keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")], name="discriminator")
@@ -301,6 +307,8 @@ def expected(code, heading, index, flavour):
         return {**NOTHING, "predicted": "yes"}
     if code == "KM501":  # the second fit trains the base only after compiling again
         return {**NOTHING, "base": "unchanged-unchanged" if example else "unchanged-changed"}
+    if code == "KM504":  # Keras 3 (TF): built while frozen, it never trains after the unfreeze
+        return {**NOTHING, "backbone": "unchanged-unchanged" if example and k3 else "unchanged-changed"}
     if code == "KM502":  # Keras 3: D's own train_on_batch never updates it
         return {**NOTHING, "own": "unchanged" if example and k3 else "changed", "in_combined": "unchanged"}
     if code == "KM503":  # the second fit moves the BN layers unless frozen after the unfreeze

@@ -231,8 +231,9 @@ def test_monitor_reports_its_fit(capsys):
 @pytest.mark.tensorflow
 def test_the_pytest_fixture_and_the_keras_callback(tmp_path):
     (tmp_path / "test_modes.py").write_text(PLUGIN_TESTS, encoding="utf-8")
-    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
-                  "kerasmode_lint.runtime.pytest_plugin", "test_modes.py"], "k3", tmp_path)
+    # The plugin comes from the installed package's pytest11 entry point, as
+    # a user's pytest finds it (naming it with -p as well registers it twice).
+    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_modes.py"], "k3", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
 
