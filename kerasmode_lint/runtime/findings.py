@@ -49,14 +49,18 @@ def _bn_idle(info: LayerInfo, record: LayerPhase) -> bool:
     return info.kind == rec.BATCHNORM and record.calls > 0 and record.stats_moved is False
 
 
-def _describe(infos: Iterable[LayerInfo]) -> str:
+def _describe(infos: Iterable[LayerInfo], active: bool = False) -> str:
+    """What the layers did: never dropped / kept their statistics, or (``active``)
+    dropped / updated them."""
+    infos = list(infos)
     dropout = [i.path for i in infos if i.kind in (rec.DROPOUT, rec.NOISE)]
     norm = [i.path for i in infos if i.kind == rec.BATCHNORM]
     parts = []
     if dropout:
-        parts.append(f"{_names(dropout)} never dropped")
+        parts.append(f"{_names(dropout)} {'dropped' if active else 'never dropped'}")
     if norm:
-        parts.append(f"{_names(norm)} kept {'its' if len(norm) == 1 else 'their'} moving statistics")
+        their = "its" if len(norm) == 1 else "their"
+        parts.append(f"{_names(norm)} {'updated' if active else 'kept'} {their} moving statistics")
     return " and ".join(parts)
 
 
@@ -250,18 +254,7 @@ def _bare_call_trains(recorder: Recorder, phase: Phase) -> List[RuntimeFinding]:
     return [RuntimeFinding(
         "KM301", owner.class_site or phase.site,
         f"`{owner.class_name}.call` defaults to `training=True`, so a call without `training=` trained: "
-        f"{_describe_active(affected)}", phase_label(phase))]
-
-
-def _describe_active(infos: List[LayerInfo]) -> str:
-    dropout = [i.path for i in infos if i.kind in (rec.DROPOUT, rec.NOISE)]
-    norm = [i.path for i in infos if i.kind == rec.BATCHNORM]
-    parts = []
-    if dropout:
-        parts.append(f"{_names(dropout)} dropped")
-    if norm:
-        parts.append(f"{_names(norm)} updated {'its' if len(norm) == 1 else 'their'} moving statistics")
-    return " and ".join(parts)
+        f"{_describe(affected, active=True)}", phase_label(phase))]
 
 
 def _trainable(recorder: Recorder, phase: Phase) -> List[RuntimeFinding]:
