@@ -27,6 +27,7 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from ..analysis import keras_knowledge as kk
+from ..analysis.file_kinds import KERAS_ITSELF, TEST
 from ..analysis.keras_knowledge import Tri
 from ..analysis.names import dotted
 from ..engine.rule import Rule
@@ -44,6 +45,9 @@ class ModelCallWithoutTraining(Rule):
         "so its Dropout and BatchNormalization never train"
     )
     versions = KERAS3
+    # Keras's own models and tests call their models as they mean to (and a
+    # test's tiny fit is not a training run): like KM301, silent there.
+    quiet_in = frozenset({KERAS_ITSELF, TEST})
 
     def __init__(self, context) -> None:
         super().__init__(context)
